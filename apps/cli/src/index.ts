@@ -1,0 +1,1 @@
+export { buildProgram, EXIT, run } from './run';
