@@ -1,1 +1,1 @@
-export {};
+export type { GradeInput, GradeResult, Grader, GraderRegistry } from './grader';
