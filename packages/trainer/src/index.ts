@@ -1,1 +1,3 @@
 export {};
+
+// --- recipes, tasks, demo ---
