@@ -16,3 +16,15 @@ export {
 } from './aggregation/aggregation-plan';
 
 // --- KL, entropy, ILR, metrics, random ---
+export { createRng, type Rng } from './random/create-rng';
+export { choice, normal, randomInt, shuffle, uniform } from './random/sample';
+export { passAtK, passAtKBatch, passHatK, type PassAtKBatchOptions, type PassAtKBatchResult } from './metrics/pass-at-k';
+export { meanAtN, type MeanAtNResult } from './metrics/mean-at-n';
+export { defaultAnswerKey, type AnswerKey } from './metrics/answer-key';
+export { majorityVote, type MajorityVoteResult, type VotedSample } from './metrics/majority-vote';
+export { majorityAtK, type MajorityAtKOptions } from './metrics/majority-at-k';
+export { consensusAtK, type ConsensusAtKOptions, type ConsensusAtKResult } from './metrics/consensus-at-k';
+export { bestAtK, worstAtK, type BestAtKOptions } from './metrics/best-at-k';
+export type { BootstrapSummary } from './metrics/bootstrap-statistics';
+export { wilsonInterval, type Interval } from './metrics/wilson-interval';
+export { bootstrapInterval, type BootstrapInterval, type BootstrapIntervalOptions } from './metrics/bootstrap-interval';
