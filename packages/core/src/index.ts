@@ -28,3 +28,27 @@ export { bestAtK, worstAtK, type BestAtKOptions } from './metrics/best-at-k';
 export type { BootstrapSummary } from './metrics/bootstrap-statistics';
 export { wilsonInterval, type Interval } from './metrics/wilson-interval';
 export { bootstrapInterval, type BootstrapInterval, type BootstrapIntervalOptions } from './metrics/bootstrap-interval';
+export {
+  absEstimator,
+  k1Estimator,
+  k2Estimator,
+  k3Estimator,
+  straightThrough,
+  type KlEstimator,
+} from './kl/kl-estimator';
+export { builtinKlEstimators, createKlEstimatorRegistry, klEstimators } from './kl/builtin';
+export { computeKlTokens, type KlTokenOptions, type KlTokens } from './kl/kl-tokens';
+export {
+  klPenalty,
+  type KlDiagnostics,
+  type KlLossOptions,
+  type KlLossResult,
+  type KlRewardOptions,
+  type KlRewardResult,
+} from './kl/kl-penalty';
+export {
+  createAdaptiveKlController,
+  createFixedKlController,
+  type AdaptiveKlControllerOptions,
+  type KlController,
+} from './kl/kl-controller';
