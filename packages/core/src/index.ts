@@ -14,6 +14,23 @@ export {
   type AggregationMode,
   type AggregationPlan,
 } from './aggregation/aggregation-plan';
+export {
+  computeAdvantages,
+  type AdvantageDiagnostics,
+  type AdvantageResult,
+  type ComputeAdvantagesOptions,
+} from './advantages/compute-advantages';
+export type {
+  AdvantageContext,
+  AdvantageEstimator,
+  AdvantageOptions,
+  SingletonPolicy,
+  TokenAdvantageOutput,
+  UnscorablePolicy,
+} from './advantages/advantage-estimator';
+export { advantageEstimators, builtinAdvantageEstimators, createAdvantageEstimatorRegistry } from './advantages/builtin';
+export { combineRewards, type CombineRewardsOptions, type MultiReward, type RewardCombination } from './advantages/combine-rewards';
+export { computeGroupStatistics, type GroupStatistics } from './advantages/group-statistics';
 
 // --- KL, entropy, ILR, metrics, random ---
 export { createRng, type Rng } from './random/create-rng';

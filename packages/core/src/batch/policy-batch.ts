@@ -1,4 +1,5 @@
 import { AipoError } from '../errors/aipo-error';
+import type { FloatArray } from './float-array';
 
 /**
  * The batch layout every core function uses. Token arrays are row-major `[B,T]` (index b*T + t);
@@ -13,13 +14,13 @@ export interface BatchShape {
 
 export interface PolicyBatch extends BatchShape {
   /** [B,T] log π_θ(token) under the current policy (the values gradients are taken with respect to) */
-  logProbs: Float32Array;
+  logProbs: FloatArray;
   /** [B,T] log π_old(token) from the policy that sampled the batch (PPO's denominator) */
-  oldLogProbs?: Float32Array;
+  oldLogProbs?: FloatArray;
   /** [B,T] log π_ref(token) of the frozen reference model (KL) */
-  refLogProbs?: Float32Array;
+  refLogProbs?: FloatArray;
   /** [B,T] log-probs reported by the rollout engine (vLLM-style mismatch correction) */
-  rolloutLogProbs?: Float32Array;
+  rolloutLogProbs?: FloatArray;
   /** [B,T] 1 where the token is a response token that enters the loss, 0 for padding / prompt */
   lossMask: Uint8Array;
   /** [B,T] TokenSource per token (policy / off-policy trace / agent-inserted); absent = all policy */
@@ -27,7 +28,7 @@ export interface PolicyBatch extends BatchShape {
   /** [B] arbitrary group id per sequence (groups need not be contiguous) */
   groupIds?: Int32Array;
   /** [B] scalar outcome reward per sequence; NaN marks an unscorable sequence */
-  rewards?: Float32Array;
+  rewards?: FloatArray;
 }
 
 /** Throw SHAPE_MISMATCH unless `array` has exactly `expected` elements. */

@@ -1,0 +1,223 @@
+import { AipoError } from '../errors/aipo-error';
+import { assertFiniteMasked } from '../batch/assert-finite';
+import type { FloatArray } from '../batch/float-array';
+import { assertBatchShape, assertLength } from '../batch/policy-batch';
+import { countRowLengths } from '../aggregation/aggregation-plan';
+import type { Registry } from '../registry/create-registry';
+import type { AdvantageContext, AdvantageEstimator, AdvantageOptions } from './advantage-estimator';
+import { advantageEstimators } from './builtin';
+import { combineRewards, type MultiReward } from './combine-rewards';
+import { computeGroupStatistics } from './group-statistics';
+
+export interface ComputeAdvantagesOptions {
+  /** a registered estimator name ('grpo', 'rloo', ...) or an estimator object */
+  estimator: string | AdvantageEstimator;
+  /** where names are looked up; default `advantageEstimators` */
+  registry?: Registry<AdvantageEstimator>;
+  batchSize: number;
+  sequenceLength: number;
+  /** [B] outcome rewards (NaN = unscorable), or several components with a combination rule */
+  rewards: FloatArray | MultiReward;
+  /** [B,T] 1 = response token; advantages are 0 elsewhere */
+  lossMask: Uint8Array;
+  /** [B] arbitrary group id per sequence (need not be contiguous); absent = one group */
+  groupIds?: Int32Array;
+  /** [B,T] extra per-token rewards, e.g. -beta*KL in the reward (token estimators only) */
+  tokenRewards?: FloatArray;
+  /** [B,T] critic values (gae) */
+  values?: FloatArray;
+  /** [B] greedy-rollout rewards (remax) */
+  rewardBaselines?: FloatArray;
+  /** estimator knobs (epsilon, normalizeByStd, singletonPolicy, ...) */
+  options?: AdvantageOptions;
+}
+
+export interface AdvantageDiagnostics {
+  groupCount: number;
+  /** groups with exactly one scorable member */
+  singletonGroupCount: number;
+  /** groups whose reward spread is within the tolerance (singletons included) */
+  zeroVarianceGroupCount: number;
+  /** zeroVarianceGroupCount / groupCount (0 for no groups) */
+  zeroVarianceGroupFraction: number;
+  /** sequences with a NaN reward under unscorablePolicy 'exclude' */
+  unscorableCount: number;
+  /** statistics of the advantage over masked-in tokens (0 when there are none) */
+  advantageMean: number;
+  advantageMin: number;
+  advantageMax: number;
+}
+
+export interface AdvantageResult {
+  /** [B,T] per-token advantages, 0 on masked-out positions */
+  advantages: Float32Array;
+  /** [B,T] returns (value targets); equal to the advantages for outcome estimators without their own */
+  returns: Float32Array;
+  /** [B] per-sequence advantages (sequence-level estimators only) */
+  sequenceAdvantages?: Float32Array;
+  /** [B] 1 where the sequence's group is zero-variance: callers may filter, mask or keep them (§3.2 item 1) */
+  zeroVarianceMask: Uint8Array;
+  /** [B] 1 where the reward was usable (0 for NaN rewards under 'exclude') */
+  scorableMask: Uint8Array;
+  /** the [B] rewards actually used, after combination and the unscorable policy */
+  rewards: Float64Array;
+  diagnostics: AdvantageDiagnostics;
+}
+
+/**
+ * Run an advantage estimator over a batch. Statistics run in float64 over scorable sequences; group
+ * ids may be any Int32Array. Nothing is mutated.
+ */
+export function computeAdvantages(options: ComputeAdvantagesOptions): AdvantageResult {
+  const { batchSize, sequenceLength, lossMask, groupIds } = options;
+  const settings = options.options ?? {};
+  assertBatchShape({ batchSize, sequenceLength, lossMask, groupIds });
+  assertLength('lossMask', lossMask, batchSize * sequenceLength);
+  assertLength('tokenRewards', options.tokenRewards, batchSize * sequenceLength);
+  assertLength('values', options.values, batchSize * sequenceLength);
+  assertLength('rewardBaselines', options.rewardBaselines, batchSize);
+  const estimator =
+    typeof options.estimator === 'string' ? (options.registry ?? advantageEstimators).get(options.estimator) : options.estimator;
+  for (const input of estimator.requires ?? []) {
+    if (options[input] === undefined) {
+      throw new AipoError({
+        code: 'INVALID_ARGUMENT',
+        message: `advantage estimator "${estimator.id}" needs ${input}`,
+        details: { estimator: estimator.id, missing: input },
+      });
+    }
+  }
+  const rewards = resolveRewards(options, settings);
+  const scorableMask = new Uint8Array(batchSize);
+  for (let row = 0; row < batchSize; row++) scorableMask[row] = Number.isNaN(rewards[row] as number) ? 0 : 1;
+  if (options.tokenRewards !== undefined) assertFiniteMasked('tokenRewards', options.tokenRewards, lossMask, sequenceLength);
+  if (options.values !== undefined) assertFiniteMasked('values', options.values, lossMask, sequenceLength);
+  if (options.rewardBaselines !== undefined) {
+    for (let row = 0; row < batchSize; row++) {
+      const baseline = options.rewardBaselines[row] as number;
+      if (scorableMask[row] === 1 && baseline - baseline !== 0) {
+        throw new AipoError({ code: 'NON_FINITE_INPUT', message: `rewardBaselines[${row}] is ${baseline}`, details: { row } });
+      }
+    }
+  }
+  const groups = computeGroupStatistics({ rewards, groupIds, settings });
+  const context: AdvantageContext = {
+    batchSize,
+    sequenceLength,
+    rewards,
+    lossMask,
+    rowLengths: countRowLengths(lossMask, batchSize, sequenceLength),
+    groups,
+    options: settings,
+    ...(options.tokenRewards === undefined ? {} : { tokenRewards: options.tokenRewards }),
+    ...(options.values === undefined ? {} : { values: options.values }),
+    ...(options.rewardBaselines === undefined ? {} : { rewardBaselines: options.rewardBaselines }),
+  };
+  const tokens = batchSize * sequenceLength;
+  const advantages = new Float32Array(tokens);
+  let returns = advantages;
+  let sequenceAdvantages: Float32Array | undefined;
+  if (estimator.level === 'sequence') {
+    const output = estimator.compute(context);
+    assertLength(`${estimator.id} advantages`, output.advantages, batchSize);
+    sequenceAdvantages = Float32Array.from(output.advantages);
+    broadcast(output.advantages, lossMask, sequenceLength, advantages);
+    if (output.returns !== undefined) {
+      returns = new Float32Array(tokens);
+      broadcast(output.returns, lossMask, sequenceLength, returns);
+    }
+  } else {
+    returns = new Float32Array(tokens);
+    estimator.compute(context, { advantages, returns });
+  }
+  const zeroVarianceMask = new Uint8Array(batchSize);
+  for (let row = 0; row < batchSize; row++) zeroVarianceMask[row] = groups.zeroVariance[groups.groupOf[row] as number] as number;
+  return {
+    advantages,
+    returns,
+    ...(sequenceAdvantages === undefined ? {} : { sequenceAdvantages }),
+    zeroVarianceMask,
+    scorableMask,
+    rewards,
+    diagnostics: summarize({ advantages, lossMask, groups, scorableMask }),
+  };
+}
+
+function resolveRewards(options: ComputeAdvantagesOptions, settings: AdvantageOptions): Float64Array {
+  const { batchSize } = options;
+  const input = options.rewards;
+  const rewards = isMultiReward(input)
+    ? combineRewards({ ...input, ...(options.groupIds === undefined ? {} : { groupIds: options.groupIds }) })
+    : Float64Array.from(input);
+  assertLength('rewards', rewards, batchSize);
+  const policy = settings.unscorablePolicy ?? 'exclude';
+  for (let row = 0; row < batchSize; row++) {
+    const reward = rewards[row] as number;
+    if (Number.isNaN(reward)) {
+      if (policy === 'error') {
+        throw new AipoError({
+          code: 'NON_FINITE_INPUT',
+          message: `rewards[${row}] is NaN (unscorable); set unscorablePolicy to 'exclude' or 'zero' to accept it`,
+          details: { row },
+        });
+      }
+      if (policy === 'zero') rewards[row] = 0;
+    } else if (!Number.isFinite(reward)) {
+      throw new AipoError({ code: 'NON_FINITE_INPUT', message: `rewards[${row}] is ${reward}`, details: { row, reward } });
+    }
+  }
+  return rewards;
+}
+
+function isMultiReward(rewards: FloatArray | MultiReward): rewards is MultiReward {
+  return !(rewards instanceof Float32Array || rewards instanceof Float64Array);
+}
+
+function broadcast(perSequence: Float64Array, mask: Uint8Array, sequenceLength: number, out: Float32Array): void {
+  for (let row = 0; row < perSequence.length; row++) {
+    const value = perSequence[row] as number;
+    if (value === 0) continue;
+    for (let index = row * sequenceLength; index < (row + 1) * sequenceLength; index++) {
+      if (mask[index] !== 0) out[index] = value;
+    }
+  }
+}
+
+function summarize(input: {
+  advantages: Float32Array;
+  lossMask: Uint8Array;
+  groups: ReturnType<typeof computeGroupStatistics>;
+  scorableMask: Uint8Array;
+}): AdvantageDiagnostics {
+  const { advantages, lossMask, groups, scorableMask } = input;
+  let count = 0;
+  let sum = 0;
+  let minimum = Number.POSITIVE_INFINITY;
+  let maximum = Number.NEGATIVE_INFINITY;
+  for (let index = 0; index < advantages.length; index++) {
+    if (lossMask[index] === 0) continue;
+    const value = advantages[index] as number;
+    count++;
+    sum += value;
+    if (value < minimum) minimum = value;
+    if (value > maximum) maximum = value;
+  }
+  let singletonGroupCount = 0;
+  let zeroVarianceGroupCount = 0;
+  for (let group = 0; group < groups.count; group++) {
+    if (groups.size[group] === 1) singletonGroupCount++;
+    if (groups.zeroVariance[group] === 1) zeroVarianceGroupCount++;
+  }
+  let unscorableCount = 0;
+  for (const scorable of scorableMask) if (scorable === 0) unscorableCount++;
+  return {
+    groupCount: groups.count,
+    singletonGroupCount,
+    zeroVarianceGroupCount,
+    zeroVarianceGroupFraction: groups.count > 0 ? zeroVarianceGroupCount / groups.count : 0,
+    unscorableCount,
+    advantageMean: count > 0 ? sum / count : 0,
+    advantageMin: count > 0 ? minimum : 0,
+    advantageMax: count > 0 ? maximum : 0,
+  };
+}
