@@ -69,3 +69,11 @@ export {
   type AdaptiveKlControllerOptions,
   type KlController,
 } from './kl/kl-controller';
+export { entropyFromLogits, type EntropyFromLogitsOptions } from './entropy/entropy-from-logits';
+export { entropyWithGradient, type EntropyWithGradientOptions, type EntropyWithGradientResult } from './entropy/entropy-gradient';
+export { entropyBonus, type EntropyBonusOptions, type EntropyBonusResult } from './entropy/entropy-bonus';
+export {
+  createAdaptiveEntropyController,
+  type AdaptiveEntropyController,
+  type AdaptiveEntropyControllerOptions,
+} from './entropy/adaptive-entropy-controller';

@@ -1,0 +1,112 @@
+import { assertNumber } from '../batch/assert-finite';
+import type { FloatArray } from '../batch/float-array';
+import { AipoError } from '../errors/aipo-error';
+
+export interface EntropyFromLogitsOptions {
+  /** [N,V] row-major logits; may be one chunk of a larger batch (see `output` / `outputOffset`) */
+  logits: FloatArray;
+  /** V: vocabulary size (row length) */
+  vocabSize: number;
+  /** sampling temperature τ: the distribution is softmax(z/τ), as verl divides logits before entropy (default 1) */
+  temperature?: number;
+  /** [N] 1 = compute this row; 0 rows are skipped (their logits are never read) and get 0 */
+  rowMask?: Uint8Array;
+  /** write into this array instead of allocating (streaming chunks of rows into one [total] result) */
+  output?: Float32Array;
+  /** where row 0 of this chunk lands in `output` (default 0) */
+  outputOffset?: number;
+}
+
+/**
+ * Per-row entropy H = logsumexp(z) − Σ softmax(z)·z of a categorical given by logits (verl
+ * `entropy_from_logits`, TRL `entropy_from_logits`), in the stable form with m = max z:
+ * H = log s − Σ e_v·(z_v − m)/s, s = Σ e_v, e_v = exp(z_v − m). One exp per logit, sums in float64.
+ *
+ * Rows are processed one at a time, so extra memory is O(1) whatever N and V are; verl's and
+ * TRL's chunking exists only to bound torch's [chunk,V] temporaries. To bound the *input*, pass
+ * the logits in chunks of rows with a shared `output` and advancing `outputOffset`.
+ *
+ * −∞ logits (vocabulary masked out by top-k/top-p) have probability 0 and are skipped, so they
+ * never produce 0·∞ = NaN (rl-frameworks.md §3.2 item 4); NaN, +∞ or an all-−∞ row is an error.
+ * This is the *full-distribution* entropy; from top-k log-probs alone it would only be a bound
+ * (§3.2 item 13).
+ */
+export function entropyFromLogits(options: EntropyFromLogitsOptions): Float32Array {
+  const { logits, vocabSize, rowMask, temperature = 1, outputOffset = 0 } = options;
+  const rows = countRows(logits, vocabSize, rowMask);
+  assertNumber('temperature', temperature, (value) => value > 0, 'a positive number');
+  const output = options.output ?? new Float32Array(rows);
+  if (!Number.isInteger(outputOffset) || outputOffset < 0 || outputOffset + rows > output.length) {
+    throw new AipoError({
+      code: 'SHAPE_MISMATCH',
+      message: `output has ${output.length} entries; rows ${outputOffset}..${outputOffset + rows - 1} do not fit`,
+      details: { outputLength: output.length, outputOffset, rows },
+    });
+  }
+  const inverse = 1 / temperature;
+  for (let row = 0; row < rows; row++) {
+    if (rowMask !== undefined && rowMask[row] === 0) {
+      output[outputOffset + row] = 0;
+      continue;
+    }
+    const offset = row * vocabSize;
+    const max = rowMax(logits, offset, vocabSize, row) * inverse;
+    let sum = 0;
+    let weighted = 0;
+    for (let v = offset; v < offset + vocabSize; v++) {
+      const shifted = (logits[v] as number) * inverse - max;
+      if (shifted === Number.NEGATIVE_INFINITY) continue;
+      const e = Math.exp(shifted);
+      sum += e;
+      weighted += e * shifted;
+    }
+    output[outputOffset + row] = Math.max(0, Math.log(sum) - weighted / sum);
+  }
+  return output;
+}
+
+/** N from the array length, validating the shape and the optional row mask. */
+export function countRows(logits: FloatArray, vocabSize: number, rowMask: Uint8Array | undefined): number {
+  if (!Number.isInteger(vocabSize) || vocabSize < 1) {
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `vocabSize must be a positive integer (got ${vocabSize})` });
+  }
+  if (logits.length % vocabSize !== 0) {
+    throw new AipoError({
+      code: 'SHAPE_MISMATCH',
+      message: `logits has ${logits.length} entries, not a multiple of vocabSize ${vocabSize}`,
+      details: { length: logits.length, vocabSize },
+    });
+  }
+  const rows = logits.length / vocabSize;
+  if (rowMask !== undefined && rowMask.length !== rows) {
+    throw new AipoError({
+      code: 'SHAPE_MISMATCH',
+      message: `rowMask has ${rowMask.length} entries, expected ${rows} rows`,
+      details: { length: rowMask.length, expected: rows },
+    });
+  }
+  return rows;
+}
+
+/** Max of one row, rejecting NaN, +∞ and rows with no finite logit. */
+export function rowMax(logits: FloatArray, offset: number, vocabSize: number, row: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let v = offset; v < offset + vocabSize; v++) {
+    const value = logits[v] as number;
+    if (value > max) max = value;
+    else if (value !== value) throw logitError(row, v - offset, value);
+  }
+  if (max === Number.POSITIVE_INFINITY || max === Number.NEGATIVE_INFINITY) throw logitError(row, -1, max);
+  return max;
+}
+
+function logitError(row: number, column: number, value: number): AipoError {
+  return new AipoError({
+    code: 'NON_FINITE_INPUT',
+    message:
+      column < 0
+        ? `logits row ${row} has no finite maximum (${value}); every row needs at least one finite logit and no +Infinity`
+        : `logits[${row},${column}] is NaN`,
+    details: { row, column, value },
+  });
+}
