@@ -1,0 +1,14 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from './select-backend';
+
+describe('selectBackend', () => {
+  it('auto picks wasm here and says why faster backends were skipped', async () => {
+    const choice = await selectBackend();
+    expect(choice.name).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(choice.reason).toMatch(/tensorflow: .*not installed/);
+    expect(choice.reason).toMatch(/webgpu: /);
+    expect(choice.patchedKernels).toEqual(['UnsortedSegmentSum', 'BatchMatMul']);
+  });
+});
