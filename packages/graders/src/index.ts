@@ -1,1 +1,23 @@
 export type { GradeInput, GradeResult, Grader, GraderRegistry } from './grader';
+export { builtinGraders } from './builtin';
+
+// --- math ---
+export { extractBoxed } from './math/extract-boxed';
+export { stripThinking } from './math/strip-thinking';
+export {
+  extractMathAnswer,
+  type ExtractMathAnswerOptions,
+  type ExtractedMathAnswer,
+  type MathAnswerSource,
+  type MathFallback,
+} from './math/extract-math-answer';
+export { normalizeLatex } from './math/normalize-latex';
+export { isMathEquivalent, type MathEquivalence, type MathEquivalenceOptions } from './math/math-equivalent';
+export { MathPool, getMathPool, closeMathPool, type MathPoolOptions, type PoolVerdict } from './math/math-pool';
+export { createMathGrader, mathGrader, type MathGraderOptions, type MathReference } from './math/math-grader';
+
+// --- multiple choice ---
+export { shuffleChoices, type ShuffleChoicesOptions, type ShuffledChoices } from './multiple-choice/shuffle-choices';
+export { formatMultipleChoicePrompt } from './multiple-choice/format-multiple-choice-prompt';
+export { extractChoice, type ExtractChoiceOptions, type ExtractedChoice } from './multiple-choice/extract-choice';
+export { multipleChoiceGrader } from './multiple-choice/multiple-choice-grader';
