@@ -96,7 +96,7 @@ export class TrajectoryBuilder {
       this.agentLogProbMask.push(source === TokenSource.agent && logProb !== undefined && Number.isFinite(logProb) ? 1 : 0);
     }
     const last = this.segments.at(-1);
-    if (last && last.kind === kind && last.source === source && kind === 'policy') {
+    if (last && last.kind === kind && last.source === source && last.end === start) {
       last.end = this.tokenIds.length;
       last.text += text;
     } else {
