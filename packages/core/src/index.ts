@@ -77,3 +77,17 @@ export {
   type AdaptiveEntropyController,
   type AdaptiveEntropyControllerOptions,
 } from './entropy/adaptive-entropy-controller';
+export {
+  calibrateRewards,
+  type CalibrateRewardsOptions,
+  type PeerRewards,
+  type ZeroRangeGuard,
+} from './ilr/perception-calibration';
+export {
+  IRT_SCALE,
+  chooseInteraction,
+  irtProbability,
+  type ChooseInteractionOptions,
+  type InteractionMode,
+} from './ilr/interaction-mode';
+export { fitRasch, type FitRaschOptions, type RaschFit } from './ilr/fit-rasch';
