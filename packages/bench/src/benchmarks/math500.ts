@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { Benchmark } from '../benchmark';
+import { readDatasetFiles } from '../datasets/read-dataset-files';
+import { validateRecords } from '../datasets/validate-records';
+import { mathTemplate } from '../prompts/math-template';
+
+const recordSchema = z.object({
+  problem: z.string().min(1),
+  answer: z.string(),
+  subject: z.string(),
+  level: z.union([z.number().int(), z.string()]),
+  unique_id: z.string().min(1),
+});
+
+/** MATH-500: the PRM800K held-out split of Hendrycks MATH (Lightman et al. 2023), 500 problems. */
+export const math500: Benchmark = {
+  id: 'math500',
+  description: 'MATH-500 (PRM800K test split): 500 competition math problems, boxed answers, by subject and level',
+  graderId: 'math',
+  templates: { default: mathTemplate },
+  breakdowns: ['subject', 'level'],
+  async load(options = {}) {
+    const records = await readDatasetFiles({
+      files: { hub: [{ repo: 'HuggingFaceH4/MATH-500', path: 'test.jsonl' }], localNames: ['test.jsonl'] },
+      options,
+    });
+    return validateRecords(recordSchema, records).map(({ value }) => ({
+      id: value.unique_id,
+      variables: { problem: value.problem },
+      reference: value.answer,
+      tags: { subject: value.subject, level: String(value.level) },
+    }));
+  },
+};

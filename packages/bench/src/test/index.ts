@@ -1,0 +1,1 @@
+export { type OpenAiServer, type ScriptedReply, type ScriptedRequest, startOpenAiServer } from './start-openai-server';
