@@ -12,16 +12,15 @@ export interface Transcript {
 }
 
 export function createJsonlTranscript(path: string): Transcript {
-  let chain: Promise<void> = mkdir(dirname(path), { recursive: true }).then(() => undefined);
   let failure: AipoError | undefined;
+  const fail = (error: unknown) => {
+    failure ??= new AipoError({ code: 'IO_ERROR', message: `cannot append to transcript ${path}`, cause: error, details: { path } });
+  };
+  let chain: Promise<void> = mkdir(dirname(path), { recursive: true }).then(() => undefined, fail);
   return {
     write(record) {
       const line = `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`;
-      chain = chain.then(() =>
-        appendFile(path, line).catch((error: unknown) => {
-          failure ??= new AipoError({ code: 'IO_ERROR', message: `cannot append to transcript ${path}`, cause: error });
-        }),
-      );
+      chain = chain.then(() => (failure ? undefined : appendFile(path, line).catch(fail)));
       return chain.then(() => {
         if (failure) throw failure;
       });
