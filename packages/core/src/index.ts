@@ -31,6 +31,21 @@ export type {
 export { advantageEstimators, builtinAdvantageEstimators, createAdvantageEstimatorRegistry } from './advantages/builtin';
 export { combineRewards, type CombineRewardsOptions, type MultiReward, type RewardCombination } from './advantages/combine-rewards';
 export { computeGroupStatistics, type GroupStatistics } from './advantages/group-statistics';
+export { policyLoss, LOG_PROB_TOLERANCE } from './losses/policy-loss';
+export type { PolicyLossDiagnostics, PolicyLossInput, PolicyLossResult } from './losses/policy-loss-input';
+export {
+  ClipFlag,
+  resolvePolicyLossOptions,
+  type PolicyLossDefinition,
+  type PolicyLossOptions,
+  type ResolvedPolicyLossOptions,
+  type TokenLossInput,
+  type TokenLossOutput,
+} from './losses/policy-loss-definition';
+export { builtinPolicyLosses, createPolicyLossRegistry, policyLosses } from './losses/builtin';
+export { ppoClipToken } from './losses/ppo-clip';
+export { luffyShapingPresets, type OffPolicyShapingOptions, type ShapingFunction } from './losses/off-policy-shaping';
+export type { AgentTokenOptions } from './losses/agent-coefficient';
 
 // --- KL, entropy, ILR, metrics, random ---
 export { createRng, type Rng } from './random/create-rng';

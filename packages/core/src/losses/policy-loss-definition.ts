@@ -1,0 +1,113 @@
+import type { AggregationMode } from '../aggregation/aggregation-plan';
+import { assertNumber } from '../batch/assert-finite';
+import { AipoError } from '../errors/aipo-error';
+
+/** Knobs of the built-in policy losses; each loss reads the ones it documents. Names are unambiguous (§3.2 item 11). */
+export interface PolicyLossOptions {
+  /** PPO-style clip: lower bound 1 - clipEpsLow; default 0.2 */
+  clipEpsLow?: number;
+  /** upper bound 1 + clipEpsHigh; default = clipEpsLow (DAPO clip-higher: 0.28) */
+  clipEpsHigh?: number;
+  /** dual-clip constant c > 1 capping the loss of A<0 tokens at -A*c (arXiv 1912.09729); default off */
+  dualClip?: number;
+  /** clipped tokens keep the bound's value but get gradient bound*∇logπ (GPPO / AIPO prototype); default false */
+  gradientPreservingClip?: boolean;
+  /** false turns PPO clipping off (LUFFY's `loss_remove_clip`): l = -A*r; default true */
+  clip?: boolean;
+  /** log r is clamped to ±this before exp, and clamped tokens get no gradient; default 20 (verl, OpenRLHF) */
+  logRatioClamp?: number;
+  /** sequence-level losses clamp log s to ±this; default 10 (verl GSPO) */
+  sequenceLogRatioClamp?: number;
+  /** CISPO: absolute cap on the detached ratio, TRL style (e.g. 5), instead of [1-clipEpsLow, 1+clipEpsHigh] */
+  ratioCapAbs?: number;
+  /** SAPO gate temperature for A > 0; default 1.0 */
+  sapoTauPositive?: number;
+  /** SAPO gate temperature for A <= 0; default 1.05 */
+  sapoTauNegative?: number;
+}
+
+/** Options with every default filled in and validated. */
+export interface ResolvedPolicyLossOptions {
+  clipLow: number;
+  clipHigh: number;
+  dualClip: number;
+  gradientPreservingClip: boolean;
+  clip: boolean;
+  logRatioClamp: number;
+  sequenceLogRatioClamp: number;
+  ratioCapAbs: number;
+  sapoTauPositive: number;
+  sapoTauNegative: number;
+}
+
+/** Clip outcome of one token, for the clip-fraction diagnostics. */
+export const ClipFlag = { none: 0, low: 1, high: 2, dual: 3 } as const;
+
+/** Scratch output of a token loss: the per-token loss and its derivative with respect to log r. */
+export interface TokenLossOutput {
+  value: number;
+  /** ∂l/∂log r (= ∂l/∂logπ for token-level ratios), with stop-gradient semantics of the loss */
+  gradLogRatio: number;
+  clip: number;
+}
+
+/** One token's inputs: r is the (token or sequence) ratio, already clamped in log space. */
+export interface TokenLossInput {
+  ratio: number;
+  advantage: number;
+  logProb: number;
+}
+
+/**
+ * A policy loss. The driver (`policyLoss`) owns masks, sources, IS weights, clamping, aggregation
+ * and diagnostics; a loss only says what one policy token costs. `ratioLevel: 'sequence'` makes the
+ * driver feed the sequence ratio s_i = exp(mean_t log r_t) (GSPO) instead of the token ratio, and
+ * distribute ∂/∂log s_i evenly over the row's policy tokens.
+ */
+export interface PolicyLossDefinition {
+  readonly id: string;
+  readonly description: string;
+  readonly ratioLevel: 'token' | 'sequence';
+  /** the mode used when the caller names none (GSPO and SAPO: seq-mean-token-mean, as verl forces) */
+  readonly defaultAggregation?: AggregationMode;
+  /** per-token loss of a policy token; must not allocate */
+  token(input: TokenLossInput, options: ResolvedPolicyLossOptions, out: TokenLossOutput): void;
+  /**
+   * sequence level only: transform a token's log r before it enters the sequence mean (GMPO's
+   * sign-aware clip); returns the transformed value and writes whether it passes gradient into `out.clip`
+   * (0 = passes).
+   */
+  sequenceLogRatio?(logRatio: number, advantage: number, options: ResolvedPolicyLossOptions, out: TokenLossOutput): number;
+}
+
+export function resolvePolicyLossOptions(options: PolicyLossOptions = {}): ResolvedPolicyLossOptions {
+  const clipLow = options.clipEpsLow ?? 0.2;
+  const clipHigh = options.clipEpsHigh ?? clipLow;
+  assertNumber('clipEpsLow', clipLow, (value) => value >= 0 && value < 1, 'in [0, 1)');
+  assertNumber('clipEpsHigh', clipHigh, (value) => value >= 0, '>= 0');
+  if (options.dualClip !== undefined) assertNumber('dualClip', options.dualClip, (value) => value > 1, '> 1 (verl asserts c > 1)');
+  const logRatioClamp = options.logRatioClamp ?? 20;
+  assertNumber('logRatioClamp', logRatioClamp, (value) => value > 0 && value < 80, 'in (0, 80) so exp stays finite in float32');
+  const sequenceLogRatioClamp = options.sequenceLogRatioClamp ?? 10;
+  assertNumber('sequenceLogRatioClamp', sequenceLogRatioClamp, (value) => value > 0 && value < 80, 'in (0, 80)');
+  if (options.ratioCapAbs !== undefined) assertNumber('ratioCapAbs', options.ratioCapAbs, (value) => value > 0, '> 0');
+  const sapoTauPositive = options.sapoTauPositive ?? 1;
+  const sapoTauNegative = options.sapoTauNegative ?? 1.05;
+  assertNumber('sapoTauPositive', sapoTauPositive, (value) => value > 0, '> 0');
+  assertNumber('sapoTauNegative', sapoTauNegative, (value) => value > 0, '> 0');
+  if (options.clip !== undefined && typeof options.clip !== 'boolean') {
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'clip must be a boolean' });
+  }
+  return {
+    clipLow,
+    clipHigh,
+    dualClip: options.dualClip ?? Number.POSITIVE_INFINITY,
+    gradientPreservingClip: options.gradientPreservingClip ?? false,
+    clip: options.clip ?? true,
+    logRatioClamp,
+    sequenceLogRatioClamp,
+    ratioCapAbs: options.ratioCapAbs ?? Number.NaN,
+    sapoTauPositive,
+    sapoTauNegative,
+  };
+}
