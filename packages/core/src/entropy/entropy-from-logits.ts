@@ -55,10 +55,10 @@ export function entropyFromLogits(options: EntropyFromLogitsOptions): Float32Arr
     let weighted = 0;
     for (let v = offset; v < offset + vocabSize; v++) {
       const shifted = (logits[v] as number) * inverse - max;
-      if (shifted === Number.NEGATIVE_INFINITY) continue;
       const e = Math.exp(shifted);
       sum += e;
-      weighted += e * shifted;
+      // exp(−∞) = 0 would make 0·(−∞) = NaN; an underflowed term contributes nothing anyway.
+      if (e !== 0) weighted += e * shifted;
     }
     output[outputOffset + row] = Math.max(0, Math.log(sum) - weighted / sum);
   }
