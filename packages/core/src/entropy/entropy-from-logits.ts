@@ -49,20 +49,34 @@ export function entropyFromLogits(options: EntropyFromLogitsOptions): Float32Arr
       output[outputOffset + row] = 0;
       continue;
     }
-    const offset = row * vocabSize;
-    const max = rowMax(logits, offset, vocabSize, row) * inverse;
-    let sum = 0;
-    let weighted = 0;
-    for (let v = offset; v < offset + vocabSize; v++) {
-      const shifted = (logits[v] as number) * inverse - max;
-      const e = Math.exp(shifted);
-      sum += e;
-      // exp(−∞) = 0 would make 0·(−∞) = NaN; an underflowed term contributes nothing anyway.
-      if (e !== 0) weighted += e * shifted;
-    }
-    output[outputOffset + row] = Math.max(0, Math.log(sum) - weighted / sum);
+    output[outputOffset + row] = rowEntropy({ logits, row, vocabSize, inverse }).entropy;
   }
   return output;
+}
+
+/**
+ * One row's stable softmax statistics: m = max z/τ, s = Σ exp(z/τ − m) and H. Writes each
+ * exp(z/τ − m) into `scratch` (same indexing as `logits`) when given, for the backward pass.
+ */
+export function rowEntropy(options: { logits: FloatArray; row: number; vocabSize: number; inverse: number; scratch?: Float32Array }): {
+  max: number;
+  sum: number;
+  entropy: number;
+} {
+  const { logits, row, vocabSize, inverse, scratch } = options;
+  const offset = row * vocabSize;
+  const max = rowMax(logits, offset, vocabSize, row) * inverse;
+  let sum = 0;
+  let weighted = 0;
+  for (let v = offset; v < offset + vocabSize; v++) {
+    const shifted = (logits[v] as number) * inverse - max;
+    const e = Math.exp(shifted);
+    if (scratch !== undefined) scratch[v] = e;
+    sum += e;
+    // exp(−∞) = 0 would make 0·(−∞) = NaN; an underflowed term contributes nothing anyway.
+    if (e !== 0) weighted += e * shifted;
+  }
+  return { max, sum, entropy: Math.max(0, Math.log(sum) - weighted / sum) };
 }
 
 /** N from the array length, validating the shape and the optional row mask. */

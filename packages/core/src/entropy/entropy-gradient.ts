@@ -1,7 +1,7 @@
 import { assertFiniteAll, assertNumber } from '../batch/assert-finite';
 import type { FloatArray } from '../batch/float-array';
 import { assertLength } from '../batch/policy-batch';
-import { countRows, rowMax } from './entropy-from-logits';
+import { countRows, rowEntropy } from './entropy-from-logits';
 
 export interface EntropyWithGradientOptions {
   /** [N,V] row-major logits */
@@ -70,18 +70,7 @@ export function entropyForward(options: {
   const sum = new Float64Array(rows);
   for (let row = 0; row < rows; row++) {
     if (rowMask !== undefined && rowMask[row] === 0) continue;
-    const offset = row * vocabSize;
-    const m = rowMax(logits, offset, vocabSize, row) * inverse;
-    let s = 0;
-    let weighted = 0;
-    for (let v = offset; v < offset + vocabSize; v++) {
-      const shifted = (logits[v] as number) * inverse - m;
-      const e = shifted === Number.NEGATIVE_INFINITY ? 0 : Math.exp(shifted);
-      scratch[v] = e;
-      s += e;
-      if (e !== 0) weighted += e * shifted;
-    }
-    const h = Math.max(0, Math.log(s) - weighted / s);
+    const { max: m, sum: s, entropy: h } = rowEntropy({ logits, row, vocabSize, inverse, scratch });
     max[row] = m;
     sum[row] = s;
     entropy64[row] = h;

@@ -8,6 +8,7 @@ import {
   entropyWithGradient,
   normal,
 } from '../index';
+import { expectClose as expectWithin, finiteDifferences as differences } from '../kl/gradient-check';
 
 /** Independent float64 reference: H = −Σ p log p with p from a shifted softmax. */
 function referenceEntropy(row: ArrayLike<number>, temperature = 1): number {
@@ -73,29 +74,8 @@ describe('entropyFromLogits', () => {
   });
 });
 
-/** Central differences of f w.r.t. every finite entry of x, in float64. */
-function finiteDifferences(x: Float64Array, f: (perturbed: Float64Array) => number): Float64Array {
-  const h = 1e-6;
-  const gradient = new Float64Array(x.length);
-  for (let index = 0; index < x.length; index++) {
-    if (!Number.isFinite(x[index])) continue;
-    const plus = Float64Array.from(x);
-    const minus = Float64Array.from(x);
-    plus[index] = (plus[index] as number) + h;
-    minus[index] = (minus[index] as number) - h;
-    gradient[index] = (f(plus) - f(minus)) / (2 * h);
-  }
-  return gradient;
-}
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 2e-5): void {
-  expect(actual.length).toBe(expected.length);
-  for (let index = 0; index < actual.length; index++) {
-    const a = actual[index] as number;
-    const e = expected[index] as number;
-    expect(Math.abs(a - e), `index ${index}: ${a} vs ${e}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(e)));
-  }
-}
+const finiteDifferences = (x: Float64Array, loss: (perturbed: Float64Array) => number): Float64Array =>
+  differences(x, loss, (index) => Number.isFinite(x[index]));
 
 describe('entropyWithGradient', () => {
   it('∂(Σ g_n·H_n)/∂logits matches central finite differences (with −∞ logits and a temperature)', () => {
@@ -108,7 +88,7 @@ describe('entropyWithGradient', () => {
       for (let row = 0; row < 4; row++) expect(entropy[row]).toBeCloseTo(referenceEntropy(logits.subarray(row * V, row * V + V), temperature), 5);
       const loss = (values: Float64Array): number =>
         [0, 1, 2, 3].reduce((sum, row) => sum + (upstream[row] as number) * referenceEntropy(values.subarray(row * V, row * V + V), temperature), 0);
-      expectClose(gradLogits, finiteDifferences(logits, loss));
+      expectWithin(gradLogits, finiteDifferences(logits, loss), 2e-5);
       expect(gradLogits[3]).toBe(0);
     }
   });
@@ -138,7 +118,7 @@ describe('entropyBonus', () => {
       expect(result.diagnostics.meanEntropy).toBeCloseTo((reference[0]! + reference[1]! + reference[2]!) / 3, 6);
       if (mode === 'token-mean') expect(result.value).toBeCloseTo((-0.05 * (reference[0]! + reference[1]! + reference[2]!)) / 3, 7);
       const masked = Float64Array.from(logits, (value) => (Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value));
-      expectClose(result.gradLogits, finiteDifferences(masked, (values) => run(values).value));
+      expectWithin(result.gradLogits, finiteDifferences(masked, (values) => run(values).value), 2e-5);
     });
   }
 

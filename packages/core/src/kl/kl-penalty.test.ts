@@ -10,11 +10,13 @@ import {
   normal,
   type AggregationMode,
 } from '../index';
+import { expectClose, finiteDifferences as differences } from './gradient-check';
 
 const B = 3;
 const T = 4;
 // row 2 is empty except one token; row 1 has a masked-out -inf (top-k sampling, §3.2 item 4)
 const mask = Uint8Array.from([1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1]);
+const finiteDifferences = (x: Float64Array, loss: (perturbed: Float64Array) => number): Float64Array => differences(x, loss, (index) => mask[index] !== 0);
 
 function randomBatch(seed: number): { logProbs: Float64Array; refLogProbs: Float64Array; oldLogProbs: Float64Array } {
   const rng = createRng(seed);
@@ -24,30 +26,6 @@ function randomBatch(seed: number): { logProbs: Float64Array; refLogProbs: Float
   const oldLogProbs = Float64Array.from(logProbs, (value) => value + normal(rng, { std: 0.3 }));
   logProbs[6] = Number.NEGATIVE_INFINITY;
   return { logProbs, refLogProbs, oldLogProbs };
-}
-
-/** Central finite differences of `loss` w.r.t. each masked-in log-prob, in float64. */
-function finiteDifferences(logProbs: Float64Array, loss: (perturbed: Float64Array) => number): Float64Array {
-  const h = 1e-6;
-  const gradient = new Float64Array(logProbs.length);
-  for (let index = 0; index < logProbs.length; index++) {
-    if (mask[index] === 0) continue;
-    const plus = Float64Array.from(logProbs);
-    const minus = Float64Array.from(logProbs);
-    plus[index] = (plus[index] as number) + h;
-    minus[index] = (minus[index] as number) - h;
-    gradient[index] = (loss(plus) - loss(minus)) / (2 * h);
-  }
-  return gradient;
-}
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-5): void {
-  expect(actual.length).toBe(expected.length);
-  for (let index = 0; index < actual.length; index++) {
-    const a = actual[index] as number;
-    const e = expected[index] as number;
-    expect(Math.abs(a - e), `index ${index}: ${a} vs ${e}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(e)));
-  }
 }
 
 describe('KL estimators (golden values)', () => {
