@@ -30,4 +30,21 @@ export { createTokenPolicy, type CreateTokenPolicyOptions, type TokenGenerateReq
 export { loadPolicy, type LoadedPolicy, type LoadPolicyOptions } from './policy/load-policy';
 export { createRng, type CreateRngOptions, type SeededRng } from './random/seeded-rng';
 
+// --- training ---
+export {
+  Trainer,
+  createTrainer,
+  type LossWeights,
+  type LossWeightsFn,
+  type LossWeightsInput,
+  type StepMetrics,
+  type StepOptions,
+  type TrainerOptions,
+} from './train/trainer';
+export { assertTrajectoryBatch, lossMaskOf, responseLength, type TrajectoryBatch } from './train/trajectory-batch';
+export { nllLossWeights } from './train/nll-loss-weights';
+export { AdamW, type AdamWOptions } from './train/adamw';
+export { createLrSchedule, type LrSchedule, type LrScheduleOptions } from './train/lr-schedule';
+export { restoreCheckpoint, saveCheckpoint, type SaveCheckpointOptions } from './train/checkpoint';
+
 // --- recipes, tasks, demo ---

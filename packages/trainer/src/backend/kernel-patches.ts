@@ -51,8 +51,9 @@ function replaceKernel(kernelName: string, backendName: string, kernelFunc: Kern
 }
 
 function makeOutput(backend: Backend, shape: number[], dtype: tf.DataType, values: tf.TypedArray): tf.TensorInfo {
-  if (backend.makeOutput !== undefined) return backend.makeOutput(shape, dtype, undefined, values);
-  return backend.makeTensorInfo!(shape, dtype, values);
+  // cpu: makeTensorInfo(shape, dtype, values) (its makeOutput takes other arguments); wasm: makeOutput.
+  if (backend.makeTensorInfo !== undefined) return backend.makeTensorInfo(shape, dtype, values);
+  return backend.makeOutput!(shape, dtype, undefined, values);
 }
 
 function unsortedSegmentSum({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {

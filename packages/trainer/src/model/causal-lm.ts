@@ -95,6 +95,24 @@ export class CausalLM {
     return new CausalLM(config, params, specs);
   }
 
+  /** Overwrite every weight from HF-layout tensors (checkpoint restore); shapes must match. */
+  assignTensors(tensors: Map<string, NamedTensor>): void {
+    const values = new Map<string, tf.Tensor>();
+    try {
+      for (const spec of this.specs) {
+        const tensor = tensors.get(spec.name) ?? tensors.get(spec.name.replace(/^transformer\./, ''));
+        if (tensor === undefined || tensor.shape.join() !== spec.hfShape.join()) {
+          throw new AipoError({ code: 'CORRUPT_STATE', message: `checkpoint tensor ${spec.name} is missing or has the wrong shape`, details: { name: spec.name } });
+        }
+        const [rows, cols] = spec.hfShape as [number, number];
+        values.set(spec.name, spec.transpose ? tf.tensor(transpose2d(tensor.data, rows, cols), [cols, rows]) : tf.tensor(tensor.data, spec.hfShape));
+      }
+      for (const [name, value] of values) this.params.get(name)!.assign(value);
+    } finally {
+      for (const value of values.values()) value.dispose();
+    }
+  }
+
   /** The weights in HF layout and naming, ready for `model.safetensors`. */
   async toTensors(): Promise<Map<string, NamedTensor>> {
     const out = new Map<string, NamedTensor>();
@@ -223,8 +241,9 @@ export class CausalLM {
     const S = keys.shape[2];
     const groups = c.numHeads / c.numKvHeads;
     // GQA (Ainslie et al. 2023): query head h reads kv head floor(h / groups), as HF repeat_kv.
-    const repeat = (t: tf.Tensor4D) =>
-      groups === 1 ? t : (tf.tile(t.reshape([B, c.numKvHeads, 1, S, c.headDim]), [1, 1, groups, 1, 1]).reshape([B, c.numHeads, S, c.headDim]) as tf.Tensor4D);
+    // gather on the head axis (tile has no rank-5 gradient in tfjs 4.22).
+    const heads = groups === 1 ? undefined : tf.tensor1d(Array.from({ length: c.numHeads }, (_, h) => Math.floor(h / groups)), 'int32');
+    const repeat = (t: tf.Tensor4D) => (heads === undefined ? t : (tf.gather(t, heads, 1) as tf.Tensor4D));
     const scores = tf.add(tf.mul(tf.matMul(q, repeat(keys), false, true), 1 / Math.sqrt(c.headDim)), mask); // [B,H,T,S]
     const attended = tf.matMul(tf.softmax(scores), repeat(values)); // [B,H,T,hd]
     const output = attended.transpose([0, 2, 1, 3]).reshape([B * T, c.numHeads * c.headDim]) as tf.Tensor2D;
