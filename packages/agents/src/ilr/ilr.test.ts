@@ -1,0 +1,179 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  abilityFromAccuracy,
+  calibrateRewards,
+  createInteractionSelector,
+  createJsonlTranscript,
+  createOpenAIChatModel,
+  createPerceptionCalibrationHook,
+  difficultyFromPercentile,
+  estimateDifficultyBySelfRanking,
+  irtInteractionMode,
+  irtProbability,
+  parseRanking,
+  runIdea3,
+} from '../index';
+import { completion, type ReceivedRequest, startOpenAITestServer } from '../testing/openai-test-server';
+
+describe('IRT rule (Dynamic Interaction)', () => {
+  it('matches the formula with the 1.7 scale and the 0.5 threshold', () => {
+    expect(irtProbability({ ability: 0.3, difficulty: 0.3 })).toBe(0.5);
+    expect(irtProbability({ ability: 1, difficulty: 0 })).toBeCloseTo(1 / (1 + Math.exp(-1.7)), 12);
+    expect(irtInteractionMode({ ability: 0, difficulty: 1 })).toBe('cooperative');
+    expect(irtInteractionMode({ ability: 0.3, difficulty: 0.3 })).toBe('competitive');
+    expect(() => irtProbability({ ability: Number.NaN, difficulty: 0 })).toThrow(/finite/);
+  });
+
+  it('maps validation accuracy and hardness percentiles to one log-odds scale', () => {
+    expect(abilityFromAccuracy(0.5)).toBe(0);
+    expect(abilityFromAccuracy(0.8)).toBeCloseTo(Math.log(4), 12);
+    expect(Number.isFinite(abilityFromAccuracy(1))).toBe(true);
+    expect(() => abilityFromAccuracy(1.2)).toThrow(/\[0, 1\]/);
+    expect(difficultyFromPercentile(0.5)).toBe(0);
+    expect(difficultyFromPercentile(0.9)).toBeGreaterThan(0);
+  });
+
+  it('selects per participant, jointly, or with a fixed cooperation probability', () => {
+    const selector = createInteractionSelector({ kind: 'irt', abilities: { strong: 2, weak: -1 } });
+    expect(selector.select({ difficulty: 0, participants: ['strong', 'weak'] })).toEqual({ strong: 'competitive', weak: 'cooperative' });
+    const joint = createInteractionSelector({ kind: 'irt', abilities: { strong: 2, weak: -1 }, decision: 'joint' });
+    expect(joint.select({ difficulty: 0, participants: ['strong', 'weak'] })).toEqual({ strong: 'competitive', weak: 'competitive' });
+    expect(() => selector.select({ difficulty: 0, participants: ['other'] })).toThrow(/no ability/);
+    let draws = 0;
+    const rng = { next: () => [0.1, 0.9][draws++ % 2] as number };
+    const half = createInteractionSelector({ kind: 'fixed', cooperationProbability: 0.5, rng });
+    expect(half.select({ difficulty: 0, participants: ['a', 'b'] })).toEqual({ a: 'cooperative', b: 'cooperative' });
+    expect(half.select({ difficulty: 0, participants: ['a', 'b'] })).toEqual({ a: 'competitive', b: 'competitive' });
+    expect(createInteractionSelector({ kind: 'fixed', cooperationProbability: 0, rng }).select({ difficulty: 9, participants: ['a'] })).toEqual({ a: 'competitive' });
+    expect(() => createInteractionSelector({ kind: 'fixed', cooperationProbability: 2, rng })).toThrow(/\[0, 1\]/);
+  });
+});
+
+describe('ILR over real HTTP (scripted replies)', () => {
+  let cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const step of cleanup) await step();
+    cleanup = [];
+  });
+
+  async function serve(respond: (request: ReceivedRequest) => string | number) {
+    const server = await startOpenAITestServer((request) => {
+      const reply = respond(request);
+      return typeof reply === 'number' ? { kind: 'json', status: reply, body: { error: { message: 'down' } } } : { kind: 'json', body: completion(reply) };
+    });
+    cleanup.push(server.close);
+    return server;
+  }
+  const lastUser = (request: ReceivedRequest) => (request.body.messages as Array<{ content: string }>).at(-1)?.content ?? '';
+
+  it('estimates difficulty by self-ranking, aggregating models and listing unparsable replies', async () => {
+    const server = await serve((request) => (request.body.model === 'a' ? '3, 1, 2' : request.body.model === 'b' ? '3 2 1' : 'I cannot rank these'));
+    const models = ['a', 'b', 'c'].map((model) => createOpenAIChatModel({ baseURL: server.baseURL, model }));
+    const { difficulties, failures } = await estimateDifficultyBySelfRanking({ questions: ['q1', 'q2', 'q3'], models, aggregate: 'mean' });
+    // a: q3 easiest, q1 middle, q2 hardest; b: q3, q2, q1
+    const d = (percentile: number) => difficultyFromPercentile(percentile);
+    expect(difficulties[0]).toBeCloseTo((d(0.5) + d(1)) / 2, 12);
+    expect(difficulties[1]).toBeCloseTo((d(1) + d(0.5)) / 2, 12);
+    expect(difficulties[2]).toBeCloseTo(d(0), 12);
+    expect(failures).toEqual([{ modelId: 'c', questionIndices: [0, 1, 2], reason: expect.stringContaining('unparsable') }]);
+    expect(lastUser(server.requests[0] as ReceivedRequest)).toContain('1. q1\n\n2. q2\n\n3. q3');
+    expect(server.requests[0]?.body.temperature).toBe(0);
+  });
+
+  it('gives unranked questions the median difficulty and records endpoint failures', async () => {
+    const server = await serve(() => 500);
+    const model = createOpenAIChatModel({ baseURL: server.baseURL, model: 'down', maxRetries: 0 });
+    const { difficulties, failures } = await estimateDifficultyBySelfRanking({ questions: ['q1', 'q2'], models: [model], aggregate: 'median' });
+    expect(difficulties).toEqual([0, 0]);
+    expect(failures[0]?.reason).toMatch(/HTTP 500/);
+    expect(parseRanking('1, 1, 2', 3)).toBeUndefined();
+    expect(parseRanking('ranking: 2, 1', 2)).toEqual([1, 0]);
+  });
+
+  it('runs Idea3 sharing → analysis → fusion, passing peers their outputs, with trained flags and a transcript', async () => {
+    const server = await serve((request) => {
+      const name = String(request.body.model);
+      const system = (request.body.messages as Array<{ content: string }>)[0]?.content ?? '';
+      if (system.includes('Write your final solution')) return `${name} final \\boxed{4}`;
+      if (system.includes('Solve the problem')) return `${name} solution \\boxed{${name === 'alice' ? 4 : 5}}`;
+      return `${name} analysis`;
+    });
+    const directory = await mkdtemp(join(tmpdir(), 'idea3-'));
+    cleanup.push(() => rm(directory, { recursive: true, force: true }));
+    const transcript = createJsonlTranscript(join(directory, 'idea3.jsonl'));
+    const participants = ['alice', 'bob'].map((name) => ({ name, model: createOpenAIChatModel({ baseURL: server.baseURL, model: name }) }));
+    const { turns, finalAnswers } = await runIdea3({ question: 'What is 2+2?', participants, modes: { alice: 'competitive', bob: 'cooperative' }, trainedStages: ['analysis', 'fusion'], transcript });
+    expect(turns.map((turn) => [turn.participant, turn.stage, turn.mode, turn.trained])).toEqual([
+      ['alice', 'sharing', 'competitive', false],
+      ['bob', 'sharing', 'cooperative', false],
+      ['alice', 'analysis', 'competitive', true],
+      ['bob', 'analysis', 'cooperative', true],
+      ['alice', 'fusion', 'competitive', true],
+      ['bob', 'fusion', 'cooperative', true],
+    ]);
+    expect(finalAnswers).toEqual({ alice: 'alice final \\boxed{4}', bob: 'bob final \\boxed{4}' });
+    const aliceAnalysis = turns[2]?.messages.at(-1)?.content ?? '';
+    expect(aliceAnalysis).toContain('[bob]\nbob solution \\boxed{5}');
+    expect(aliceAnalysis).not.toContain('alice solution');
+    expect(turns[2]?.messages[0]?.content).toContain('competing');
+    expect(turns[3]?.messages[0]?.content).toContain('working together');
+    const bobFusion = turns[5]?.messages.at(-1)?.content ?? '';
+    expect(bobFusion).toContain('Your solution:\nbob solution');
+    expect(bobFusion).toContain('[alice]\nalice analysis');
+    await transcript.flush();
+    const lines = (await readFile(join(directory, 'idea3.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(6);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ kind: 'idea3', participant: 'alice', stage: 'sharing', question: 'What is 2+2?' });
+  });
+
+  it('keeps going when a participant fails a turn, and supports three participants', async () => {
+    const server = await serve((request) => (request.body.model === 'carol' ? 503 : `${String(request.body.model)} says`));
+    const participants = ['alice', 'bob', 'carol'].map((name) => ({ name, model: createOpenAIChatModel({ baseURL: server.baseURL, model: name, maxRetries: 0 }) }));
+    const { turns } = await runIdea3({ question: 'Q', participants, modes: 'cooperative' });
+    expect(turns).toHaveLength(9);
+    expect(turns.filter((turn) => turn.error).map((turn) => [turn.participant, turn.error?.code])).toEqual([
+      ['carol', 'API_ERROR'],
+      ['carol', 'API_ERROR'],
+      ['carol', 'API_ERROR'],
+    ]);
+    expect(turns[3]?.messages.at(-1)?.content).toContain('[carol]\n(no answer)');
+    expect(turns.filter((turn) => turn.trained).map((turn) => turn.stage)).toEqual(['fusion', 'fusion', 'fusion']);
+    await expect(runIdea3({ question: 'Q', participants: participants.slice(0, 1), modes: 'cooperative' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('perception calibration', () => {
+  it('computes Eq. 5 with the clip bound 1/(m−1)', () => {
+    // peer rewards [1, 0, 0, 1]: avg 0.5, range 1 → term clip(r − 0.5, −1, 1)
+    expect(calibrateRewards({ rewards: [1, 0], peers: [{ avg: 0.5, max: 1, min: 0 }] })).toEqual([1.5, -0.5]);
+    // m = 3: each term clipped to ±0.5
+    expect(calibrateRewards({ rewards: [1], peers: [{ avg: 0, max: 1, min: 0 }, { avg: 0.25, max: 1, min: 0 }] })).toEqual([2]);
+  });
+
+  it('guards equal peer rewards with zero or epsilon', () => {
+    const peers = [{ avg: 0, max: 0, min: 0 }];
+    expect(calibrateRewards({ rewards: [1, 0], peers })).toEqual([1, 0]);
+    expect(calibrateRewards({ rewards: [1, 0], peers, guard: { kind: 'epsilon', epsilon: 4 } })).toEqual([1.25, 0]);
+    expect(() => calibrateRewards({ rewards: [Number.NaN], peers })).toThrow(/not finite/);
+  });
+
+  it('the hook passes each participant its peers’ statistics, or the raw rewards when disabled', () => {
+    const seen: unknown[] = [];
+    const hook = createPerceptionCalibrationHook({
+      calibrate: (options) => {
+        seen.push(options.peers);
+        return calibrateRewards(options);
+      },
+    });
+    const { rewards, stats } = hook({ alice: [1, 0, 1, 1], bob: [0, 0, 1, 0] });
+    expect(stats).toEqual({ alice: { avg: 0.75, max: 1, min: 0 }, bob: { avg: 0.25, max: 1, min: 0 } });
+    expect(seen).toEqual([[{ avg: 0.25, max: 1, min: 0 }], [{ avg: 0.75, max: 1, min: 0 }]]);
+    expect(rewards.alice).toEqual([1.75, -0.25, 1.75, 1.75]);
+    expect(rewards.bob).toEqual([-0.75, -0.75, 1.25, -0.75]);
+    expect(createPerceptionCalibrationHook({ enabled: false })({ alice: [1, 0], bob: [0, 0] }).rewards).toEqual({ alice: [1, 0], bob: [0, 0] });
+    expect(() => hook({ alice: [], bob: [1] })).toThrow(/non-empty/);
+  });
+});
