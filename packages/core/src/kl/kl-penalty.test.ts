@@ -108,6 +108,20 @@ describe('klPenalty in the loss', () => {
     }
   });
 
+  it('an overflowing IS ratio is clamped in log space (±20), counted, and its ∂r term dropped', () => {
+    const result = klPenalty({
+      placement: 'loss', coefficient: 1, estimator: 'k2',
+      logProbs: Float32Array.from([-0.5, -1]), refLogProbs: Float32Array.from([-1, -1]), oldLogProbs: Float32Array.from([-100.5, -1]),
+      mask: Uint8Array.from([1, 1]), batchSize: 1, sequenceLength: 2, aggregation: { mode: 'seq-mean-token-sum' },
+    });
+    // token 0: log r = 100 → clamped to 20; value e^20·0.125, gradient e^20·x only
+    expect(result.value).toBeCloseTo(Math.exp(20) * 0.125, -1);
+    expect(result.gradLogProbs[0]).toBeCloseTo(Math.exp(20) * 0.5, -2);
+    expect(result.diagnostics.clampedFraction).toBe(0.5);
+    expect(result.diagnostics.importanceWeight.max).toBeCloseTo(Math.exp(20), -1);
+    expect(result.diagnostics.importanceWeight.min).toBe(1);
+  });
+
   it('constant importance weights scale value and gradient without a ratio term', () => {
     const { logProbs, refLogProbs } = randomBatch(6);
     const importanceWeights = Float64Array.from({ length: B * T }, (_, index) => 0.5 + index / 10);

@@ -17,6 +17,8 @@ export interface KlDiagnostics {
   tokenCount: number;
   /** the resolved estimator's name */
   estimator: string;
+  /** min / mean / max importance weight (IS-corrected KL; all 1 otherwise) */
+  importanceWeight: { min: number; mean: number; max: number };
 }
 
 export interface KlLossOptions extends KlTokenOptions {
@@ -161,5 +163,6 @@ function diagnose(tokens: KlTokens, sequenceLength: number): KlDiagnostics {
     clampedFraction: tokens.tokenCount === 0 ? 0 : tokens.clampedTokens / tokens.tokenCount,
     tokenCount: tokens.tokenCount,
     estimator: tokens.estimator.name,
+    importanceWeight: tokens.weightStats,
   };
 }

@@ -48,6 +48,8 @@ export interface KlTokens {
   tokenCount: number;
   /** the resolved estimator */
   estimator: KlEstimator;
+  /** min / mean / max of the importance weight over masked-in tokens (all 1 without IS correction) */
+  weightStats: { min: number; mean: number; max: number };
 }
 
 /** Evaluate an estimator on every masked-in token, validating shapes and finiteness first. */
@@ -70,6 +72,9 @@ export function computeKlTokens(options: KlTokenOptions): KlTokens {
   const rowLengths = new Int32Array(batchSize);
   let clampedTokens = 0;
   let tokenCount = 0;
+  let weightMin = Number.POSITIVE_INFINITY;
+  let weightMax = Number.NEGATIVE_INFINITY;
+  let weightSum = 0;
   for (let row = 0; row < batchSize; row++) {
     for (let index = row * sequenceLength; index < (row + 1) * sequenceLength; index++) {
       if (mask[index] === 0) continue;
@@ -89,12 +94,16 @@ export function computeKlTokens(options: KlTokenOptions): KlTokens {
         else clamped = true;
       }
       if (importanceWeights !== undefined) weight *= importanceWeights[index] as number;
+      weightMin = Math.min(weightMin, weight);
+      weightMax = Math.max(weightMax, weight);
+      weightSum += weight;
       values[index] = weight * value.value;
       derivatives[index] = weight * (gradient.derivative + weightDerivative * value.value);
       if (clamped) clampedTokens++;
     }
   }
-  return { values, derivatives, rowLengths, clampedTokens, tokenCount, estimator };
+  const weightStats = tokenCount === 0 ? { min: 1, mean: 1, max: 1 } : { min: weightMin, mean: weightSum / tokenCount, max: weightMax };
+  return { values, derivatives, rowLengths, clampedTokens, tokenCount, estimator, weightStats };
 }
 
 function resolveEstimator(options: KlTokenOptions): KlEstimator {
