@@ -14,7 +14,7 @@ export interface ExtractMathAnswerOptions {
    * Default none: RL rewards should not be earned by a stray number (eval.md §2.6).
    */
   fallbacks?: readonly MathFallback[];
-  /** only the last this-many characters (after `<think>` removal) are searched; default 100 000 */
+  /** only the last this-many characters (after `<think>` removal) are searched; default 1 000 000 */
   maxScanLength?: number;
 }
 
@@ -53,7 +53,7 @@ function cleanFallback(answer: string): string {
  * else the configured fallbacks. Undefined means "no answer": a parse failure, never a pass.
  */
 export function extractMathAnswer(output: string, options: ExtractMathAnswerOptions = {}): ExtractedMathAnswer | undefined {
-  const { fallbacks = [], maxScanLength = 100_000 } = options;
+  const { fallbacks = [], maxScanLength = 1_000_000 } = options;
   let text = stripThinking(output);
   if (text.length > maxScanLength) text = text.slice(text.length - maxScanLength);
 

@@ -100,7 +100,13 @@ export class MathPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_URL, { workerData: { role: WORKER_MARKER }, resourceLimits: { maxOldGenerationSizeMb: this.maxMemoryMb } });
+    // execArgv: [] because workers inherit the parent's flags, and some (`--input-type`, loaders of
+    // test runners) break a worker; the worker needs none.
+    const worker = new Worker(WORKER_URL, {
+      execArgv: [],
+      workerData: { role: WORKER_MARKER },
+      resourceLimits: { maxOldGenerationSizeMb: this.maxMemoryMb },
+    });
     const slot: Slot = { worker, ready: false };
     this.slots.push(slot);
     worker.on('message', (message: { ready?: boolean; id?: number; verdict?: CasVerdict }) => {
