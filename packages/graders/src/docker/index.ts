@@ -1,1 +1,6 @@
-export {};
+export { createPythonGrader, DEFAULT_SANDBOX_IMAGE, type PythonGrader, type PythonGraderOptions } from './python-grader';
+export { ContainerPool, type ContainerPoolOptions } from './container-pool';
+export { createDockerEngine, type DockerContainer, type DockerEngine, type DockerEngineOptions } from './docker-engine';
+export { SANDBOX_LABEL, sweepOrphanContainers } from './sandbox-container';
+export { DEFAULT_SANDBOX_LIMITS, resolveSandboxLimits, type SandboxLimits } from './sandbox-limits';
+export * from '../code/index';

@@ -1,0 +1,451 @@
+// The Python runner that is PID 1 of every warm sandbox container (passed with `python3 -I -c`).
+// Kept as a string so it ships inside the bundle; it needs nothing from the image but python3.
+export const RUNNER_SOURCE = String.raw`# aipo sandbox runner: PID 1 of a warm sandbox container. Reads length-prefixed JSON jobs on stdin,
+# forks one process per program run (LiveCodeBench prelude pre-imported, so a run starts in ~1 ms),
+# applies rlimits, supervises it with a wall-clock deadline and an output cap, then kills every other
+# process in the container and wipes the writable dirs, so programs cannot see each other.
+import builtins, ctypes, json, os, resource, select, shutil, signal, struct, sys, time, traceback
+
+# LiveCodeBench's import_string (lcb_runner/evaluation/testing_util.py), prepended to every program.
+PRELUDE = (
+    "from string import *\nfrom re import *\nfrom datetime import *\nfrom collections import *\n"
+    "from heapq import *\nfrom bisect import *\nfrom copy import *\nfrom math import *\nfrom random import *\n"
+    "from statistics import *\nfrom itertools import *\nfrom functools import *\nfrom operator import *\n"
+    "from io import *\nfrom sys import *\nfrom json import *\nfrom builtins import *\nfrom typing import *\n"
+    "import string\nimport re\nimport datetime\nimport collections\nimport heapq\nimport bisect\nimport copy\n"
+    "import math\nimport random\nimport statistics\nimport itertools\nimport functools\nimport operator\n"
+    "import io\nimport sys\nimport json\nsys.setrecursionlimit(50000)\n"
+)
+exec(PRELUDE, {})
+sys.setrecursionlimit(1000)
+# lcb_runner/evaluation/compute_code_generation_metrics.py sets this for parity on Python >= 3.11
+sys.set_int_max_str_digits(50000)
+# not dumpable: programs run as the same uid and must not read our memory or /proc/1/fd (forged frames)
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+
+WORK = "/tmp/w"
+WIPE = ("/tmp", "/dev/shm")
+ME = os.getpid()
+STDERR_KEEP = 8192
+
+
+def read_exact(fd, size):
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def recv(fd):
+    (size,) = struct.unpack(">I", read_exact(fd, 4))
+    return json.loads(read_exact(fd, size))
+
+
+def send(fd, message):
+    data = json.dumps(message).encode()
+    data = struct.pack(">I", len(data)) + data
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def janitor():
+    """Kill everything but us (a job runs alone, so anything left escaped the last program) and wipe."""
+    leftovers = 0
+    for attempt in range(200):
+        alive = []
+        for name in os.listdir("/proc"):
+            if not name.isdigit() or int(name) == ME:
+                continue
+            try:
+                with open("/proc/%s/stat" % name, "rb") as handle:
+                    state = handle.read().rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state in (b"Z", b"X"):
+                continue
+            alive.append(int(name))
+            try:
+                os.kill(int(name), signal.SIGKILL)
+            except OSError:
+                pass
+        if attempt == 0:
+            leftovers = len(alive)
+        reap()
+        if not alive:
+            break
+        time.sleep(0.002)
+    for root in WIPE:
+        try:
+            entries = os.listdir(root)
+        except OSError:
+            continue
+        for entry in entries:
+            path = os.path.join(root, entry)
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
+            except OSError:
+                pass
+    os.makedirs(WORK, exist_ok=True)
+    return leftovers
+
+
+def limit(resource_id, value):
+    try:
+        resource.setrlimit(resource_id, (value, value))
+    except (ValueError, OSError):
+        pass
+
+
+def child_setup(job, fds):
+    os.setsid()
+    for target, source in enumerate(fds):
+        os.dup2(source, target)
+    os.closerange(len(fds), 1024)
+    limit(resource.RLIMIT_AS, int(job["memory"]))
+    limit(resource.RLIMIT_CPU, int(job["cpu"]))
+    limit(resource.RLIMIT_FSIZE, int(job["fsize"]))
+    limit(resource.RLIMIT_CORE, 0)
+    os.chdir(WORK)
+    sys.setrecursionlimit(1000)
+
+
+def compile_program(code, scope):
+    exec(PRELUDE, scope)
+    try:
+        return compile(code, "<solution>", "exec")
+    except MemoryError:
+        os._exit(4)
+    except BaseException:
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(3)
+
+
+def finish(status):
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    os._exit(status)
+
+
+def run_program(job):
+    """stdin mode (LiveCodeBench grade_stdio: SystemExit swallowed) or script mode (asserts)."""
+    scope = {"__name__": "__main__", "__builtins__": builtins}
+    token = job.pop("token", None)
+    program = compile_program(job["code"], scope)
+    try:
+        exec(program, scope)
+    except SystemExit:
+        if job["mode"] == "script":
+            traceback.print_exc()
+            finish(1)
+    except MemoryError:
+        finish(4)
+    except BaseException:
+        traceback.print_exc()
+        finish(1)
+    if token is not None:
+        os.write(4, token.encode())
+    finish(0)
+
+
+def encode(value, depth=0):
+    """A tagged JSON form that keeps what Python's == distinguishes; see code/python-value.ts."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return {"i": int.__repr__(value)}
+    if isinstance(value, float):
+        return {"f": float.__repr__(value)}
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, list):
+        return [encode(item, depth + 1) for item in list.__iter__(value)]
+    if isinstance(value, tuple):
+        return {"t": [encode(item, depth + 1) for item in tuple.__iter__(value)]}
+    if isinstance(value, dict):
+        return {"d": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in dict.items(value)]}
+    return {"o": type(value).__name__}
+
+
+def write_frame(fd, message):
+    data = json.dumps(message).encode()
+    data = struct.pack(">I", len(data)) + data
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def serve_calls(job):
+    """Call mode (LiveCodeBench grade_call_based): one Solution() reused for every test."""
+    scope = {"__name__": "__main__", "__builtins__": builtins}
+    program = compile_program(job["code"], scope)
+    try:
+        exec(program, scope)
+        if "class Solution" in job["code"]:
+            function = getattr(scope["Solution"](), job["fn"])
+        else:
+            function = scope[job["fn"]]
+    except MemoryError:
+        finish(4)
+    except BaseException:
+        traceback.print_exc()
+        finish(1)
+    write_frame(4, {"ready": True})
+    while True:
+        try:
+            request = recv(3)
+        except EOFError:
+            finish(0)
+        try:
+            arguments = [json.loads(line) for line in request["args"].split("\n")]
+            result = function(*arguments)
+            if isinstance(result, tuple):
+                result = list(result)
+            write_frame(4, {"value": json.dumps(encode(result))})
+        except MemoryError:
+            finish(4)
+        except BaseException:
+            write_frame(4, {"error": traceback.format_exc()[-STDERR_KEEP:]})
+
+
+class Run:
+    """A forked program and its pipes, supervised from the runner."""
+
+    def __init__(self, job, target):
+        pipes = [os.pipe() for _ in range(5)]
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                stdin_r, stdout_w, stderr_w = pipes[0][0], pipes[1][1], pipes[2][1]
+                child_setup(job, [stdin_r, stdout_w, stderr_w, pipes[3][0], pipes[4][1]])
+                target(job)
+            finally:
+                os._exit(70)
+        os.close(pipes[0][0]); os.close(pipes[1][1]); os.close(pipes[2][1]); os.close(pipes[3][0]); os.close(pipes[4][1])
+        self.stdin, self.stdout, self.stderr, self.control, self.results = (
+            pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][1], pipes[4][0])
+        for fd in (self.stdin, self.stdout, self.stderr, self.results):
+            os.set_blocking(fd, False)
+        self.pidfd = os.pidfd_open(self.pid)
+        self.out, self.err, self.frames = bytearray(), bytearray(), bytearray()
+        self.out_total = 0
+        self.exit = None
+        self.pending = b""
+
+    def close_fds(self):
+        for fd in (self.stdin, self.stdout, self.stderr, self.control, self.results, self.pidfd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def kill(self):
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.wait()
+
+    def wait(self):
+        if self.exit is None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+                self.exit = status
+            except ChildProcessError:
+                self.exit = 0
+
+    def drain(self, fd, keep, cap):
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return False
+            except OSError:
+                return True
+            if not chunk:
+                return True
+            if fd == self.stdout:
+                self.out_total += len(chunk)
+            keep += chunk
+            if fd == self.stderr and len(keep) > 2 * STDERR_KEEP:
+                del keep[:-STDERR_KEEP]
+            if cap is not None and len(keep) > cap:
+                return None
+
+    def supervise(self, deadline, cap, until_frame):
+        """Run until exit (or a result frame), the deadline, or output past the cap."""
+        open_fds = {self.stdout: self.out, self.stderr: self.err, self.results: self.frames}
+        while True:
+            if until_frame and len(self.frames) >= 4:
+                (size,) = struct.unpack(">I", bytes(self.frames[:4]))
+                if size > cap:
+                    self.kill()
+                    return "output_limit"
+                if len(self.frames) >= 4 + size:
+                    return "frame"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                return "timeout"
+            writers = [self.stdin] if self.pending else []
+            readable, writable, _ = select.select(list(open_fds) + [self.pidfd], writers, [], left)
+            if writable:
+                try:
+                    written = os.write(self.stdin, self.pending[: 1 << 16])
+                    self.pending = self.pending[written:]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    self.pending = b""
+                if not self.pending:
+                    os.close(self.stdin)
+                    self.stdin = -1
+            for fd in readable:
+                if fd == self.pidfd:
+                    continue
+                done = self.drain(fd, open_fds[fd], cap if fd == self.stdout else (cap + 4 if fd == self.results else None))
+                if done is None:
+                    self.kill()
+                    return "output_limit"
+                if done:
+                    del open_fds[fd]
+            if self.pidfd in readable:
+                for fd in list(open_fds):
+                    if self.drain(fd, open_fds[fd], None if fd == self.stderr else cap + 4) is None:
+                        self.kill()
+                        return "output_limit"
+                if until_frame and len(self.frames) >= 4:
+                    continue
+                self.wait()
+                return "exited"
+
+    def take_frame(self):
+        (size,) = struct.unpack(">I", bytes(self.frames[:4]))
+        body = bytes(self.frames[4 : 4 + size])
+        del self.frames[: 4 + size]
+        return json.loads(body)
+
+    def report(self, outcome):
+        message = {"status": outcome, "stderr": self.err[-STDERR_KEEP:].decode("utf-8", "replace")}
+        if outcome == "exited" and self.exit is not None:
+            if os.WIFSIGNALED(self.exit):
+                message["status"] = "signaled"
+                message["signal"] = os.WTERMSIG(self.exit)
+            else:
+                message["exit"] = os.WEXITSTATUS(self.exit)
+        return message
+
+
+session = None
+
+
+def handle(job):
+    global session
+    op = job["op"]
+    deadline = time.monotonic() + float(job.get("timeout", 6))
+    cap = int(job.get("output", 8 << 20))
+    if op == "exec":
+        token = os.urandom(16).hex() if job["mode"] == "script" else None
+        if token:
+            job["token"] = token
+        run = Run(job, run_program)
+        job.pop("token", None)
+        run.pending = job.get("input", "").encode()
+        if not run.pending:
+            os.close(run.stdin)
+            run.stdin = -1
+        started = time.monotonic()
+        outcome = run.supervise(deadline, cap, False)
+        reply = run.report(outcome)
+        reply["elapsedMs"] = round((time.monotonic() - started) * 1000, 3)
+        # a failed run's output is only shown in the report: send a prefix, not megabytes
+        shown = run.out if outcome == "exited" else run.out[:4096]
+        reply["stdout"] = shown.decode("utf-8", "replace")
+        if token is not None:
+            reply["completed"] = bytes(run.frames) == token.encode()
+        run.kill()
+        run.close_fds()
+        reply["leftovers"] = janitor()
+        return reply
+    if op == "open":
+        run = Run(job, serve_calls)
+        os.close(run.stdin)
+        run.stdin = -1
+        outcome = run.supervise(deadline, cap, True)
+        if outcome == "frame":
+            run.take_frame()
+            session = run
+            return {"status": "ready"}
+        reply = run.report(outcome)
+        run.kill()
+        run.close_fds()
+        reply["leftovers"] = janitor()
+        return reply
+    if op == "call":
+        run = session
+        if run is None:
+            return {"status": "no_session"}
+        data = json.dumps({"args": job["args"]}).encode()
+        try:
+            os.write(run.control, struct.pack(">I", len(data)))
+            os.write(run.control, data)
+        except OSError:
+            pass
+        started = time.monotonic()
+        outcome = run.supervise(deadline, cap, True)
+        if outcome == "frame":
+            frame = run.take_frame()
+            reply = {"status": "returned", "value": frame["value"]} if "value" in frame else {"status": "raised", "stderr": frame.get("error", "")}
+            reply["elapsedMs"] = round((time.monotonic() - started) * 1000, 3)
+            return reply
+        reply = run.report(outcome)
+        run.kill()
+        run.close_fds()
+        session = None
+        reply["leftovers"] = janitor()
+        return reply
+    if op == "close":
+        if session is not None:
+            session.kill()
+            session.close_fds()
+            session = None
+        return {"status": "closed", "leftovers": janitor()}
+    return {"status": "bad_request"}
+
+
+def main():
+    janitor()
+    send(1, {"status": "ready", "python": sys.version.split()[0]})
+    while True:
+        try:
+            job = recv(0)
+        except EOFError:
+            os._exit(0)
+        try:
+            reply = handle(job)
+        except Exception:
+            reply = {"status": "runner_error", "stderr": traceback.format_exc()[-STDERR_KEEP:]}
+        send(1, reply)
+
+
+main()
+`;
