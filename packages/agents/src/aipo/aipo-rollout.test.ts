@@ -1,4 +1,7 @@
 import { AipoError, TokenSource, assertBatchShape } from '@aipo/core';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type Agent,
@@ -7,6 +10,7 @@ import {
   createAgentRegistry,
   createArithmeticVerifier,
   createChatAgent,
+  createJsonlTranscript,
   createKnowledgeTable,
   createLocalChatModel,
   createOpenAIChatModel,
@@ -272,6 +276,29 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
       if (flag === 1) expect(Number.isFinite(trajectory.logProbs[t])).toBe(true);
     });
     expectAligned(trajectory);
+  });
+
+  it('writes every consultation and a rollout summary to a JSONL transcript', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'aipo-rollout-'));
+    try {
+      const transcript = createJsonlTranscript(join(directory, 'rollouts.jsonl'));
+      const trajectory = await runAipoRollout({
+        policy: policy(['<query agent="verify">is 2+2 = 5?</query>', ' \\boxed{4}']),
+        agents: agents(),
+        promptTokenIds: prompt,
+        question: '2+2?',
+        transcript,
+        transcriptLabels: { sample: 3 },
+      });
+      expect(Object.keys(trajectory.consultations[0] ?? {})).not.toContain('reply');
+      const lines = (await readFile(join(directory, 'rollouts.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines).toEqual([
+        expect.objectContaining({ kind: 'aipo-consultation', sample: 3, policy: 'scripted-policy', agent: 'verify', status: 'ok', inserted: 'incorrect: 2+2 = 4' }),
+        expect.objectContaining({ kind: 'aipo-rollout', sample: 3, question: '2+2?', finish: 'answer', steps: 2, consultations: 1, tokensBySource: trajectory.tokensBySource }),
+      ]);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it('throws ABORTED when the caller aborts', async () => {

@@ -1,4 +1,5 @@
 import { AipoError, type Registry, TokenSource, toAipoError } from '@aipo/core';
+import type { Transcript } from '../model/jsonl-transcript';
 import type { TokenPolicy, TokenPolicyOutput } from '../policy/token-policy';
 import { findFirstStop } from '../model/stop-matcher';
 import type { Agent, AgentReply } from './agent';
@@ -62,8 +63,12 @@ export interface AipoRolloutInput {
   question?: string;
   /** cancels the rollout (throws ABORTED) */
   signal?: AbortSignal;
-  /** observe each consultation as it completes (transcripts) */
+  /** observe each consultation as it completes */
   onConsultation?: (record: ConsultationRecord) => void;
+  /** append every consultation and the final summary to this JSONL transcript */
+  transcript?: Transcript;
+  /** labels added to every transcript record (e.g. prompt id, sample index) */
+  transcriptLabels?: Record<string, unknown>;
 }
 
 /** The protocol's states. */
@@ -138,7 +143,19 @@ export class AipoRollout {
   /** Step until done and return the trajectory. */
   async run(): Promise<AipoTrajectory> {
     while (this.state_ !== 'done') await this.step();
-    return this.result();
+    const trajectory = this.result();
+    await this.input.transcript?.write({
+      kind: 'aipo-rollout',
+      ...this.input.transcriptLabels,
+      policy: this.input.policy.modelId,
+      question: this.input.question,
+      text: trajectory.text,
+      finish: trajectory.finish,
+      steps: trajectory.steps,
+      tokensBySource: trajectory.tokensBySource,
+      consultations: trajectory.consultations.length,
+    });
+    return trajectory;
   }
 
   private async generate(): Promise<void> {
@@ -215,22 +232,24 @@ export class AipoRollout {
     }
     const started = Date.now();
     let record: ConsultationRecord;
+    let reply: AgentReply | undefined;
     if (!parsed.ok) {
       record = { agent: parsed.agent, query: pending && 'text' in pending ? pending.text : '', status: 'malformed', problem: parsed.problem, inserted: this.messages.malformed(parsed), initiator, durationMs: 0 };
     } else if (this.used >= this.maxConsultations) {
       record = { agent: parsed.agent, query: parsed.query, status: 'budget-exceeded', inserted: this.messages.budgetExceeded(this.maxConsultations), initiator, durationMs: 0 };
     } else {
-      record = await this.callAgent({ agent: parsed.agent, query: parsed.query, initiator, started });
+      ({ record, reply } = await this.callAgent({ agent: parsed.agent, query: parsed.query, initiator, started }));
     }
     this.consultations.push(record);
     this.input.onConsultation?.(record);
-    this.insertResult(record);
+    await this.input.transcript?.write({ kind: 'aipo-consultation', ...this.input.transcriptLabels, policy: this.input.policy.modelId, ...record });
+    this.insertResult(record, reply);
     if (this.remainingTokens <= 0) return this.finish('length');
     if (this.steps >= this.maxSteps) return this.finish('max-steps');
     this.state_ = 'generating';
   }
 
-  private async callAgent(options: { agent: string; query: string; initiator: string; started: number }): Promise<ConsultationRecord & { reply?: AgentReply }> {
+  private async callAgent(options: { agent: string; query: string; initiator: string; started: number }): Promise<{ record: ConsultationRecord; reply?: AgentReply }> {
     const { agent: name, query, initiator, started } = options;
     const agent = this.input.agents.get(name);
     const timeoutMs = this.config.agentTimeoutMs ?? 120_000;
@@ -244,18 +263,20 @@ export class AipoRollout {
           signal.addEventListener('abort', () => reject(new AipoError({ code: deadline.aborted ? 'TIMEOUT' : 'ABORTED', message: `agent ${name} did not answer within ${timeoutMs} ms` })), { once: true }),
         ),
       ]);
-      return { agent: name, query, status: 'ok', inserted: reply.text, fullReply: reply.fullText, initiator, durationMs: Date.now() - started, reply };
+      return { record: { agent: name, query, status: 'ok', inserted: reply.text, fullReply: reply.fullText, initiator, durationMs: Date.now() - started }, reply };
     } catch (error) {
       throwIfAborted(this.input.signal);
       const { code, message } = toAipoError(error);
-      return { agent: name, query, status: 'agent-error', inserted: this.messages.agentFailed({ agent: name, code, message }), error: { code, message }, initiator, durationMs: Date.now() - started };
+      return {
+        record: { agent: name, query, status: 'agent-error', inserted: this.messages.agentFailed({ agent: name, code, message }), error: { code, message }, initiator, durationMs: Date.now() - started },
+      };
     }
   }
 
-  private insertResult(record: ConsultationRecord & { reply?: AgentReply }): void {
+  private insertResult(record: ConsultationRecord, reply: AgentReply | undefined): void {
     const [open, close] = splitWrapper(this.syntax.formatResult('\u0000'));
     this.insert('result', open);
-    this.insert('result', record.inserted, record.reply?.logProbs);
+    this.insert('result', record.inserted, reply?.logProbs);
     this.insert('result', close);
   }
 
