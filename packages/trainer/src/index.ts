@@ -47,4 +47,7 @@ export { AdamW, type AdamWOptions } from './train/adamw';
 export { createLrSchedule, type LrSchedule, type LrScheduleOptions } from './train/lr-schedule';
 export { restoreCheckpoint, saveCheckpoint, type SaveCheckpointOptions } from './train/checkpoint';
 
+// --- serving ---
+export { startServer, type RunningServer, type ServablePolicy, type StartServerOptions } from './server/start-server';
+
 // --- recipes, tasks, demo ---

@@ -5,6 +5,8 @@ import { generate, type GenerationRequest, type GenerationResult } from './gener
 export interface BatchScheduler {
   /** queue one request; requests queued while a batch runs are batched together next */
   submit(request: GenerationRequest, signal?: AbortSignal): Promise<GenerationResult>;
+  /** counters: model batches run and requests served (batching is visible to tests and metrics) */
+  stats(): { batches: number; requests: number };
 }
 
 export interface CreateBatchSchedulerOptions {
@@ -14,6 +16,8 @@ export interface CreateBatchSchedulerOptions {
   decode: (tokenIds: number[]) => string;
   /** most sequences per batch (default 32) */
   maxBatchSize?: number;
+  /** when the model is idle, wait this long for more requests before starting (default 0) */
+  batchWindowMs?: number;
 }
 
 interface Pending {
@@ -28,9 +32,11 @@ interface Pending {
  * while the model is busy, or within the same event-loop turn, runs as one padded batch. One
  * model runs one batch at a time, which also serialises access to the tfjs engine.
  */
-export function createBatchScheduler({ model, decode, maxBatchSize = 32 }: CreateBatchSchedulerOptions): BatchScheduler {
+export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWindowMs = 0 }: CreateBatchSchedulerOptions): BatchScheduler {
   const queue: Pending[] = [];
   let running = false;
+  let batches = 0;
+  let requests = 0;
 
   const pump = async () => {
     if (running) return;
@@ -43,6 +49,8 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32 }: Creat
           return false;
         });
         if (batch.length === 0) continue;
+        batches += 1;
+        requests += batch.length;
         try {
           // A request's own validation errors should fail only that request: check them one by one.
           const results = await generate({ model, decode, requests: batch.map((pending) => pending.request) });
@@ -73,8 +81,10 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32 }: Creat
     submit(request, signal) {
       return new Promise<GenerationResult>((resolve, reject) => {
         queue.push({ request, resolve, reject, signal });
-        setImmediate(() => void pump());
+        if (batchWindowMs > 0) setTimeout(() => void pump(), batchWindowMs);
+        else setImmediate(() => void pump());
       });
     },
+    stats: () => ({ batches, requests }),
   };
 }

@@ -23,8 +23,11 @@ export interface GenerationRequest {
   stopTokenIds?: readonly number[] | undefined;
   /** PRNG seed: the same seed and context give the same tokens */
   seed?: number | undefined;
-  /** called after every sampled token (streaming); `text` is the full decoded output so far */
-  onToken?: ((event: { tokenId: number; logProb: number; text: string }) => void) | undefined;
+  /**
+   * called after every sampled token (streaming); `text` is the full decoded output so far and
+   * `finishReason` is set on the token that ended the sequence
+   */
+  onToken?: ((event: { tokenId: number; logProb: number; text: string; finishReason?: 'stop' | 'length' }) => void) | undefined;
 }
 
 /** What one request produced. */
@@ -152,7 +155,7 @@ export async function generate({ model, decode, requests, signal }: GenerateOpti
             row.done = true;
           }
         }
-        request.onToken?.({ tokenId, logProb, text: row.text });
+        request.onToken?.({ tokenId, logProb, text: row.text, ...(row.done ? { finishReason: row.finishReason } : {}) });
       }
       const grown = new Uint8Array(B * (keyLength + 1));
       for (let b = 0; b < B; b++) {
