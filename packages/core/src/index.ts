@@ -106,3 +106,4 @@ export {
   type InteractionMode,
 } from './ilr/interaction-mode';
 export { fitRasch, type FitRaschOptions, type RaschFit } from './ilr/fit-rasch';
+export { entropyBoundsFromTopK, type EntropyBounds, type EntropyBoundsFromTopKOptions } from './entropy/entropy-bounds-from-top-k';

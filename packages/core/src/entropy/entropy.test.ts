@@ -4,6 +4,7 @@ import {
   createAdaptiveEntropyController,
   createRng,
   entropyBonus,
+  entropyBoundsFromTopK,
   entropyFromLogits,
   entropyWithGradient,
   normal,
@@ -155,5 +156,32 @@ describe('createAdaptiveEntropyController (Skywork-OR1)', () => {
     expect(() => createAdaptiveEntropyController({ targetEntropy: 0.2, initialCoefficient: 2, delta: 0.1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     const controller = createAdaptiveEntropyController({ targetEntropy: 0.2, initialCoefficient: 0, delta: 0.1 });
     expect(() => controller.update({ entropy: Number.NaN })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
+describe('entropyBoundsFromTopK', () => {
+  it('brackets the full entropy, is tight for a uniform tail and exact when K = V', () => {
+    const probabilities = [0.5, 0.2, 0.1, 0.1, 0.05, 0.05];
+    const full = -probabilities.reduce((sum, p) => sum + p * Math.log(p), 0);
+    const top3 = entropyBoundsFromTopK({ logProbs: Float64Array.from(probabilities.slice(0, 3), Math.log), topK: 3, vocabSize: 6 });
+    expect(top3.lower[0]).toBeLessThan(full);
+    expect(top3.upper[0]).toBeGreaterThan(full);
+    expect(top3.lower[0]).toBeCloseTo(-(0.5 * Math.log(0.5) + 0.2 * Math.log(0.2) + 0.1 * Math.log(0.1)), 6);
+    // top-4 leaves a uniform tail (0.05, 0.05): the upper bound is the entropy itself
+    const top4 = entropyBoundsFromTopK({ logProbs: Float64Array.from(probabilities.slice(0, 4), Math.log), topK: 4, vocabSize: 6 });
+    expect(top4.upper[0]).toBeCloseTo(full, 6);
+    const all = entropyBoundsFromTopK({ logProbs: Float64Array.from(probabilities, Math.log), topK: 6, vocabSize: 6 });
+    expect(all.lower[0]).toBeCloseTo(full, 6);
+    expect(all.upper[0]).toBeCloseTo(full, 6);
+  });
+
+  it('skips −∞ entries and rejects NaN, positive log-probs and mass above 1 with codes', () => {
+    const padded = entropyBoundsFromTopK({ logProbs: Float32Array.from([0, Number.NEGATIVE_INFINITY]), topK: 2, vocabSize: 10 });
+    expect([padded.lower[0], padded.upper[0]]).toEqual([0, 0]);
+    expect(() => entropyBoundsFromTopK({ logProbs: Float32Array.from([Number.NaN, -1]), topK: 2, vocabSize: 4 })).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT' }));
+    expect(() => entropyBoundsFromTopK({ logProbs: Float32Array.from([0.5, -1]), topK: 2, vocabSize: 4 })).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT' }));
+    expect(() => entropyBoundsFromTopK({ logProbs: Float32Array.from([Math.log(0.7), Math.log(0.7)]), topK: 2, vocabSize: 4 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => entropyBoundsFromTopK({ logProbs: new Float32Array(3), topK: 2, vocabSize: 4 })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => entropyBoundsFromTopK({ logProbs: new Float32Array(2), topK: 2, vocabSize: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 });

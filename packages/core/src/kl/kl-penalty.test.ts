@@ -168,6 +168,26 @@ describe('klPenalty in the loss', () => {
     expect(Number.isFinite(unclamped.value)).toBe(true);
   });
 
+  for (const mode of ['token-mean', 'seq-mean-token-mean', 'seq-mean-token-sum-norm'] as const) {
+    it(`${mode}: two micro-batches with global counts sum to the full batch exactly (§3.2 item 7)`, () => {
+      const { logProbs, refLogProbs } = randomBatch(21);
+      const tokenCount = mask.reduce((sum, value) => sum + value, 0);
+      const aggregation = { mode, globalTokenCount: tokenCount, globalSequenceCount: 3, normConstant: T };
+      const full = klPenalty({ placement: 'loss', coefficient: 0.2, logProbs, refLogProbs, mask, batchSize: B, sequenceLength: T, aggregation });
+      const part = (rows: [number, number]) => {
+        const [from, to] = [rows[0] * T, rows[1] * T];
+        return klPenalty({
+          placement: 'loss', coefficient: 0.2, logProbs: logProbs.subarray(from, to), refLogProbs: refLogProbs.subarray(from, to),
+          mask: mask.subarray(from, to), batchSize: rows[1] - rows[0], sequenceLength: T, aggregation,
+        });
+      };
+      const first = part([0, 2]);
+      const second = part([2, 3]);
+      expect(first.value + second.value).toBeCloseTo(full.value, 12);
+      expect([...first.gradLogProbs, ...second.gradLogProbs]).toEqual([...full.gradLogProbs]);
+    });
+  }
+
   it('an empty batch gives 0, not NaN; −inf on masked-out positions is never read', () => {
     const empty = klPenalty({
       placement: 'loss', coefficient: 1, logProbs: Float32Array.from([Number.NEGATIVE_INFINITY, Number.NaN]),
