@@ -48,8 +48,9 @@ export { createKnowledgeTable } from './agents/knowledge-table';
 export { createStepOracle } from './agents/step-oracle';
 
 // --- ILR ---
-export { abilityFromAccuracy, difficultyFromPercentile, irtInteractionMode, irtProbability, IRT_SCALE, type InteractionMode } from './ilr/irt-rule';
-export { createInteractionSelector, type InteractionSelector, type InteractionSelectorOptions, type UniformSource } from './ilr/interaction-selector';
+// (the IRT rule itself, `chooseInteraction` / `irtProbability`, and `calibrateRewards` live in @aipo/core)
+export { abilityFromAccuracy, difficultyFromPercentile } from './ilr/log-odds-scale';
+export { createInteractionSelector, type InteractionSelector, type InteractionSelectorOptions } from './ilr/interaction-selector';
 export {
   defaultRankingPrompt,
   estimateDifficultyBySelfRanking,
@@ -60,10 +61,8 @@ export {
 export { defaultIdea3Prompts, type Idea3PromptInput, type Idea3Prompts } from './ilr/idea3-prompts';
 export { IDEA3_STAGES, runIdea3, type Idea3Options, type Idea3Participant, type Idea3Stage, type Idea3Turn } from './ilr/run-idea3';
 export {
-  calibrateRewards,
   createPerceptionCalibrationHook,
-  rewardStats,
-  type CalibrateFn,
-  type EqualRewardGuard,
+  rewardStatsByQuestion,
+  type ParticipantRewards,
   type RewardStats,
 } from './ilr/perception-calibration';

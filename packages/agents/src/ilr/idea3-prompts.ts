@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../model/chat-model';
-import type { InteractionMode } from './irt-rule';
+import type { InteractionMode } from '@aipo/core';
 
 /** What a stage prompt can use. */
 export interface Idea3PromptInput {
@@ -15,8 +15,8 @@ export interface Idea3PromptInput {
 export type Idea3Prompts = Record<'sharing' | 'analysis' | 'fusion', Record<InteractionMode, (input: Idea3PromptInput) => ChatMessage[]>>;
 
 const FRAMING: Record<InteractionMode, string> = {
-  cooperative: 'You are working together with other solvers; the goal is that the team reaches the correct answer.',
-  competitive: 'You are competing with other solvers; the goal is to give a better answer than theirs and expose their flaws.',
+  cooperate: 'You are working together with other solvers; the goal is that the team reaches the correct answer.',
+  compete: 'You are competing with other solvers; the goal is to give a better answer than theirs and expose their flaws.',
 };
 
 const peerBlock = (peers: Idea3PromptInput['peers'], field: 'sharing' | 'analysis') =>
@@ -34,18 +34,18 @@ const stage = (mode: InteractionMode, task: string, body: string): ChatMessage[]
  */
 export const defaultIdea3Prompts: Idea3Prompts = {
   sharing: {
-    cooperative: ({ question }) => stage('cooperative', 'Solve the problem step by step and give the final answer in \\boxed{}.', question),
-    competitive: ({ question }) => stage('competitive', 'Solve the problem step by step and give the final answer in \\boxed{}.', question),
+    cooperate: ({ question }) => stage('cooperate', 'Solve the problem step by step and give the final answer in \\boxed{}.', question),
+    compete: ({ question }) => stage('compete', 'Solve the problem step by step and give the final answer in \\boxed{}.', question),
   },
   analysis: {
-    cooperative: ({ question, peers }) =>
-      stage('cooperative', 'Check the other solutions carefully and point out every error, so the team can fix them.', `Problem:\n${question}\n\nOther solutions:\n${peerBlock(peers, 'sharing')}`),
-    competitive: ({ question, peers }) =>
-      stage('competitive', 'Critically analyse the other solutions and expose every flaw.', `Problem:\n${question}\n\nOther solutions:\n${peerBlock(peers, 'sharing')}`),
+    cooperate: ({ question, peers }) =>
+      stage('cooperate', 'Check the other solutions carefully and point out every error, so the team can fix them.', `Problem:\n${question}\n\nOther solutions:\n${peerBlock(peers, 'sharing')}`),
+    compete: ({ question, peers }) =>
+      stage('compete', 'Critically analyse the other solutions and expose every flaw.', `Problem:\n${question}\n\nOther solutions:\n${peerBlock(peers, 'sharing')}`),
   },
   fusion: {
-    cooperative: (input) => fusion('cooperative', input),
-    competitive: (input) => fusion('competitive', input),
+    cooperate: (input) => fusion('cooperate', input),
+    compete: (input) => fusion('compete', input),
   },
 };
 

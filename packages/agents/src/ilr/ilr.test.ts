@@ -2,31 +2,21 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRng } from '@aipo/core';
 import {
   abilityFromAccuracy,
-  calibrateRewards,
   createInteractionSelector,
   createJsonlTranscript,
   createOpenAIChatModel,
   createPerceptionCalibrationHook,
   difficultyFromPercentile,
   estimateDifficultyBySelfRanking,
-  irtInteractionMode,
-  irtProbability,
   parseRanking,
   runIdea3,
 } from '../index';
 import { completion, type ReceivedRequest, startOpenAITestServer } from '../testing/openai-test-server';
 
-describe('IRT rule (Dynamic Interaction)', () => {
-  it('matches the formula with the 1.7 scale and the 0.5 threshold', () => {
-    expect(irtProbability({ ability: 0.3, difficulty: 0.3 })).toBe(0.5);
-    expect(irtProbability({ ability: 1, difficulty: 0 })).toBeCloseTo(1 / (1 + Math.exp(-1.7)), 12);
-    expect(irtInteractionMode({ ability: 0, difficulty: 1 })).toBe('cooperative');
-    expect(irtInteractionMode({ ability: 0.3, difficulty: 0.3 })).toBe('competitive');
-    expect(() => irtProbability({ ability: Number.NaN, difficulty: 0 })).toThrow(/finite/);
-  });
-
+describe('Dynamic Interaction selection (IRT rule from @aipo/core)', () => {
   it('maps validation accuracy and hardness percentiles to one log-odds scale', () => {
     expect(abilityFromAccuracy(0.5)).toBe(0);
     expect(abilityFromAccuracy(0.8)).toBeCloseTo(Math.log(4), 12);
@@ -34,21 +24,33 @@ describe('IRT rule (Dynamic Interaction)', () => {
     expect(() => abilityFromAccuracy(1.2)).toThrow(/\[0, 1\]/);
     expect(difficultyFromPercentile(0.5)).toBe(0);
     expect(difficultyFromPercentile(0.9)).toBeGreaterThan(0);
+    expect(() => difficultyFromPercentile(Number.NaN)).toThrow(/\[0, 1\]/);
   });
 
-  it('selects per participant, jointly, or with a fixed cooperation probability', () => {
+  it('selects per participant (own P(q,i)) or jointly (mean ability)', () => {
+    // strong: P = σ(1.7·2) > 0.5 → compete; weak: P = σ(−1.7) < 0.5 → cooperate
     const selector = createInteractionSelector({ kind: 'irt', abilities: { strong: 2, weak: -1 } });
-    expect(selector.select({ difficulty: 0, participants: ['strong', 'weak'] })).toEqual({ strong: 'competitive', weak: 'cooperative' });
+    expect(selector.select({ difficulty: 0, participants: ['strong', 'weak'] })).toEqual({ strong: 'compete', weak: 'cooperate' });
+    // mean ability 0.5 vs difficulty 0.6 → P < 0.5 → both cooperate
     const joint = createInteractionSelector({ kind: 'irt', abilities: { strong: 2, weak: -1 }, decision: 'joint' });
-    expect(joint.select({ difficulty: 0, participants: ['strong', 'weak'] })).toEqual({ strong: 'competitive', weak: 'competitive' });
+    expect(joint.select({ difficulty: 0.6, participants: ['strong', 'weak'] })).toEqual({ strong: 'cooperate', weak: 'cooperate' });
+    expect(joint.select({ difficulty: 0.4, participants: ['strong', 'weak'] })).toEqual({ strong: 'compete', weak: 'compete' });
     expect(() => selector.select({ difficulty: 0, participants: ['other'] })).toThrow(/no ability/);
-    let draws = 0;
-    const rng = { next: () => [0.1, 0.9][draws++ % 2] as number };
-    const half = createInteractionSelector({ kind: 'fixed', cooperationProbability: 0.5, rng });
-    expect(half.select({ difficulty: 0, participants: ['a', 'b'] })).toEqual({ a: 'cooperative', b: 'cooperative' });
-    expect(half.select({ difficulty: 0, participants: ['a', 'b'] })).toEqual({ a: 'competitive', b: 'competitive' });
-    expect(createInteractionSelector({ kind: 'fixed', cooperationProbability: 0, rng }).select({ difficulty: 9, participants: ['a'] })).toEqual({ a: 'competitive' });
-    expect(() => createInteractionSelector({ kind: 'fixed', cooperationProbability: 2, rng })).toThrow(/\[0, 1\]/);
+  });
+
+  it('uses a fixed cooperation probability for the ablation, one shared draw per question', () => {
+    const always = createInteractionSelector({ kind: 'fixed', cooperationProbability: 1 });
+    expect(always.select({ difficulty: 9, participants: ['a', 'b'] })).toEqual({ a: 'cooperate', b: 'cooperate' });
+    const never = createInteractionSelector({ kind: 'fixed', cooperationProbability: 0 });
+    expect(never.select({ difficulty: -9, participants: ['a'] })).toEqual({ a: 'compete' });
+    const half = createInteractionSelector({ kind: 'fixed', cooperationProbability: 0.5, rng: createRng(7) });
+    const picks = Array.from({ length: 400 }, () => half.select({ difficulty: 0, participants: ['a', 'b'] }));
+    expect(picks.every((pick) => pick.a === pick.b)).toBe(true);
+    const cooperations = picks.filter((pick) => pick.a === 'cooperate').length;
+    expect(cooperations).toBeGreaterThan(150);
+    expect(cooperations).toBeLessThan(250);
+    expect(() => createInteractionSelector({ kind: 'fixed', cooperationProbability: 0.5 })).toThrow(/rng/);
+    expect(() => createInteractionSelector({ kind: 'fixed', cooperationProbability: 2 })).toThrow(/probability/);
   });
 });
 
@@ -105,14 +107,14 @@ describe('ILR over real HTTP (scripted replies)', () => {
     cleanup.push(() => rm(directory, { recursive: true, force: true }));
     const transcript = createJsonlTranscript(join(directory, 'idea3.jsonl'));
     const participants = ['alice', 'bob'].map((name) => ({ name, model: createOpenAIChatModel({ baseURL: server.baseURL, model: name }) }));
-    const { turns, finalAnswers } = await runIdea3({ question: 'What is 2+2?', participants, modes: { alice: 'competitive', bob: 'cooperative' }, trainedStages: ['analysis', 'fusion'], transcript });
+    const { turns, finalAnswers } = await runIdea3({ question: 'What is 2+2?', participants, modes: { alice: 'compete', bob: 'cooperate' }, trainedStages: ['analysis', 'fusion'], transcript });
     expect(turns.map((turn) => [turn.participant, turn.stage, turn.mode, turn.trained])).toEqual([
-      ['alice', 'sharing', 'competitive', false],
-      ['bob', 'sharing', 'cooperative', false],
-      ['alice', 'analysis', 'competitive', true],
-      ['bob', 'analysis', 'cooperative', true],
-      ['alice', 'fusion', 'competitive', true],
-      ['bob', 'fusion', 'cooperative', true],
+      ['alice', 'sharing', 'compete', false],
+      ['bob', 'sharing', 'cooperate', false],
+      ['alice', 'analysis', 'compete', true],
+      ['bob', 'analysis', 'cooperate', true],
+      ['alice', 'fusion', 'compete', true],
+      ['bob', 'fusion', 'cooperate', true],
     ]);
     expect(finalAnswers).toEqual({ alice: 'alice final \\boxed{4}', bob: 'bob final \\boxed{4}' });
     const aliceAnalysis = turns[2]?.messages.at(-1)?.content ?? '';
@@ -132,7 +134,7 @@ describe('ILR over real HTTP (scripted replies)', () => {
   it('keeps going when a participant fails a turn, and supports three participants', async () => {
     const server = await serve((request) => (request.body.model === 'carol' ? 503 : `${String(request.body.model)} says`));
     const participants = ['alice', 'bob', 'carol'].map((name) => ({ name, model: createOpenAIChatModel({ baseURL: server.baseURL, model: name, maxRetries: 0 }) }));
-    const { turns } = await runIdea3({ question: 'Q', participants, modes: 'cooperative' });
+    const { turns } = await runIdea3({ question: 'Q', participants, modes: 'cooperate' });
     expect(turns).toHaveLength(9);
     expect(turns.filter((turn) => turn.error).map((turn) => [turn.participant, turn.error?.code])).toEqual([
       ['carol', 'API_ERROR'],
@@ -141,39 +143,33 @@ describe('ILR over real HTTP (scripted replies)', () => {
     ]);
     expect(turns[3]?.messages.at(-1)?.content).toContain('[carol]\n(no answer)');
     expect(turns.filter((turn) => turn.trained).map((turn) => turn.stage)).toEqual(['fusion', 'fusion', 'fusion']);
-    await expect(runIdea3({ question: 'Q', participants: participants.slice(0, 1), modes: 'cooperative' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(runIdea3({ question: 'Q', participants: participants.slice(0, 1), modes: 'cooperate' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 
-describe('perception calibration', () => {
-  it('computes Eq. 5 with the clip bound 1/(m−1)', () => {
-    // peer rewards [1, 0, 0, 1]: avg 0.5, range 1 → term clip(r − 0.5, −1, 1)
-    expect(calibrateRewards({ rewards: [1, 0], peers: [{ avg: 0.5, max: 1, min: 0 }] })).toEqual([1.5, -0.5]);
-    // m = 3: each term clipped to ±0.5
-    expect(calibrateRewards({ rewards: [1], peers: [{ avg: 0, max: 1, min: 0 }, { avg: 0.25, max: 1, min: 0 }] })).toEqual([2]);
-  });
-
-  it('guards equal peer rewards with zero or epsilon', () => {
-    const peers = [{ avg: 0, max: 0, min: 0 }];
-    expect(calibrateRewards({ rewards: [1, 0], peers })).toEqual([1, 0]);
-    expect(calibrateRewards({ rewards: [1, 0], peers, guard: { kind: 'epsilon', epsilon: 4 } })).toEqual([1.25, 0]);
-    expect(() => calibrateRewards({ rewards: [Number.NaN], peers })).toThrow(/not finite/);
-  });
-
-  it('the hook passes each participant its peers’ statistics, or the raw rewards when disabled', () => {
-    const seen: unknown[] = [];
-    const hook = createPerceptionCalibrationHook({
-      calibrate: (options) => {
-        seen.push(options.peers);
-        return calibrateRewards(options);
-      },
+describe('perception calibration hook (Eq. 5 computed by @aipo/core)', () => {
+  const groupIds = Int32Array.from([0, 0, 0, 0, 1, 1]);
+  it('passes each participant its peers’ rewards and returns calibrated rewards and per-question statistics', () => {
+    const hook = createPerceptionCalibrationHook();
+    // question 0: alice [1,0,1,1], bob [0,0,1,0] (avg 0.25, range 1); question 1: alice [0,1], bob [1,1] (range 0 → term dropped)
+    const { rewards, stats } = hook({
+      alice: { rewards: [1, 0, 1, 1, 0, 1], groupIds },
+      bob: { rewards: [0, 0, 1, 0, 1, 1], groupIds },
     });
-    const { rewards, stats } = hook({ alice: [1, 0, 1, 1], bob: [0, 0, 1, 0] });
-    expect(stats).toEqual({ alice: { avg: 0.75, max: 1, min: 0 }, bob: { avg: 0.25, max: 1, min: 0 } });
-    expect(seen).toEqual([[{ avg: 0.25, max: 1, min: 0 }], [{ avg: 0.75, max: 1, min: 0 }]]);
-    expect(rewards.alice).toEqual([1.75, -0.25, 1.75, 1.75]);
-    expect(rewards.bob).toEqual([-0.75, -0.75, 1.25, -0.75]);
-    expect(createPerceptionCalibrationHook({ enabled: false })({ alice: [1, 0], bob: [0, 0] }).rewards).toEqual({ alice: [1, 0], bob: [0, 0] });
-    expect(() => hook({ alice: [], bob: [1] })).toThrow(/non-empty/);
+    expect([...(rewards.alice ?? [])]).toEqual([1.75, -0.25, 1.75, 1.75, 0, 1]);
+    // bob vs alice on question 0: avg 0.75, range 1; question 1: alice range 1, avg 0.5
+    expect([...(rewards.bob ?? [])]).toEqual([-0.75, -0.75, 1.25, -0.75, 1.5, 1.5]);
+    expect(stats.alice?.get(0)).toEqual({ avg: 0.75, max: 1, min: 0 });
+    expect(stats.bob?.get(1)).toEqual({ avg: 1, max: 1, min: 1 });
+  });
+
+  it('passes raw rewards through when disabled, and rejects bad input with a code', () => {
+    const raw = createPerceptionCalibrationHook({ enabled: false })({ alice: { rewards: [1, 0], groupIds: Int32Array.from([0, 0]) }, bob: { rewards: [0, 0], groupIds: Int32Array.from([0, 0]) } });
+    expect([...(raw.rewards.alice ?? [])]).toEqual([1, 0]);
+    const hook = createPerceptionCalibrationHook();
+    expect(() => hook({ alice: { rewards: [Number.NaN], groupIds: Int32Array.from([0]) }, bob: { rewards: [1], groupIds: Int32Array.from([0]) } })).toThrow(
+      expect.objectContaining({ code: 'NON_FINITE_INPUT' }),
+    );
+    expect(() => hook({ alice: { rewards: [1], groupIds: Int32Array.from([0]) }, bob: { rewards: [1], groupIds: Int32Array.from([5]) } })).toThrow(/no samples for question/);
   });
 });

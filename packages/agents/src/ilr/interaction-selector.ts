@@ -1,36 +1,32 @@
-import { AipoError } from '@aipo/core';
-import { type InteractionMode, irtInteractionMode } from './irt-rule';
-
-/** A uniform source in [0,1); @aipo/core's `Rng` fits. */
-export interface UniformSource {
-  next(): number;
-}
+import { AipoError, chooseInteraction, type InteractionMode, type Rng } from '@aipo/core';
 
 /**
- * How ILR's Dynamic Interaction picks cooperation or competition per question:
- * - `irt`: the IRT rule with each participant's ability (`decision: 'per-participant'`, default,
- *   uses each model's own P(q,i)) or the mean ability (`'joint'`, one mode for everyone); which
- *   one the paper uses is not published (algorithms.md §2.2);
- * - `fixed`: cooperate with a fixed probability (the paper's 0 / 0.5 / 1 ablation).
+ * How ILR's Dynamic Interaction picks cooperation or competition for one question, using
+ * @aipo/core's `chooseInteraction` (the IRT rule, arXiv 2509.26306, algorithms.md §2.2):
+ * - `irt` with `decision: 'per-participant'` (default): each model uses its own P(q,i), so two
+ *   models may frame the same question differently; `'joint'`: one mode from the mean ability.
+ *   Which the paper does is not published;
+ * - `fixed`: cooperate with a fixed probability, one draw per question shared by everyone (the
+ *   paper's 0 / 0.5 / 1 ablation).
  */
 export type InteractionSelectorOptions =
   | { kind: 'irt'; abilities: Record<string, number>; decision?: 'per-participant' | 'joint'; threshold?: number; scale?: number }
-  | { kind: 'fixed'; cooperationProbability: number; rng: UniformSource };
+  | { kind: 'fixed'; cooperationProbability: number; rng?: Rng };
 
 /** Picks a mode per participant for one question. */
 export interface InteractionSelector {
-  /** modes by participant name */
+  /** modes by participant name, for a question of the given difficulty */
   select(options: { difficulty: number; participants: readonly string[] }): Record<string, InteractionMode>;
 }
 
 export function createInteractionSelector(options: InteractionSelectorOptions): InteractionSelector {
   if (options.kind === 'fixed') {
-    const { cooperationProbability: p, rng } = options;
-    if (!(p >= 0 && p <= 1)) throw new AipoError({ code: 'INVALID_CONFIG', message: `cooperationProbability must be in [0, 1] (got ${p})` });
+    const { cooperationProbability, rng } = options;
+    // validate once, up front, through core's own checks
+    chooseInteraction({ ability: 0, difficulty: 0, cooperationProbability, ...(rng && { rng: rng.clone() }) });
     return {
       select({ participants }) {
-        // One draw per question: both participants share the mode, as in the ablation.
-        const mode: InteractionMode = rng.next() < p ? 'cooperative' : 'competitive';
+        const { mode } = chooseInteraction({ ability: 0, difficulty: 0, cooperationProbability, ...(rng && { rng }) });
         return Object.fromEntries(participants.map((name) => [name, mode]));
       },
     };
@@ -38,18 +34,20 @@ export function createInteractionSelector(options: InteractionSelectorOptions): 
   const { abilities, decision = 'per-participant', threshold, scale } = options;
   const abilityOf = (name: string) => {
     const ability = abilities[name];
-    if (ability === undefined) throw new AipoError({ code: 'INVALID_CONFIG', message: `no ability for participant "${name}"`, details: { known: Object.keys(abilities) } });
+    if (ability === undefined) {
+      throw new AipoError({ code: 'INVALID_CONFIG', message: `no ability for participant "${name}"`, details: { known: Object.keys(abilities) } });
+    }
     return ability;
   };
+  const settings = { ...(threshold !== undefined && { threshold }), ...(scale !== undefined && { scale }) };
   return {
     select({ difficulty, participants }) {
-      const settings = { difficulty, ...(threshold !== undefined && { threshold }), ...(scale !== undefined && { scale }) };
       if (decision === 'joint') {
         const mean = participants.reduce((sum, name) => sum + abilityOf(name), 0) / Math.max(1, participants.length);
-        const mode = irtInteractionMode({ ability: mean, ...settings });
+        const { mode } = chooseInteraction({ ability: mean, difficulty, ...settings });
         return Object.fromEntries(participants.map((name) => [name, mode]));
       }
-      return Object.fromEntries(participants.map((name) => [name, irtInteractionMode({ ability: abilityOf(name), ...settings })]));
+      return Object.fromEntries(participants.map((name) => [name, chooseInteraction({ ability: abilityOf(name), difficulty, ...settings }).mode]));
     },
   };
 }

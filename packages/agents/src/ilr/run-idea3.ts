@@ -2,7 +2,7 @@ import { AipoError, toAipoError } from '@aipo/core';
 import type { ChatGenerateOptions, ChatMessage, ChatModel, ChatUsage } from '../model/chat-model';
 import type { Transcript } from '../model/jsonl-transcript';
 import { defaultIdea3Prompts, type Idea3Prompts } from './idea3-prompts';
-import type { InteractionMode } from './irt-rule';
+import type { InteractionMode } from '@aipo/core';
 
 /** Idea3's three stages, in order. */
 export type Idea3Stage = 'sharing' | 'analysis' | 'fusion';

@@ -1,6 +1,6 @@
 import { toAipoError } from '@aipo/core';
 import type { ChatGenerateOptions, ChatMessage, ChatModel } from '../model/chat-model';
-import { difficultyFromPercentile } from './irt-rule';
+import { difficultyFromPercentile } from './log-odds-scale';
 
 /** Default self-ranking prompt: order a numbered list of questions from easiest to hardest. */
 export function defaultRankingPrompt(questions: readonly string[]): ChatMessage[] {
