@@ -1,1 +1,2 @@
-export { buildProgram, EXIT, run } from './run';
+export { buildProgram, type CliContext, EXIT, run } from './run';
+export { benchConfigSchema, type BenchConfig, loadConfig } from './config/cli-config';

@@ -1,14 +1,25 @@
-import { Command, CommanderError } from 'commander';
 import { AipoError } from '@aipo/core';
+import { Command, CommanderError } from 'commander';
+import { registerBench } from './commands/bench';
+import { registerDatasets, registerSandbox } from './commands/datasets';
+import { registerGrade } from './commands/grade';
 
 /** Exit codes: 0 ok, 1 error, 100 a score below its --min-score threshold. */
 export const EXIT = { ok: 0, error: 1, belowThreshold: 100 } as const;
 
-export function buildProgram(): Command {
+/** What commands share: the exit code they want and the Ctrl-C signal. */
+export interface CliContext {
+  exitCode: number;
+  signal: AbortSignal;
+}
+
+export function buildProgram(context: CliContext = { exitCode: 0, signal: new AbortController().signal }): Command {
   const program = new Command('aipo')
     .description('Train and evaluate LLM reasoning with RL from verifiable rewards (AIPO, ILR, LUFFY).')
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .addHelpText('after', '\nExit codes: 0 ok, 1 error, 100 a benchmark scored below its --min-score.');
 
   program
     .command('demo')
@@ -19,15 +30,21 @@ export function buildProgram(): Command {
           'until then `npm test` exercises everything that exists.\n',
       );
     });
+  registerBench(program, context);
+  registerGrade(program, context);
+  registerDatasets(program, context);
+  registerSandbox(program, context);
+  for (const command of program.commands) command.exitOverride();
   return program;
 }
 
 /** Run the CLI in-process (tests call this) and return the exit code instead of exiting. */
-export async function run(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function run(argv: string[], options: { signal?: AbortSignal } = {}): Promise<number> {
+  const context: CliContext = { exitCode: EXIT.ok, signal: options.signal ?? new AbortController().signal };
+  const program = buildProgram(context);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return EXIT.ok;
+    return context.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.error;
     if (AipoError.isInstance(error)) {

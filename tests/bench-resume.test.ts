@@ -1,0 +1,84 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunSummary } from '@aipo/bench';
+import { type OpenAiServer, startOpenAiServer } from '@aipo/bench/test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATASETS, expectedCorrect, math500Recordings, readMath500 } from './helpers/math500-recordings';
+import { runCli, spawnCli } from './helpers/run-cli';
+import { datasetsAvailable } from './helpers/shared-datasets';
+
+const available = datasetsAvailable();
+const PROBLEMS = 30;
+const N = 2;
+const SEED = 7;
+
+function countSamples(path: string): number {
+  if (!existsSync(path)) return 0;
+  return readFileSync(path, 'utf8').split('\n').filter((line) => line.includes('"type":"sample"')).length;
+}
+
+/** The parts of a summary that must not depend on interruptions (latencies naturally differ). */
+function scores(summary: RunSummary) {
+  const { latencyMs: _latency, ...rest } = summary;
+  return rest;
+}
+
+describe.skipIf(!available)('SIGKILL mid-run, then --resume', () => {
+  const records = available ? readMath500(PROBLEMS) : [];
+  let server: OpenAiServer;
+  beforeAll(async () => {
+    // A little latency per request so the run is reliably caught mid-way.
+    server = await startOpenAiServer({ respond: math500Recordings(records), delayMs: 40 });
+  });
+  afterAll(() => server.close());
+
+  const args = (output: string) => [
+    'bench', 'run', 'math500', '--model', 'recorded', '--base-url', server.url, '--data-dir', DATASETS, '--limit', String(PROBLEMS),
+    '-n', String(N), '--seed', String(SEED), '--concurrency', '2', '--output', output, '--format', 'json',
+  ];
+
+  it('finishes with exactly the results of an uninterrupted run, without re-asking finished samples', async () => {
+    const killedDir = mkdtempSync(join(tmpdir(), 'aipo-e2e-kill-'));
+    const resultsPath = join(killedDir, 'math500.results.jsonl');
+    const child = spawnCli(args(killedDir));
+    child.stdin?.end();
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    // Poll the results file (it grows line by line) and kill -9 once a third of the samples are in.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (countSamples(resultsPath) >= (PROBLEMS * N) / 3) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 20);
+      child.on('close', () => {
+        clearInterval(timer);
+        reject(new Error(`the run ended before it could be killed: ${stderr}`));
+      });
+    });
+    expect(await exited).toBe('SIGKILL');
+    const savedAtKill = countSamples(resultsPath);
+    expect(savedAtKill).toBeLessThan(PROBLEMS * N);
+    const requestsBeforeResume = server.stats.reply;
+
+    const resumed = await runCli([...args(killedDir), '--resume']);
+    expect(resumed.stderr).not.toMatch(/CORRUPT|Error/);
+    expect(resumed.code).toBe(0);
+    // Only the samples missing from the file were asked again.
+    expect(server.stats.reply - requestsBeforeResume).toBe(PROBLEMS * N - savedAtKill);
+    expect(countSamples(resultsPath)).toBe(PROBLEMS * N);
+
+    const cleanDir = mkdtempSync(join(tmpdir(), 'aipo-e2e-clean-'));
+    const clean = await runCli(args(cleanDir));
+    expect(clean.code).toBe(0);
+    const read = (dir: string) => (JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { summaries: RunSummary[] }).summaries[0] as RunSummary;
+    expect(scores(read(killedDir))).toEqual(scores(read(cleanDir)));
+    expect(read(killedDir).perProblem.map((problem) => problem.correct)).toEqual(expectedCorrect({ records, n: N, seed: SEED }));
+  });
+});
