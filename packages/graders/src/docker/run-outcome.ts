@@ -24,8 +24,8 @@ export function runFailure(reply: RunnerReply, timeoutMs: number): { verdict: Co
       return { verdict: 'output_limit', message: 'output past the cap; the program was killed' };
     case 'signaled':
       if (reply.signal === SIGXCPU) return { verdict: 'time_limit', message: 'CPU time limit (SIGXCPU)' };
-      // the runner reports its own kills as timeout/output_limit, so a SIGKILL here is the OOM killer
-      if (reply.signal === SIGKILL) return { verdict: 'memory_limit', message: 'killed by SIGKILL (out of memory)' };
+      // the runner reads the memory cgroup's oom_kill counter: a plain 137 is not proof of OOM
+      if (reply.signal === SIGKILL && reply.oomKilled) return { verdict: 'memory_limit', message: 'killed by the OOM killer' };
       if (reply.signal === SIGXFSZ) return { verdict: 'runtime_error', message: 'file size limit (SIGXFSZ)' };
       return { verdict: 'runtime_error', message: `killed by signal ${reply.signal ?? '?'}${tail}` };
     case 'raised':

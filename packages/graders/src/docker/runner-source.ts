@@ -106,6 +106,19 @@ def janitor():
     return leftovers
 
 
+def oom_kills():
+    """The memory cgroup's OOM-kill counter (v2 memory.events, v1 memory.oom_control), or -1."""
+    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+        try:
+            with open(path) as handle:
+                for line in handle:
+                    if line.startswith("oom_kill "):
+                        return int(line.split()[1])
+        except OSError:
+            continue
+    return -1
+
+
 def limit(resource_id, value):
     try:
         resource.setrlimit(resource_id, (value, value))
@@ -246,6 +259,7 @@ class Run:
         for fd in (self.stdin, self.stdout, self.stderr, self.results):
             os.set_blocking(fd, False)
         self.pidfd = os.pidfd_open(self.pid)
+        self.ooms = oom_kills()
         self.out, self.err, self.frames = bytearray(), bytearray(), bytearray()
         self.out_total = 0
         self.exit = None
@@ -351,6 +365,8 @@ class Run:
             if os.WIFSIGNALED(self.exit):
                 message["status"] = "signaled"
                 message["signal"] = os.WTERMSIG(self.exit)
+                # exit 137 means any SIGKILL; only the cgroup's own counter says it was the OOM killer
+                message["oomKilled"] = oom_kills() > self.ooms
             else:
                 message["exit"] = os.WEXITSTATUS(self.exit)
         return message

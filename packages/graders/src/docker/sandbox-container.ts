@@ -19,6 +19,7 @@ export interface RunnerReply {
   stderr?: string;
   value?: string;
   completed?: boolean;
+  oomKilled?: boolean;
   leftovers?: number;
   elapsedMs?: number;
 }
