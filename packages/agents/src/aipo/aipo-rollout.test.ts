@@ -308,6 +308,14 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
     expect(AipoError.isInstance(error) && error.code).toBe('ABORTED');
   });
 
+  it('rejects a policy whose tokens and log-probs disagree, and a malformed prompt', async () => {
+    const broken: TokenPolicy = { ...policy(['x']), generate: async () => ({ tokenIds: [1, 2], logProbs: [-1], text: 'ab', finishReason: 'stop' }) };
+    await expect(runAipoRollout({ policy: broken, agents: agents(), promptTokenIds: prompt })).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+    const failing: TokenPolicy = { ...policy(['x']), generate: async () => Promise.reject(new Error('device lost')) };
+    await expect(runAipoRollout({ policy: failing, agents: agents(), promptTokenIds: prompt })).rejects.toMatchObject({ code: 'INTERNAL', message: 'device lost' });
+    expect(() => new AipoRollout({}, { policy: policy([]), agents: agents(), promptTokenIds: [1.5] })).toThrow(/integer token ids/);
+  });
+
   it('rejects a bad budget with INVALID_CONFIG and can be stepped state by state', async () => {
     expect(() => new AipoRollout({ maxConsultations: -1 }, { policy: policy([]), agents: agents(), promptTokenIds: prompt })).toThrow(/maxConsultations/);
     const rollout = new AipoRollout({}, { policy: policy(['<query agent="verify">is 1+1 = 2?</query>', ' \\boxed{2}']), agents: agents(), promptTokenIds: prompt });
@@ -379,7 +387,3 @@ describe('AIPO rollout with agents behind a real HTTP server (scripted replies)'
     expect(trajectory.finish).toBe('answer');
   });
 });
-
-// keep the TokenPolicy type import used for readers of this file: scripted policies implement it
-const _typeCheck: TokenPolicy = policy([]);
-void _typeCheck;

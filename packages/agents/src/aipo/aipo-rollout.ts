@@ -107,6 +107,9 @@ export class AipoRollout {
     this.messages = { ...defaultErrorMessages, ...config.errorMessages };
     this.agentNames = input.agents.list();
     this.stops = this.syntax.stopStrings(this.agentNames);
+    if (!Array.isArray(input.promptTokenIds) || !input.promptTokenIds.every(Number.isInteger)) {
+      throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'promptTokenIds must be an array of integer token ids' });
+    }
     for (const [name, value] of Object.entries({ maxConsultations: this.maxConsultations, maxSteps: this.maxSteps, maxResponseTokens: this.maxResponseTokens })) {
       if (!Number.isInteger(value) || value < 0) throw new AipoError({ code: 'INVALID_CONFIG', message: `${name} must be a non-negative integer (got ${value})` });
     }
@@ -164,8 +167,9 @@ export class AipoRollout {
     const triggers = this.config.triggers ?? [];
     const window = triggers.length > 0 ? Math.min(this.config.triggerWindowTokens ?? 64, this.remainingTokens) : this.remainingTokens;
     const { sampling = { temperature: 1, topP: 1 } } = this.config;
-    const output = this.cutAtStop(
-      await this.input.policy.generate(
+    let raw: TokenPolicyOutput;
+    try {
+      raw = await this.input.policy.generate(
         {
           context: [...this.input.promptTokenIds, ...this.trajectory.tokenIds],
           maxTokens: window,
@@ -174,8 +178,18 @@ export class AipoRollout {
           ...sampling,
         },
         this.input.signal,
-      ),
-    );
+      );
+    } catch (error) {
+      throwIfAborted(this.input.signal);
+      throw toAipoError(error);
+    }
+    if (raw.tokenIds.length !== raw.logProbs.length) {
+      throw new AipoError({
+        code: 'SHAPE_MISMATCH',
+        message: `policy ${this.input.policy.modelId} returned ${raw.tokenIds.length} tokens but ${raw.logProbs.length} log-probs`,
+      });
+    }
+    const output = this.cutAtStop(raw);
     this.trajectory.append({ kind: 'policy', source: TokenSource.policy, tokenIds: output.tokenIds, logProbs: output.logProbs, text: output.text });
     this.pendingText += output.text;
     const closed = output.finishReason === 'stop' && this.stops.some((stop) => this.pendingText.endsWith(stop));
