@@ -95,7 +95,7 @@ export function computeAdvantages(options: ComputeAdvantagesOptions): AdvantageR
   if (options.rewardBaselines !== undefined) {
     for (let row = 0; row < batchSize; row++) {
       const baseline = options.rewardBaselines[row] as number;
-      if (scorableMask[row] === 1 && baseline - baseline !== 0) {
+      if (scorableMask[row] === 1 && !Number.isFinite(baseline)) {
         throw new AipoError({ code: 'NON_FINITE_INPUT', message: `rewardBaselines[${row}] is ${baseline}`, details: { row } });
       }
     }

@@ -52,7 +52,7 @@ export function aggregateLoss(options: AggregateLossOptions): AggregateLossResul
     for (let index = offset; index < offset + sequenceLength; index++) {
       if (mask[index] === 0) continue;
       const loss = values[index] as number;
-      if (loss - loss !== 0) throw nonFiniteError('values', index, loss, sequenceLength);
+      if (!Number.isFinite(loss)) throw nonFiniteError('values', index, loss, sequenceLength);
       rowSum += loss;
       weights[index] = factor;
     }

@@ -9,7 +9,7 @@ export function assertFiniteMasked(name: string, values: FloatArray, mask: Uint8
   for (let index = 0; index < values.length; index++) {
     if (mask[index] === 0) continue;
     const value = values[index] as number;
-    if (value - value !== 0) throw nonFiniteError(name, index, value, sequenceLength);
+    if (!Number.isFinite(value)) throw nonFiniteError(name, index, value, sequenceLength);
   }
 }
 
@@ -28,7 +28,7 @@ export function nonFiniteError(name: string, index: number, value: number, seque
 export function assertFiniteAll(name: string, values: FloatArray): void {
   for (let index = 0; index < values.length; index++) {
     const value = values[index] as number;
-    if (value - value !== 0) {
+    if (!Number.isFinite(value)) {
       throw new AipoError({
         code: 'NON_FINITE_INPUT',
         message: `${name}[${index}] is ${value}`,

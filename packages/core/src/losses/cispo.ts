@@ -1,4 +1,4 @@
-import { ClipFlag, type PolicyLossDefinition } from './policy-loss-definition';
+import { CLIP_HIGH, CLIP_LOW, CLIP_NONE, type PolicyLossDefinition } from './policy-loss-definition';
 
 /**
  * CISPO (MiniMax-M1, arXiv 2506.13585): l = -sg(clip(r)) * A * logπ, so every token keeps a gradient
@@ -12,18 +12,18 @@ export const cispoLoss: PolicyLossDefinition = {
   token(input, options, out) {
     const { ratio, advantage, logProb } = input;
     let weight = ratio;
-    out.clip = ClipFlag.none;
+    out.clip = CLIP_NONE;
     if (!Number.isNaN(options.ratioCapAbs)) {
       if (ratio > options.ratioCapAbs) {
         weight = options.ratioCapAbs;
-        out.clip = ClipFlag.high;
+        out.clip = CLIP_HIGH;
       }
     } else if (ratio < 1 - options.clipLow) {
       weight = 1 - options.clipLow;
-      out.clip = ClipFlag.low;
+      out.clip = CLIP_LOW;
     } else if (ratio > 1 + options.clipHigh) {
       weight = 1 + options.clipHigh;
-      out.clip = ClipFlag.high;
+      out.clip = CLIP_HIGH;
     }
     out.value = -weight * advantage * logProb;
     out.gradLogRatio = -weight * advantage;

@@ -1,4 +1,4 @@
-import { ClipFlag, type PolicyLossDefinition } from './policy-loss-definition';
+import { CLIP_HIGH, CLIP_LOW, CLIP_NONE, type PolicyLossDefinition } from './policy-loss-definition';
 
 /**
  * GMPO (geometric-mean policy optimisation, arXiv 2507.20673; verl `geo_mean`): each token's log r is
@@ -11,19 +11,19 @@ export const gmpoLoss: PolicyLossDefinition = {
   ratioLevel: 'sequence',
   defaultAggregation: 'seq-mean-token-mean',
   sequenceLogRatio(logRatio, advantage, options, out) {
-    out.clip = ClipFlag.none;
+    out.clip = CLIP_NONE;
     if (advantage > 0 && logRatio > options.clipHigh) {
-      out.clip = ClipFlag.high;
+      out.clip = CLIP_HIGH;
       return options.clipHigh;
     }
     if (advantage < 0 && logRatio < -options.clipLow) {
-      out.clip = ClipFlag.low;
+      out.clip = CLIP_LOW;
       return -options.clipLow;
     }
     return logRatio;
   },
   token(input, _options, out) {
-    out.clip = ClipFlag.none;
+    out.clip = CLIP_NONE;
     out.value = -input.advantage * input.ratio;
     out.gradLogRatio = out.value;
   },

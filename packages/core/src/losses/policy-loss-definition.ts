@@ -1,6 +1,8 @@
 import type { AggregationMode } from '../aggregation/aggregation-plan';
 import { assertNumber } from '../batch/assert-finite';
 import { AipoError } from '../errors/aipo-error';
+import type { FusedTokenMeanInput } from './ppo-clip-token-mean';
+import type { PolicyLossResult } from './policy-loss-input';
 
 /** Knobs of the built-in policy losses; each loss reads the ones it documents. Names are unambiguous (§3.2 item 11). */
 export interface PolicyLossOptions {
@@ -43,6 +45,13 @@ export interface ResolvedPolicyLossOptions {
 /** Clip outcome of one token, for the clip-fraction diagnostics. */
 export const ClipFlag = { none: 0, low: 1, high: 2, dual: 3 } as const;
 
+// Plain constants for hot loops: a property load from a shared object costs a map check per token,
+// and a map change anywhere (seen with V8 on Node 22) turns that check into a deopt loop.
+export const CLIP_NONE = 0;
+export const CLIP_LOW = 1;
+export const CLIP_HIGH = 2;
+export const CLIP_DUAL = 3;
+
 /** Scratch output of a token loss: the per-token loss and its derivative with respect to log r. */
 export interface TokenLossOutput {
   value: number;
@@ -78,6 +87,11 @@ export interface PolicyLossDefinition {
    * (0 = passes).
    */
   sequenceLogRatio?(logRatio: number, advantage: number, options: ResolvedPolicyLossOptions, out: TokenLossOutput): number;
+  /**
+   * optional single-pass kernel for the common case (all tokens from the policy, no IS weights,
+   * token-mean, no token losses requested); must give the same result as the general path
+   */
+  readonly fusedTokenMean?: (input: FusedTokenMeanInput) => PolicyLossResult;
 }
 
 export function resolvePolicyLossOptions(options: PolicyLossOptions = {}): ResolvedPolicyLossOptions {

@@ -38,6 +38,8 @@ export interface PolicyLossInput extends AggregationCounts {
   agent?: AgentTokenOptions;
   /** also return the [B,T] per-token losses (after IS weights, before aggregation); allocates */
   returnTokenLosses?: boolean;
+  /** allow a loss's fused kernel when the inputs qualify (same results, one pass); default true */
+  fastPath?: boolean;
 }
 
 export interface PolicyLossDiagnostics {

@@ -7,8 +7,26 @@ import { AipoError } from '../errors/aipo-error';
 import { agentTokenLoss, resolveAgentOptions } from './agent-coefficient';
 import { policyLosses } from './builtin';
 import { resolveOffPolicyShaping, shapeProbability } from './off-policy-shaping';
-import { ClipFlag, type PolicyLossDefinition, resolvePolicyLossOptions, type TokenLossInput, type TokenLossOutput } from './policy-loss-definition';
-import type { PolicyLossDiagnostics, PolicyLossInput, PolicyLossResult } from './policy-loss-input';
+import { CLIP_NONE, type PolicyLossDefinition, resolvePolicyLossOptions, type TokenLossInput, type TokenLossOutput } from './policy-loss-definition';
+import type { PolicyLossInput, PolicyLossResult } from './policy-loss-input';
+import { addStat, newStats, recordPolicyToken, STAT_AGENT_FLOOR_TOKENS, STAT_AGENT_TOKENS, STAT_AGENT_VALUE, STAT_KL_SUM, STAT_OFF_POLICY_TOKENS, STAT_OFF_POLICY_VALUE, STAT_OFF_POLICY_WEIGHT_SUM, STAT_POLICY_VALUE, summarize } from './loss-stats';
+
+const SOURCE_POLICY: number = TokenSource.policy;
+const SOURCE_OFF_POLICY: number = TokenSource.offPolicy;
+const SOURCE_AGENT: number = TokenSource.agent;
+
+/** Scratch objects whose number fields are doubles from birth, so their hidden class never changes. */
+class TokenScratch implements TokenLossInput {
+  ratio = 0.5;
+  advantage = 0.5;
+  logProb = -0.5;
+}
+
+class OutputScratch implements TokenLossOutput {
+  value = 0.5;
+  gradLogRatio = 0.5;
+  clip = 0;
+}
 
 /** Log-probs above this are rejected: a log-probability is <= 0 (float32 log-softmax may round to tiny positives). */
 export const LOG_PROB_TOLERANCE = 1e-4;
@@ -28,14 +46,36 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
   const shaping = resolveOffPolicyShaping(input.offPolicy);
   const agent = resolveAgentOptions(input.agent);
   const mode = input.aggregation ?? definition.defaultAggregation ?? 'token-mean';
+  if (
+    definition.fusedTokenMean !== undefined &&
+    input.fastPath !== false &&
+    mode === 'token-mean' &&
+    oldLogProbs !== undefined &&
+    sourceMask === undefined &&
+    isWeights === undefined &&
+    !input.returnTokenLosses
+  ) {
+    return definition.fusedTokenMean({
+      batchSize,
+      sequenceLength,
+      logProbs,
+      oldLogProbs,
+      advantages,
+      sequenceAdvantages,
+      lossMask,
+      options,
+      globalTokenCount: input.globalTokenCount,
+      logProbTolerance: LOG_PROB_TOLERANCE,
+    });
+  }
   const rowLengths = countRowLengths(lossMask, batchSize, sequenceLength);
   const plan = planAggregation({ ...input, mode, rowLengths, sequenceLength });
   const tokens = batchSize * sequenceLength;
   const gradLogProbs = new Float32Array(tokens);
   const tokenLosses = input.returnTokenLosses ? new Float32Array(tokens) : undefined;
   const sequenceLevel = definition.ratioLevel === 'sequence';
-  const tokenInput: TokenLossInput = { ratio: 1, advantage: 0, logProb: 0 };
-  const out: TokenLossOutput = { value: 0, gradLogRatio: 0, clip: 0 };
+  const tokenInput: TokenLossInput = new TokenScratch();
+  const out: TokenLossOutput = new OutputScratch();
   const stats = newStats();
   let value = 0;
   for (let row = 0; row < batchSize; row++) {
@@ -43,7 +83,7 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
     const factor = plan.rowFactors[row] as number;
     const offset = row * sequenceLength;
     const rowAdvantage = sequenceAdvantages === undefined ? 0 : (sequenceAdvantages[row] as number);
-    if (sequenceAdvantages !== undefined && rowAdvantage - rowAdvantage !== 0) {
+    if (sequenceAdvantages !== undefined && !Number.isFinite(rowAdvantage)) {
       throw new AipoError({ code: 'NON_FINITE_INPUT', message: `sequenceAdvantages[${row}] is ${rowAdvantage}`, details: { row } });
     }
     // sequence-level ratio s_i = exp(mean over policy tokens of (transformed) log r), clamped in log space
@@ -52,7 +92,7 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
     let sequenceClamped = false;
     if (sequenceLevel) {
       for (let index = offset; index < offset + sequenceLength; index++) {
-        if (lossMask[index] === 0 || (sourceMask !== undefined && sourceMask[index] !== TokenSource.policy)) continue;
+        if (lossMask[index] === 0 || (sourceMask !== undefined && sourceMask[index] !== SOURCE_POLICY)) continue;
         const logRatio = tokenLogRatio(logProbs, oldLogProbs, index, sequenceLength);
         const advantage = advantages === undefined ? rowAdvantage : (advantages[index] as number);
         sequenceLogRatio += definition.sequenceLogRatio === undefined ? logRatio : definition.sequenceLogRatio(logRatio, advantage, options, out);
@@ -70,7 +110,7 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
     for (let index = offset; index < offset + sequenceLength; index++) {
       if (lossMask[index] === 0) continue;
       const advantage = advantages === undefined ? rowAdvantage : (advantages[index] as number);
-      if (advantage - advantage !== 0) throw nonFiniteError('advantages', index, advantage, sequenceLength);
+      if (!Number.isFinite(advantage)) throw nonFiniteError('advantages', index, advantage, sequenceLength);
       const logProb = logProbs[index] as number;
       if (!(logProb <= LOG_PROB_TOLERANCE)) throw badLogProb(index, logProb, sequenceLength);
       let weight = 1;
@@ -78,11 +118,11 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
         weight = isWeights[index] as number;
         if (!(weight >= 0 && weight < Number.POSITIVE_INFINITY)) throw nonFiniteError('isWeights', index, weight, sequenceLength);
       }
-      const source = sourceMask === undefined ? TokenSource.policy : (sourceMask[index] as number);
+      const source = sourceMask === undefined ? SOURCE_POLICY : (sourceMask[index] as number);
       let tokenValue: number;
-      if (source === TokenSource.policy) {
+      if (source === SOURCE_POLICY) {
         let logRatio = tokenLogRatio(logProbs, oldLogProbs, index, sequenceLength);
-        stats.klSum -= logRatio;
+        addStat(stats, STAT_KL_SUM, -logRatio);
         let clamped = false;
         if (sequenceLevel) {
           tokenInput.ratio = sequenceRatio;
@@ -102,24 +142,24 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
         if (sequenceLevel) sequenceGradient += gradient;
         else gradLogProbs[index] = gradient;
         recordPolicyToken(stats, tokenInput.ratio, out.clip, clamped);
-        stats.policyValue += factor * tokenValue;
-      } else if (source === TokenSource.offPolicy) {
+        addStat(stats, STAT_POLICY_VALUE, factor * tokenValue);
+      } else if (source === SOURCE_OFF_POLICY) {
         const logP = shaping.useSourceLogProbs ? logProb - sourceLogProb(sourceLogProbs, index, sequenceLength) : logProb;
         shapeProbability(Math.min(logP, options.logRatioClamp), shaping, out);
-        stats.offPolicyWeightSum += out.value;
-        stats.offPolicyTokens++;
+        addStat(stats, STAT_OFF_POLICY_WEIGHT_SUM, out.value);
+        addStat(stats, STAT_OFF_POLICY_TOKENS, 1);
         const scaled = -shaping.advantageScale * advantage;
         tokenValue = scaled * out.value * weight;
         gradLogProbs[index] = logP > options.logRatioClamp ? 0 : scaled * out.gradLogRatio * weight * factor;
-        stats.offPolicyValue += factor * tokenValue;
-      } else if (source === TokenSource.agent) {
+        addStat(stats, STAT_OFF_POLICY_VALUE, factor * tokenValue);
+      } else if (source === SOURCE_AGENT) {
         const logP = agent.useSourceLogProbs ? logProb - sourceLogProb(sourceLogProbs, index, sequenceLength) : logProb;
         agentTokenLoss({ logP: Math.min(logP, options.logRatioClamp), advantage }, agent, out);
-        stats.agentTokens++;
-        stats.agentFloorTokens += out.clip;
+        addStat(stats, STAT_AGENT_TOKENS, 1);
+        addStat(stats, STAT_AGENT_FLOOR_TOKENS, out.clip);
         tokenValue = out.value * weight;
         gradLogProbs[index] = logP > options.logRatioClamp ? 0 : out.gradLogRatio * weight * factor;
-        stats.agentValue += factor * tokenValue;
+        addStat(stats, STAT_AGENT_VALUE, factor * tokenValue);
       } else {
         throw new AipoError({
           code: 'INVALID_ARGUMENT',
@@ -135,11 +175,11 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
       // ∂log s/∂logπ_u = passes_u / n_policy, so the row's summed ∂l/∂log s spreads evenly
       const share = sequenceGradient / sequencePolicyTokens;
       for (let index = offset; index < offset + sequenceLength; index++) {
-        if (lossMask[index] === 0 || (sourceMask !== undefined && sourceMask[index] !== TokenSource.policy)) continue;
+        if (lossMask[index] === 0 || (sourceMask !== undefined && sourceMask[index] !== SOURCE_POLICY)) continue;
         if (definition.sequenceLogRatio !== undefined) {
           const advantage = advantages === undefined ? rowAdvantage : (advantages[index] as number);
           definition.sequenceLogRatio(tokenLogRatio(logProbs, oldLogProbs, index, sequenceLength), advantage, options, out);
-          if (out.clip !== ClipFlag.none) continue;
+          if (out.clip !== CLIP_NONE) continue;
         }
         gradLogProbs[index] = share;
       }
@@ -182,9 +222,9 @@ function validateShapes(input: PolicyLossInput): void {
 function tokenLogRatio(logProbs: FloatArray, oldLogProbs: FloatArray | undefined, index: number, sequenceLength: number): number {
   if (oldLogProbs === undefined) return 0;
   const logRatio = (logProbs[index] as number) - (oldLogProbs[index] as number);
-  if (logRatio - logRatio !== 0) {
+  if (!Number.isFinite(logRatio)) {
     const bad = oldLogProbs[index] as number;
-    throw bad - bad !== 0 ? nonFiniteError('oldLogProbs', index, bad, sequenceLength) : nonFiniteError('logProbs', index, logProbs[index] as number, sequenceLength);
+    throw !Number.isFinite(bad) ? nonFiniteError('oldLogProbs', index, bad, sequenceLength) : nonFiniteError('logProbs', index, logProbs[index] as number, sequenceLength);
   }
   return logRatio;
 }
@@ -194,12 +234,12 @@ function sourceLogProb(sourceLogProbs: FloatArray | undefined, index: number, se
     throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'sourceLogProbs [B,T] are required when the behaviour probability comes from them' });
   }
   const value = sourceLogProbs[index] as number;
-  if (value - value !== 0) throw nonFiniteError('sourceLogProbs', index, value, sequenceLength);
+  if (!Number.isFinite(value)) throw nonFiniteError('sourceLogProbs', index, value, sequenceLength);
   return value;
 }
 
 function badLogProb(index: number, logProb: number, sequenceLength: number): AipoError {
-  if (logProb - logProb !== 0) return nonFiniteError('logProbs', index, logProb, sequenceLength);
+  if (!Number.isFinite(logProb)) return nonFiniteError('logProbs', index, logProb, sequenceLength);
   const row = Math.floor(index / sequenceLength);
   return new AipoError({
     code: 'INVALID_ARGUMENT',
@@ -208,78 +248,3 @@ function badLogProb(index: number, logProb: number, sequenceLength: number): Aip
   });
 }
 
-interface LossStats {
-  policyTokens: number;
-  clipLow: number;
-  clipHigh: number;
-  clipDual: number;
-  clamped: number;
-  ratioSum: number;
-  ratioMin: number;
-  ratioMax: number;
-  klSum: number;
-  offPolicyTokens: number;
-  offPolicyWeightSum: number;
-  agentTokens: number;
-  agentFloorTokens: number;
-  policyValue: number;
-  offPolicyValue: number;
-  agentValue: number;
-}
-
-function newStats(): LossStats {
-  return {
-    policyTokens: 0,
-    clipLow: 0,
-    clipHigh: 0,
-    clipDual: 0,
-    clamped: 0,
-    ratioSum: 0,
-    ratioMin: Number.POSITIVE_INFINITY,
-    ratioMax: Number.NEGATIVE_INFINITY,
-    klSum: 0,
-    offPolicyTokens: 0,
-    offPolicyWeightSum: 0,
-    agentTokens: 0,
-    agentFloorTokens: 0,
-    policyValue: 0,
-    offPolicyValue: 0,
-    agentValue: 0,
-  };
-}
-
-function recordPolicyToken(stats: LossStats, ratio: number, clip: number, clamped: boolean): void {
-  stats.policyTokens++;
-  stats.ratioSum += ratio;
-  if (ratio < stats.ratioMin) stats.ratioMin = ratio;
-  if (ratio > stats.ratioMax) stats.ratioMax = ratio;
-  if (clip === ClipFlag.low) stats.clipLow++;
-  else if (clip === ClipFlag.high) stats.clipHigh++;
-  else if (clip === ClipFlag.dual) stats.clipDual++;
-  if (clamped) stats.clamped++;
-}
-
-/** Turn raw counters into the public diagnostics (every ratio guarded: 0 instead of 0/0). */
-export function summarize(stats: LossStats, tokenCount: number): PolicyLossDiagnostics {
-  const policy = stats.policyTokens;
-  const perPolicy = (count: number) => (policy > 0 ? count / policy : 0);
-  return {
-    tokenCount,
-    policyTokenCount: policy,
-    offPolicyTokenCount: stats.offPolicyTokens,
-    agentTokenCount: stats.agentTokens,
-    clipFractionLow: perPolicy(stats.clipLow),
-    clipFractionHigh: perPolicy(stats.clipHigh),
-    dualClipFraction: perPolicy(stats.clipDual),
-    ratioMean: perPolicy(stats.ratioSum),
-    ratioMin: policy > 0 ? stats.ratioMin : 0,
-    ratioMax: policy > 0 ? stats.ratioMax : 0,
-    approxKl: perPolicy(stats.klSum),
-    clampedTokenFraction: perPolicy(stats.clamped),
-    offPolicyWeightMean: stats.offPolicyTokens > 0 ? stats.offPolicyWeightSum / stats.offPolicyTokens : 0,
-    agentFloorFraction: stats.agentTokens > 0 ? stats.agentFloorTokens / stats.agentTokens : 0,
-    valueBySource: { policy: stats.policyValue, offPolicy: stats.offPolicyValue, agent: stats.agentValue },
-  };
-}
-
-export { newStats, recordPolicyToken, type LossStats };

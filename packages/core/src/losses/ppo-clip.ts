@@ -1,4 +1,5 @@
-import { ClipFlag, type PolicyLossDefinition, type ResolvedPolicyLossOptions, type TokenLossInput, type TokenLossOutput } from './policy-loss-definition';
+import { CLIP_DUAL, CLIP_HIGH, CLIP_LOW, CLIP_NONE, type PolicyLossDefinition, type ResolvedPolicyLossOptions, type TokenLossInput, type TokenLossOutput } from './policy-loss-definition';
+import { ppoClipTokenMean } from './ppo-clip-token-mean';
 
 /**
  * PPO clipped surrogate (Schulman et al. 2017, arXiv 1707.06347) with separate low/high widths
@@ -9,7 +10,7 @@ import { ClipFlag, type PolicyLossDefinition, type ResolvedPolicyLossOptions, ty
 export function ppoClipToken(input: TokenLossInput, options: ResolvedPolicyLossOptions, out: TokenLossOutput): void {
   const { ratio, advantage } = input;
   const unclipped = -advantage * ratio;
-  out.clip = ClipFlag.none;
+  out.clip = CLIP_NONE;
   out.value = unclipped;
   out.gradLogRatio = unclipped;
   if (!options.clip) return;
@@ -21,14 +22,14 @@ export function ppoClipToken(input: TokenLossInput, options: ResolvedPolicyLossO
     out.value = clipped;
     // d(bound * r/sg(r))/dlog r = bound: the clipped token still learns, scaled by the bound
     out.gradLogRatio = options.gradientPreservingClip ? clipped : 0;
-    out.clip = ratio < lower ? ClipFlag.low : ClipFlag.high;
+    out.clip = ratio < lower ? CLIP_LOW : CLIP_HIGH;
   }
   if (advantage < 0) {
     const cap = -advantage * options.dualClip;
     if (out.value > cap) {
       out.value = cap;
       out.gradLogRatio = options.gradientPreservingClip ? cap : 0;
-      out.clip = ClipFlag.dual;
+      out.clip = CLIP_DUAL;
     }
   }
 }
@@ -38,6 +39,7 @@ export const ppoClipLoss: PolicyLossDefinition = {
   description: 'PPO clipped surrogate: low/high eps, optional dual-clip and gradient-preserving clip',
   ratioLevel: 'token',
   token: ppoClipToken,
+  fusedTokenMean: ppoClipTokenMean,
 };
 
 /**

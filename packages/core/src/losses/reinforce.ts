@@ -1,4 +1,4 @@
-import { ClipFlag, type PolicyLossDefinition } from './policy-loss-definition';
+import { CLIP_NONE, type PolicyLossDefinition } from './policy-loss-definition';
 
 /**
  * REINFORCE / GPG loss (verl `gpg`, `compute_policy_loss_reinforce`): l = -A * logπ. IS weights
@@ -10,7 +10,7 @@ export const reinforceLoss: PolicyLossDefinition = {
   description: 'plain policy gradient -A * logp (times detached IS weights when given)',
   ratioLevel: 'token',
   token(input, _options, out) {
-    out.clip = ClipFlag.none;
+    out.clip = CLIP_NONE;
     out.value = -input.advantage * input.logProb;
     out.gradLogRatio = -input.advantage;
   },

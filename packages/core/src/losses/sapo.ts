@@ -1,4 +1,4 @@
-import { ClipFlag, type PolicyLossDefinition } from './policy-loss-definition';
+import { CLIP_NONE, type PolicyLossDefinition } from './policy-loss-definition';
 
 /**
  * SAPO (soft adaptive policy optimisation, arXiv 2511.20347; verl `sapo`, TRL `loss_type="sapo"`):
@@ -14,7 +14,7 @@ export const sapoLoss: PolicyLossDefinition = {
     const { ratio, advantage } = input;
     const tau = advantage > 0 ? options.sapoTauPositive : options.sapoTauNegative;
     const gate = 1 / (1 + Math.exp(-tau * (ratio - 1)));
-    out.clip = ClipFlag.none;
+    out.clip = CLIP_NONE;
     out.value = -(4 / tau) * gate * advantage;
     out.gradLogRatio = -4 * gate * (1 - gate) * ratio * advantage;
   },

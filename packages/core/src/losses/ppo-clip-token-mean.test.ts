@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { TokenSource } from '../batch/token-source';
+import { AipoError } from '../errors/aipo-error';
+import type { PolicyLossOptions } from './policy-loss-definition';
+import { policyLoss } from './policy-loss';
+import type { PolicyLossInput } from './policy-loss-input';
+
+function seeded(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+function batch(seed: number, batchSize = 7, sequenceLength = 33) {
+  const next = seeded(seed);
+  const tokens = batchSize * sequenceLength;
+  const logProbs = new Float32Array(tokens);
+  const oldLogProbs = new Float32Array(tokens);
+  const advantages = new Float32Array(tokens);
+  const sequenceAdvantages = new Float32Array(batchSize);
+  const lossMask = new Uint8Array(tokens);
+  for (let row = 0; row < batchSize; row++) {
+    const length = row === 3 ? 0 : Math.floor(next() * sequenceLength) + 1;
+    sequenceAdvantages[row] = (next() - 0.5) * 4;
+    for (let column = 0; column < sequenceLength; column++) {
+      const index = row * sequenceLength + column;
+      logProbs[index] = -next() * 4;
+      oldLogProbs[index] = (logProbs[index] as number) + (next() - 0.5) * 1.5;
+      advantages[index] = sequenceAdvantages[row] as number;
+      lossMask[index] = column < length ? 1 : 0;
+      if (column >= length) logProbs[index] = Number.NEGATIVE_INFINITY;
+    }
+  }
+  // one ratio overflow to exercise the clamp
+  oldLogProbs[1] = (logProbs[1] as number) - 90;
+  return { batchSize, sequenceLength, logProbs, oldLogProbs, advantages, sequenceAdvantages, lossMask };
+}
+
+function expectSame(fused: ReturnType<typeof policyLoss>, general: ReturnType<typeof policyLoss>): void {
+  expect(Math.abs(fused.value - general.value)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(general.value)));
+  expect(Array.from(fused.gradLogProbs)).toEqual(Array.from(general.gradLogProbs));
+  for (const [key, value] of Object.entries(general.diagnostics)) {
+    if (typeof value !== 'number') continue;
+    const actual = (fused.diagnostics as unknown as Record<string, number>)[key] as number;
+    expect(Math.abs(actual - value)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(value)));
+  }
+}
+
+describe('fused PPO-clip + token-mean kernel equals the general path', () => {
+  const variants: PolicyLossOptions[] = [
+    {},
+    { clipEpsHigh: 0.28 },
+    { dualClip: 1.5 },
+    { dualClip: 2, gradientPreservingClip: true, clipEpsLow: 0.1, clipEpsHigh: 0.3 },
+    { clip: false },
+    { logRatioClamp: 1 },
+  ];
+  for (const options of variants) {
+    it(JSON.stringify(options), () => {
+      for (const seed of [1, 2, 3]) {
+        const input: PolicyLossInput = { ...batch(seed), loss: 'ppo-clip', options, sequenceAdvantages: undefined };
+        const fused = policyLoss(input);
+        const general = policyLoss({ ...input, fastPath: false });
+        expectSame(fused, general);
+        // an all-policy source mask forces the general path too
+        expectSame(fused, policyLoss({ ...input, sourceMask: new Uint8Array(input.lossMask.length).fill(TokenSource.policy) }));
+        expect(fused.diagnostics.clampedTokenFraction).toBeGreaterThan(0);
+      }
+    });
+  }
+  it('with sequenceAdvantages and a global token count', () => {
+    const { advantages: _unused, ...rest } = batch(4);
+    const input: PolicyLossInput = { ...rest, loss: 'ppo-clip', globalTokenCount: 1000, options: { dualClip: 3 } };
+    expectSame(policyLoss(input), policyLoss({ ...input, fastPath: false }));
+  });
+  it('rejects bad inputs with the same codes', () => {
+    const input: PolicyLossInput = { ...batch(5), loss: 'ppo-clip', sequenceAdvantages: undefined };
+    const codeOf = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return AipoError.isInstance(error) ? error.code : 'not an AipoError';
+      }
+      return 'no error';
+    };
+    const nan = Float32Array.from(input.oldLogProbs as Float32Array);
+    nan[0] = Number.NaN;
+    expect(codeOf(() => policyLoss({ ...input, oldLogProbs: nan }))).toBe('NON_FINITE_INPUT');
+    expect(codeOf(() => policyLoss({ ...input, oldLogProbs: nan, fastPath: false }))).toBe('NON_FINITE_INPUT');
+    const positive = Float32Array.from(input.logProbs as Float32Array);
+    positive[0] = 0.5;
+    expect(codeOf(() => policyLoss({ ...input, logProbs: positive }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => policyLoss({ ...input, globalTokenCount: 3 }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => policyLoss({ ...input, globalTokenCount: 3, fastPath: false }))).toBe('INVALID_ARGUMENT');
+  });
+  it('its gradient matches central differences in float64 (no stop-gradient knobs)', () => {
+    const source = batch(6, 3, 5);
+    const logProbs = Float64Array.from(source.logProbs);
+    const base: PolicyLossInput = {
+      ...source,
+      logProbs,
+      oldLogProbs: Float64Array.from(source.oldLogProbs, (value, index) => (source.lossMask[index] ? (logProbs[index] as number) + (value - (source.logProbs[index] as number)) * 0.4 : value)),
+      advantages: Float64Array.from(source.advantages),
+      sequenceAdvantages: undefined,
+      loss: 'ppo-clip',
+      options: { dualClip: 1.2 },
+    };
+    const result = policyLoss(base);
+    const step = 1e-6;
+    for (let index = 0; index < logProbs.length; index++) {
+      if (source.lossMask[index] === 0) continue;
+      const plus = Float64Array.from(logProbs);
+      const minus = Float64Array.from(logProbs);
+      plus[index] = (plus[index] as number) + step;
+      minus[index] = (minus[index] as number) - step;
+      const numeric = (policyLoss({ ...base, logProbs: plus }).value - policyLoss({ ...base, logProbs: minus }).value) / (2 * step);
+      expect(Math.abs((result.gradLogProbs[index] as number) - numeric)).toBeLessThan(1e-6 + 1e-5 * Math.abs(numeric));
+    }
+  });
+});

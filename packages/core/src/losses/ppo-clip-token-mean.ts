@@ -1,0 +1,153 @@
+import { nonFiniteError } from '../batch/assert-finite';
+import type { FloatArray } from '../batch/float-array';
+import { AipoError } from '../errors/aipo-error';
+import {
+  newStats,
+  STAT_CLAMPED,
+  STAT_CLIP_DUAL,
+  STAT_CLIP_HIGH,
+  STAT_CLIP_LOW,
+  STAT_KL_SUM,
+  STAT_POLICY_TOKENS,
+  STAT_POLICY_VALUE,
+  STAT_RATIO_MAX,
+  STAT_RATIO_MIN,
+  STAT_RATIO_SUM,
+  summarize,
+} from './loss-stats';
+import type { ResolvedPolicyLossOptions } from './policy-loss-definition';
+import type { PolicyLossResult } from './policy-loss-input';
+
+/** What the fused kernel needs; `policyLoss` only calls it for all-policy tokens, no IS weights, token-mean. */
+export interface FusedTokenMeanInput {
+  batchSize: number;
+  sequenceLength: number;
+  logProbs: FloatArray;
+  oldLogProbs: FloatArray;
+  advantages: FloatArray | undefined;
+  sequenceAdvantages: FloatArray | undefined;
+  lossMask: Uint8Array;
+  options: ResolvedPolicyLossOptions;
+  globalTokenCount: number | undefined;
+  logProbTolerance: number;
+}
+
+/**
+ * PPO-clip + token-mean in one pass with one exp per token and no allocation besides the gradient:
+ * the common case of the benchmark (issue 2). Same math as `ppoClipToken` through the general driver,
+ * and tested for equality against it; every knob of ppo-clip is honoured.
+ */
+export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
+  const { batchSize, sequenceLength, logProbs, oldLogProbs, advantages, sequenceAdvantages, lossMask, options } = input;
+  const tokens = batchSize * sequenceLength;
+  if (input.globalTokenCount !== undefined && !(Number.isInteger(input.globalTokenCount) && input.globalTokenCount >= 0)) {
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `globalTokenCount must be a non-negative integer (got ${input.globalTokenCount})` });
+  }
+  let localCount = 0;
+  if (input.globalTokenCount === undefined) {
+    for (let index = 0; index < tokens; index++) if (lossMask[index] !== 0) localCount++;
+  }
+  const total = input.globalTokenCount ?? localCount;
+  const factor = total > 0 ? 1 / total : 0;
+  const lower = 1 - options.clipLow;
+  const upper = 1 + options.clipHigh;
+  const clampLimit = options.logRatioClamp;
+  const dualClip = options.dualClip;
+  const clip = options.clip;
+  const preserve = options.gradientPreservingClip;
+  const tolerance = input.logProbTolerance;
+  const gradLogProbs = new Float32Array(tokens);
+  let count = 0;
+  let valueSum = 0;
+  let ratioSum = 0;
+  let ratioMin = Number.POSITIVE_INFINITY;
+  let ratioMax = Number.NEGATIVE_INFINITY;
+  let klSum = 0;
+  let clipLow = 0;
+  let clipHigh = 0;
+  let clipDual = 0;
+  let clamped = 0;
+  for (let row = 0; row < batchSize; row++) {
+    const offset = row * sequenceLength;
+    const rowAdvantage = sequenceAdvantages === undefined ? 0 : (sequenceAdvantages[row] as number);
+    if (!Number.isFinite(rowAdvantage)) {
+      throw new AipoError({ code: 'NON_FINITE_INPUT', message: `sequenceAdvantages[${row}] is ${rowAdvantage}`, details: { row } });
+    }
+    for (let index = offset, end = offset + sequenceLength; index < end; index++) {
+      if (lossMask[index] === 0) continue;
+      const logProb = logProbs[index] as number;
+      let logRatio = logProb - (oldLogProbs[index] as number);
+      const advantage = advantages === undefined ? rowAdvantage : (advantages[index] as number);
+      if (!(logProb <= tolerance) || !Number.isFinite(logRatio) || !Number.isFinite(advantage)) {
+        throw tokenError({ logProb, oldLogProb: oldLogProbs[index] as number, advantage, index, sequenceLength, tolerance });
+      }
+      count++;
+      klSum -= logRatio;
+      let isClamped = false;
+      if (logRatio > clampLimit || logRatio < -clampLimit) {
+        logRatio = logRatio > 0 ? clampLimit : -clampLimit;
+        isClamped = true;
+        clamped++;
+      }
+      const ratio = Math.exp(logRatio);
+      ratioSum += ratio;
+      if (ratio < ratioMin) ratioMin = ratio;
+      if (ratio > ratioMax) ratioMax = ratio;
+      let loss = -advantage * ratio;
+      let gradient = loss;
+      let flag = 0;
+      if (clip) {
+        const bound = ratio < lower ? lower : ratio > upper ? upper : ratio;
+        const clipped = -advantage * bound;
+        if (clipped > loss) {
+          loss = clipped;
+          gradient = preserve ? clipped : 0;
+          flag = ratio < lower ? 1 : 2;
+        }
+      }
+      if (advantage < 0 && loss > -advantage * dualClip) {
+        loss = -advantage * dualClip;
+        gradient = preserve ? loss : 0;
+        flag = 3;
+      }
+      if (flag === 1) clipLow++;
+      else if (flag === 2) clipHigh++;
+      else if (flag === 3) clipDual++;
+      valueSum += loss;
+      gradLogProbs[index] = isClamped ? 0 : gradient * factor;
+    }
+  }
+  if (input.globalTokenCount !== undefined && input.globalTokenCount < count) {
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `globalTokenCount must be an integer >= this batch's count ${count} (got ${input.globalTokenCount}); it counts every micro-batch of the step`,
+      details: { global: input.globalTokenCount, local: count },
+    });
+  }
+  const value = valueSum * factor;
+  const stats = newStats();
+  stats[STAT_POLICY_TOKENS] = count;
+  stats[STAT_RATIO_SUM] = ratioSum;
+  stats[STAT_RATIO_MIN] = ratioMin;
+  stats[STAT_RATIO_MAX] = ratioMax;
+  stats[STAT_KL_SUM] = klSum;
+  stats[STAT_CLIP_LOW] = clipLow;
+  stats[STAT_CLIP_HIGH] = clipHigh;
+  stats[STAT_CLIP_DUAL] = clipDual;
+  stats[STAT_CLAMPED] = clamped;
+  stats[STAT_POLICY_VALUE] = value;
+  return { value, gradLogProbs, diagnostics: summarize(stats, count) };
+}
+
+function tokenError(input: { logProb: number; oldLogProb: number; advantage: number; index: number; sequenceLength: number; tolerance: number }): AipoError {
+  const { logProb, oldLogProb, advantage, index, sequenceLength } = input;
+  if (!Number.isFinite(logProb)) return nonFiniteError('logProbs', index, logProb, sequenceLength);
+  if (!Number.isFinite(oldLogProb)) return nonFiniteError('oldLogProbs', index, oldLogProb, sequenceLength);
+  if (!Number.isFinite(advantage)) return nonFiniteError('advantages', index, advantage, sequenceLength);
+  const row = Math.floor(index / sequenceLength);
+  return new AipoError({
+    code: 'INVALID_ARGUMENT',
+    message: `logProbs[${row},${index - row * sequenceLength}] is ${logProb} > 0: a log-probability cannot be positive`,
+    details: { row, column: index - row * sequenceLength, value: logProb },
+  });
+}
