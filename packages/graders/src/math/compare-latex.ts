@@ -62,6 +62,7 @@ const FLIPPED: Record<string, string> = { Greater: 'Less', GreaterEqual: 'LessEq
 // deterministic sample points: away from 0, 1 and small integers where identities coincide by accident
 const SAMPLE_POINTS = [0.5772, 1.4142, 2.7183, 0.3183, 1.7321, 3.1416];
 const MIN_VALID_SAMPLES = 3;
+const PARSE_CACHE_SIZE = 512;
 
 function containsFloat(json: unknown): boolean {
   if (typeof json === 'number') return !Number.isInteger(json);
@@ -78,8 +79,17 @@ export class LatexComparer {
   private readonly ce = new ComputeEngine();
   private options: CasOptions = { floatRounding: 6, relativeTolerance: 1e-9 };
 
+  // In RL the same gold answer is compared with many samples: parsing (canonicalisation) is the
+  // dominant CAS cost, so parsed expressions are kept in a small bounded cache.
+  private readonly parsed = new Map<string, Expr>();
+
   private parse(latex: string): Expr {
-    return this.ce.parse(latex) as unknown as Expr;
+    const cached = this.parsed.get(latex);
+    if (cached !== undefined) return cached;
+    const expr = this.ce.parse(latex) as unknown as Expr;
+    if (this.parsed.size >= PARSE_CACHE_SIZE) this.parsed.delete(this.parsed.keys().next().value as string);
+    this.parsed.set(latex, expr);
+    return expr;
   }
 
   compare({ gold, pred, options }: { gold: string; pred: string; options: CasOptions }): CasVerdict {

@@ -38,6 +38,12 @@ describe('MathPool', () => {
     await expect(isMathEquivalent('1', '2', { floatRounding: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('a worker that cannot start is a typed SANDBOX_UNAVAILABLE error, not a hang', async () => {
+    // a 4 MB heap cannot even load compute-engine: every start fails, and after three the pool gives up
+    await using pool = new MathPool({ size: 1, maxMemoryMb: 4 });
+    await expect(pool.compare({ gold: 'x', pred: 'y', options: OPTIONS })).rejects.toMatchObject({ code: 'SANDBOX_UNAVAILABLE' });
+  }, 30_000);
+
   it('an idle shared pool does not keep the process alive', () => {
     // a separate Node process uses the shared pool, never closes it, and must still exit by itself
     const script = [
