@@ -260,7 +260,7 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
 
   it('keeps an agent log-prob per inserted token when the agent shares the tokenizer (local chat model)', async () => {
     const helperPolicy = policy(['A = \\pi r^2']);
-    const helper = createChatAgent({ role: { ...knowledgeRole, extraction: 'full' }, model: createLocalChatModel({ policy: helperPolicy }) });
+    const helper = createChatAgent({ role: { ...knowledgeRole, extraction: 'full' }, model: createLocalChatModel({ policy: helperPolicy }), decoding: { logProbs: true } });
     const trajectory = await runAipoRollout({
       policy: policy(['<query agent="knowledge">area of a circle</query>', ' ok']),
       agents: createAgentRegistry([helper]),

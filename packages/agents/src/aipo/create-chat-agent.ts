@@ -23,7 +23,8 @@ export function createChatAgent(settings: ChatAgentSettings): Agent {
     name: settings.name ?? role.name,
     description: role.description,
     async consult(request, signal) {
-      const result = await model.generate(role.prompt(request), { ...decoding, logProbs: decoding.logProbs ?? role.extraction === 'full' }, signal);
+      // Log-probs only when asked for (`decoding.logProbs`): some OpenAI-compatible servers reject the field.
+      const result = await model.generate(role.prompt(request), decoding, signal);
       const text = extractReply(result.text, { mode: role.extraction });
       // Agent log-probs only describe the inserted text when nothing was cut away.
       const keepsLogProbs = result.logProbs !== undefined && text === result.text;

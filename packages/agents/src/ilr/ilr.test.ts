@@ -77,9 +77,10 @@ describe('ILR over real HTTP (scripted replies)', () => {
     const { difficulties, failures } = await estimateDifficultyBySelfRanking({ questions: ['q1', 'q2', 'q3'], models, aggregate: 'mean' });
     // a: q3 easiest, q1 middle, q2 hardest; b: q3, q2, q1
     const d = (percentile: number) => difficultyFromPercentile(percentile);
-    expect(difficulties[0]).toBeCloseTo((d(0.5) + d(1)) / 2, 12);
-    expect(difficulties[1]).toBeCloseTo((d(1) + d(0.5)) / 2, 12);
-    expect(difficulties[2]).toBeCloseTo(d(0), 12);
+    expect(difficulties[0]).toBeCloseTo((d(3 / 6) + d(5 / 6)) / 2, 12);
+    expect(difficulties[1]).toBeCloseTo((d(5 / 6) + d(3 / 6)) / 2, 12);
+    expect(difficulties[2]).toBeCloseTo(d(1 / 6), 12);
+    expect(difficulties[2]).toBeCloseTo(-Math.log(5), 12);
     expect(failures).toEqual([{ modelId: 'c', questionIndices: [0, 1, 2], reason: expect.stringContaining('unparsable') }]);
     expect(lastUser(server.requests[0] as ReceivedRequest)).toContain('1. q1\n\n2. q2\n\n3. q3');
     expect(server.requests[0]?.body.temperature).toBe(0);
@@ -92,7 +93,7 @@ describe('ILR over real HTTP (scripted replies)', () => {
     expect(difficulties).toEqual([0, 0]);
     expect(failures[0]?.reason).toMatch(/HTTP 500/);
     expect(parseRanking('1, 1, 2', 3)).toBeUndefined();
-    expect(parseRanking('ranking: 2, 1', 2)).toEqual([1, 0]);
+    expect(parseRanking('ranking: 2, 1', 2)).toEqual([0.75, 0.25]);
   });
 
   it('runs Idea3 sharing → analysis → fusion, passing peers their outputs, with trained flags and a transcript', async () => {

@@ -14,8 +14,9 @@ export function defaultRankingPrompt(questions: readonly string[]): ChatMessage[
 }
 
 /**
- * Parse "3, 1, 2" (easiest first) into a hardness percentile per question (0 = easiest, 1 =
- * hardest). Returns undefined unless the reply is a permutation of 1..n.
+ * Parse "3, 1, 2" (easiest first) into a hardness percentile per question: the midpoint
+ * (position + 0.5) / n of its rank, so no question lands on the extremes 0 or 1 (whose logits
+ * would be ±∞). Returns undefined unless the reply ends with a permutation of 1..n.
  */
 export function parseRanking(reply: string, count: number): number[] | undefined {
   const numbers = (reply.match(/\d{1,6}/g) ?? []).map(Number);
@@ -23,7 +24,7 @@ export function parseRanking(reply: string, count: number): number[] | undefined
   if (order.length !== count || new Set(order).size !== count || order.some((value) => value < 1 || value > count)) return undefined;
   const percentiles = new Array<number>(count).fill(0);
   order.forEach((question, position) => {
-    percentiles[question - 1] = count === 1 ? 0.5 : position / (count - 1);
+    percentiles[question - 1] = (position + 0.5) / count;
   });
   return percentiles;
 }
