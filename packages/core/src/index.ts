@@ -55,7 +55,7 @@ export { meanAtN, type MeanAtNResult } from './metrics/mean-at-n';
 export { defaultAnswerKey, type AnswerKey } from './metrics/answer-key';
 export { majorityVote, type MajorityVoteResult, type VotedSample } from './metrics/majority-vote';
 export { majorityAtK, type MajorityAtKOptions } from './metrics/majority-at-k';
-export { consensusAtK, type ConsensusAtKOptions, type ConsensusAtKResult } from './metrics/consensus-at-k';
+export { consensusAtK, type ConsensusAtKOptions } from './metrics/consensus-at-k';
 export { bestAtK, worstAtK, type BestAtKOptions } from './metrics/best-at-k';
 export type { BootstrapSummary } from './metrics/bootstrap-statistics';
 export { wilsonInterval, type Interval } from './metrics/wilson-interval';

@@ -23,49 +23,58 @@ describe('consensusAtK (exact over k-subsets)', () => {
   const samples = [sample('x', 1), sample('y', 0), sample('y', 0)];
 
   it('matches hand-computed values, including ties won by the earlier answer', () => {
-    expect(consensusAtK({ samples, k: 1 })).toEqual({ value: 1 / 3, exact: true, subsets: 3 });
+    expect(consensusAtK({ samples, k: 1 })).toBeCloseTo(1 / 3, 15);
     // {0,1} and {0,2} tie 1–1 and x (generated first) wins; {1,2} is y
-    expect(consensusAtK({ samples, k: 2 }).value).toBeCloseTo(2 / 3, 15);
-    expect(consensusAtK({ samples, k: 3 }).value).toBe(0);
+    expect(consensusAtK({ samples, k: 2 })).toBeCloseTo(2 / 3, 15);
+    expect(consensusAtK({ samples, k: 3 })).toBe(0);
+    // a later tie loses: y first, then x
+    expect(consensusAtK({ samples: [sample('y', 0), sample('x', 1)], k: 2 })).toBe(0);
   });
 
-  it('agrees with an independent brute force over all subsets (n = 9, four answers, abstentions)', () => {
+  /** Independent reference: enumerate every k-subset and vote with `majorityVote`. */
+  function bruteForce(pool: VotedSample<string | null>[], k: number): number {
+    let sum = 0;
+    let total = 0;
+    const visit = (start: number, chosen: number[]): void => {
+      if (chosen.length === k) {
+        const vote = majorityVote(chosen.map((index) => pool[index]!.answer));
+        sum += vote.index < 0 ? 0 : pool[chosen[vote.index]!]!.score;
+        total++;
+        return;
+      }
+      for (let i = start; i < pool.length; i++) visit(i + 1, [...chosen, i]);
+    };
+    visit(0, []);
+    return sum / total;
+  }
+
+  it('agrees with brute-force enumeration of every subset (random pools up to n = 12, abstentions, real scores)', () => {
     const rng = createRng(11);
-    const answers = ['p', 'q', 'r', null];
-    const pool = Array.from({ length: 9 }, () => sample(answers[Math.floor(rng.next() * 4)] ?? null, rng.next() < 0.5 ? 1 : 0));
-    for (let k = 1; k <= 9; k++) {
-      let sum = 0;
-      let total = 0;
-      const visit = (start: number, chosen: number[]): void => {
-        if (chosen.length === k) {
-          const vote = majorityVote(chosen.map((index) => pool[index]!.answer));
-          sum += vote.index < 0 ? 0 : pool[chosen[vote.index]!]!.score;
-          total++;
-          return;
-        }
-        for (let i = start; i < 9; i++) visit(i + 1, [...chosen, i]);
-      };
-      visit(0, []);
-      const result = consensusAtK({ samples: pool, k });
-      expect(result.exact).toBe(true);
-      expect(result.subsets).toBe(total);
-      expect(result.value).toBeCloseTo(sum / total, 12);
+    for (let trial = 0; trial < 12; trial++) {
+      const n = 4 + (trial % 9);
+      const answers = ['p', 'q', 'r', 's', null].slice(0, 2 + (trial % 4));
+      const pool = Array.from({ length: n }, () => sample(answers[Math.floor(rng.next() * answers.length)] ?? null, trial % 2 === 0 ? (rng.next() < 0.5 ? 1 : 0) : rng.next()));
+      for (let k = 1; k <= n; k++) expect(consensusAtK({ samples: pool, k }), `n=${n} k=${k}`).toBeCloseTo(bruteForce(pool, k), 12);
     }
   });
 
-  it('past maxSubsets it samples with an rng (flagged inexact) and refuses without one', () => {
-    const many = Array.from({ length: 40 }, (_, index) => sample(index % 3 === 0 ? 'right' : `wrong${index % 7}`, index % 3 === 0 ? 1 : 0));
-    expect(() => consensusAtK({ samples: many, k: 20 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    const small = consensusAtK({ samples: many.slice(0, 12), k: 5 });
-    const sampled = consensusAtK({ samples: many.slice(0, 12), k: 5, maxSubsets: 10, rng: createRng(3), resamples: 20_000 });
-    expect(sampled.exact).toBe(false);
-    expect(sampled.value).toBeCloseTo(small.value, 1.5);
+  it('stays exact and fast where enumeration is impossible (n = 64, k = 32: 1.8e18 subsets)', () => {
+    // 40 votes for the right answer, 24 spread over wrong ones: the right answer almost always wins
+    const pool = Array.from({ length: 64 }, (_, index) => (index % 8 < 5 ? sample('right', 1) : sample(`wrong${index % 3}`, 0)));
+    const value = consensusAtK({ samples: pool, k: 32 });
+    expect(value).toBeGreaterThan(0.999);
+    expect(value).toBeLessThanOrEqual(1);
+    // a 32–32 split: ties go to the answer generated first, so the order decides
+    const split = Array.from({ length: 64 }, (_, index) => sample(index % 2 === 0 ? 'a' : 'b', index % 2 === 0 ? 1 : 0));
+    const half = consensusAtK({ samples: split, k: 64 });
+    expect(half).toBe(1);
   });
 
   it('rejects k > n, k < 1 and non-finite scores with codes', () => {
     expect(() => consensusAtK({ samples, k: 4 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => consensusAtK({ samples, k: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => consensusAtK({ samples: [sample('a', Number.NaN)], k: 1 })).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT' }));
+    expect(consensusAtK({ samples: [sample(null, 1), sample(undefined, 1)], k: 2 })).toBe(0);
   });
 });
 
