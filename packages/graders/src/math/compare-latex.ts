@@ -334,7 +334,7 @@ export class LatexComparer {
 
   /** A numeric evaluator for sampling: the MathJSON closure when possible, else compute-engine's substitution. */
   private evaluator(expr: Expr): (point: Record<string, number>) => [number, number] | undefined {
-    const fast = compileMathJson(expr.json);
+    const fast = compileMathJson(expr.json, new Set(expr.unknowns));
     if (fast === undefined) return (point) => this.complexOf(expr.subs(point).N());
     return (point) => {
       const value = fast(point);

@@ -38,21 +38,25 @@ function numberOf(json: Json): number | undefined {
   return undefined;
 }
 
-/** Compiles a MathJSON expression to a closure, or undefined when it uses anything unknown. */
-export function compileMathJson(json: Json): Evaluate | undefined {
+/**
+ * Compiles a MathJSON expression to a closure, or undefined when it uses anything unknown: an
+ * operator outside the table, or a symbol that is neither a known constant nor one of `variables`
+ * (so `ImaginaryUnit` and friends go to compute-engine).
+ */
+export function compileMathJson(json: Json, variables: ReadonlySet<string>): Evaluate | undefined {
   const constant = numberOf(json);
   if (constant !== undefined) return () => constant;
   if (typeof json === 'string') {
     const value = CONSTANTS[json];
     if (value !== undefined) return () => value;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(json)) return undefined;
+    if (!variables.has(json)) return undefined;
     return (point) => point[json] ?? Number.NaN;
   }
   if (!Array.isArray(json) || typeof json[0] !== 'string') return undefined;
   const [operator, ...rest] = json as [string, ...Json[]];
   const args: Evaluate[] = [];
   for (const arg of rest) {
-    const compiled = compileMathJson(arg);
+    const compiled = compileMathJson(arg, variables);
     if (compiled === undefined) return undefined;
     args.push(compiled);
   }
