@@ -43,7 +43,9 @@ async function timeRollouts(turns: string[], count: number): Promise<number> {
 
 async function requestsPerSecond(options: { stream: boolean; total: number; concurrency: number }): Promise<number> {
   const server = await startOpenAITestServer(() =>
-    options.stream ? { kind: 'sse', chunks: streamChunks(['The answer ', 'is \\boxed{', '42}.']) } : { kind: 'json', body: completion('The answer is \\boxed{42}.') },
+    options.stream
+      ? { kind: 'sse', chunks: streamChunks(['The answer ', 'is \\boxed{', '42}.']) }
+      : { kind: 'json', body: completion('The answer is \\boxed{42}.') },
   );
   try {
     const model = createEndpointLimits({ defaultLimit: options.concurrency }).wrap(

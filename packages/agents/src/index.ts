@@ -1,10 +1,29 @@
 // --- chat models ---
-export type { ChatFinishReason, ChatGenerateOptions, ChatMessage, ChatModel, ChatResult, ChatUsage, TokenLogProb } from './model/chat-model';
+export type {
+  ChatFinishReason,
+  ChatGenerateOptions,
+  ChatMessage,
+  ChatModel,
+  ChatResult,
+  ChatUsage,
+  TokenLogProb,
+} from './model/chat-model';
 export { createOpenAIChatModel, type OpenAIChatModelSettings } from './model/openai-chat-model';
 export { createLocalChatModel, plainChatTemplate, type LocalChatModelSettings } from './model/local-chat-model';
 export { withDiskCache, type DiskCacheSettings } from './model/with-disk-cache';
-export { createUsageMeter, withUsageAccounting, type ModelPrice, type UsageMeter, type UsageTotals } from './model/usage-meter';
-export { createConcurrencyLimiter, createEndpointLimits, type ConcurrencyLimiter, type EndpointLimits } from './model/concurrency-limiter';
+export {
+  createUsageMeter,
+  withUsageAccounting,
+  type ModelPrice,
+  type UsageMeter,
+  type UsageTotals,
+} from './model/usage-meter';
+export {
+  createConcurrencyLimiter,
+  createEndpointLimits,
+  type ConcurrencyLimiter,
+  type EndpointLimits,
+} from './model/concurrency-limiter';
 export { createJsonlTranscript, withTranscript, type Transcript } from './model/jsonl-transcript';
 export { retryWithBackoff, parseRetryAfter, type RetryOptions } from './model/retry-with-backoff';
 export { createStopMatcher, findFirstStop, type StopMatch, type StopMatcher } from './model/stop-matcher';
@@ -40,7 +59,13 @@ export {
   type RolloutErrorMessages,
   type RolloutState,
 } from './aipo/aipo-rollout';
-export { packTrajectories, type AipoTrajectory, type ConsultationRecord, type RolloutFinish, type TrajectorySegment } from './aipo/trajectory';
+export {
+  packTrajectories,
+  type AipoTrajectory,
+  type ConsultationRecord,
+  type RolloutFinish,
+  type TrajectorySegment,
+} from './aipo/trajectory';
 
 // --- programmatic agents (synthetic tasks, CI) ---
 export { checkArithmeticClaims, createArithmeticVerifier, type ArithmeticCheck } from './agents/arithmetic-verifier';
@@ -50,7 +75,11 @@ export { createStepOracle } from './agents/step-oracle';
 // --- ILR ---
 // (the IRT rule itself, `chooseInteraction` / `irtProbability`, and `calibrateRewards` live in @aipo/core)
 export { abilityFromAccuracy, difficultyFromPercentile } from './ilr/log-odds-scale';
-export { createInteractionSelector, type InteractionSelector, type InteractionSelectorOptions } from './ilr/interaction-selector';
+export {
+  createInteractionSelector,
+  type InteractionSelector,
+  type InteractionSelectorOptions,
+} from './ilr/interaction-selector';
 export {
   defaultRankingPrompt,
   estimateDifficultyBySelfRanking,
@@ -59,7 +88,14 @@ export {
   type SelfRankingOptions,
 } from './ilr/self-rank-difficulty';
 export { defaultIdea3Prompts, type Idea3PromptInput, type Idea3Prompts } from './ilr/idea3-prompts';
-export { IDEA3_STAGES, runIdea3, type Idea3Options, type Idea3Participant, type Idea3Stage, type Idea3Turn } from './ilr/run-idea3';
+export {
+  IDEA3_STAGES,
+  runIdea3,
+  type Idea3Options,
+  type Idea3Participant,
+  type Idea3Stage,
+  type Idea3Turn,
+} from './ilr/run-idea3';
 export {
   createPerceptionCalibrationHook,
   rewardStatsByQuestion,

@@ -71,7 +71,11 @@ export function createArithmeticVerifier(options: { name?: string } = {}): Agent
           wrong.length === 0
             ? 'correct'
             : `incorrect: ${wrong
-                .map((check) => (check.actual === undefined ? `${check.claim} divides by zero` : `${check.claim.split('=')[0]?.trim()} = ${formatNumber(check.actual)}`))
+                .map((check) =>
+                  check.actual === undefined
+                    ? `${check.claim} divides by zero`
+                    : `${check.claim.split('=')[0]?.trim()} = ${formatNumber(check.actual)}`,
+                )
                 .join('; ')}`;
       }
       return { text, fullText: text };

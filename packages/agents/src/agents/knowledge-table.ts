@@ -5,7 +5,11 @@ import type { Agent } from '../aipo/agent';
  * the request (case- and space-insensitive) wins, so "what is the area of a circle?" finds
  * "area of a circle".
  */
-export function createKnowledgeTable(options: { entries: Record<string, string>; name?: string; unknownReply?: string }): Agent {
+export function createKnowledgeTable(options: {
+  entries: Record<string, string>;
+  name?: string;
+  unknownReply?: string;
+}): Agent {
   const table = Object.entries(options.entries)
     .map(([key, value]) => [normalise(key), value] as const)
     .filter(([key]) => key.length > 0)

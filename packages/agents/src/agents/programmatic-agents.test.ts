@@ -23,7 +23,10 @@ describe('programmatic agents', () => {
 
   it('the step oracle calls the task function with the request', async () => {
     const oracle = createStepOracle({ nextStep: async ({ query, question }) => `${question}: after ${query}` });
-    expect(await oracle.consult({ query: 'step 1', question: 'Q' })).toEqual({ text: 'Q: after step 1', fullText: 'Q: after step 1' });
+    expect(await oracle.consult({ query: 'step 1', question: 'Q' })).toEqual({
+      text: 'Q: after step 1',
+      fullText: 'Q: after step 1',
+    });
     expect(oracle.name).toBe('reasoning');
   });
 });

@@ -60,7 +60,8 @@ export const reasoningRole: AgentRole = {
   prompt: ({ query }) => [
     {
       role: 'system',
-      content: 'You give a hint or the single next step for the sub-problem you are asked about. Never give the full solution or the final answer.',
+      content:
+        'You give a hint or the single next step for the sub-problem you are asked about. Never give the full solution or the final answer.',
     },
     { role: 'user', content: `${query}\n\n${BOX_INSTRUCTION}` },
   ],

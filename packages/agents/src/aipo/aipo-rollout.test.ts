@@ -24,7 +24,7 @@ import {
   type TokenPolicy,
 } from '../index';
 import { createByteLevelTokenizer } from '../testing/byte-level-tokenizer';
-import { completion, startOpenAITestServer, streamChunks } from '../testing/openai-test-server';
+import { startOpenAITestServer, streamChunks } from '../testing/openai-test-server';
 import { createScriptedTokenPolicy, fromHfTokenizer } from '../testing/scripted-token-policy';
 
 // A real byte-level BPE tokenizer: tags split over several tokens (`</`, `query`, `>`), as with real models.
@@ -45,7 +45,10 @@ function agents(extra: Agent[] = []) {
   ]);
 }
 
-function policy(turns: string[], options: { ignoreStops?: boolean; logProbOf?: (turn: number, index: number) => number } = {}) {
+function policy(
+  turns: string[],
+  options: { ignoreStops?: boolean; logProbOf?: (turn: number, index: number) => number } = {},
+) {
   return createScriptedTokenPolicy({ codec, turns, ...options });
 }
 
@@ -77,18 +80,34 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
       ' Good. <query agent="knowledge">area of a circle</query>',
       ' So the answer is \\boxed{85}.',
     ]);
-    const trajectory = await runAipoRollout({ policy: scripted, agents: agents(), promptTokenIds: prompt, question: 'What is 12*7+1?' });
+    const trajectory = await runAipoRollout({
+      policy: scripted,
+      agents: agents(),
+      promptTokenIds: prompt,
+      question: 'What is 12*7+1?',
+    });
     expect(trajectory.text).toBe(
       'First 12*7. <query agent="verify">is 12*7 = 84?</query><result>correct</result> Good. <query agent="knowledge">area of a circle</query><result>A = \\pi r^2</result> So the answer is \\boxed{85}.',
     );
     expect(trajectory.finish).toBe('answer');
     expect(trajectory.steps).toBe(3);
-    expect(trajectory.consultations.map(({ agent, status, inserted, initiator }) => ({ agent, status, inserted, initiator }))).toEqual([
+    expect(
+      trajectory.consultations.map(({ agent, status, inserted, initiator }) => ({
+        agent,
+        status,
+        inserted,
+        initiator,
+      })),
+    ).toEqual([
       { agent: 'verify', status: 'ok', inserted: 'correct', initiator: 'policy' },
       { agent: 'knowledge', status: 'ok', inserted: 'A = \\pi r^2', initiator: 'policy' },
     ]);
     expect(trajectory.segments.map((segment) => [segment.kind, segment.source])).toEqual([
-      ['policy', 0], ['result', 2], ['policy', 0], ['result', 2], ['policy', 0],
+      ['policy', 0],
+      ['result', 2],
+      ['policy', 0],
+      ['result', 2],
+      ['policy', 0],
     ]);
     expectAligned(trajectory);
     // agent tokens carry NaN log-probs (programmatic agents have none) and no agent-log-prob flag
@@ -106,19 +125,29 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
 
   it('refuses consultations beyond the budget with an error result and goes on', async () => {
     const trajectory = await runAipoRollout({
-      policy: policy(['<query agent="verify">is 2+2 = 4?</query>', ' <query agent="verify">is 2+3 = 6?</query>', ' Done \\boxed{4}']),
+      policy: policy([
+        '<query agent="verify">is 2+2 = 4?</query>',
+        ' <query agent="verify">is 2+3 = 6?</query>',
+        ' Done \\boxed{4}',
+      ]),
       agents: agents(),
       promptTokenIds: prompt,
       config: { maxConsultations: 1 },
     });
     expect(trajectory.consultations.map((record) => record.status)).toEqual(['ok', 'budget-exceeded']);
-    expect(trajectory.text).toContain('<result>Error: you have reached the maximum number of questions (1). Continue without asking.</result> Done');
+    expect(trajectory.text).toContain(
+      '<result>Error: you have reached the maximum number of questions (1). Continue without asking.</result> Done',
+    );
     expect(trajectory.finish).toBe('answer');
     expectAligned(trajectory);
   });
 
   it('records an unclosed request when the policy ends without the closing tag', async () => {
-    const trajectory = await runAipoRollout({ policy: policy(['Let me ask <query agent="verify">is 1+1 = 2?']), agents: agents(), promptTokenIds: prompt });
+    const trajectory = await runAipoRollout({
+      policy: policy(['Let me ask <query agent="verify">is 1+1 = 2?']),
+      agents: agents(),
+      promptTokenIds: prompt,
+    });
     expect(trajectory.finish).toBe('unclosed-request');
     expect(trajectory.unclosedRequest).toBe(true);
     expect(trajectory.consultations).toEqual([]);
@@ -139,7 +168,12 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
 
   it('answers an unknown agent and an empty request with error results, without using the budget', async () => {
     const trajectory = await runAipoRollout({
-      policy: policy(['<query agent="oracle">help</query>', ' <query agent="verify">  </query>', ' <query agent="verify">is 3*3 = 9?</query>', ' \\boxed{9}']),
+      policy: policy([
+        '<query agent="oracle">help</query>',
+        ' <query agent="verify">  </query>',
+        ' <query agent="verify">is 3*3 = 9?</query>',
+        ' \\boxed{9}',
+      ]),
       agents: agents(),
       promptTokenIds: prompt,
       config: { maxConsultations: 1 },
@@ -155,14 +189,27 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
   });
 
   it('uses the default agent for a request without an agent field', async () => {
-    const trajectory = await runAipoRollout({ policy: policy(['<query>12*7</query>', ' \\boxed{85}']), agents: agents(), promptTokenIds: prompt });
-    expect(trajectory.consultations[0]).toMatchObject({ agent: 'reasoning', status: 'ok', inserted: 'next: add 1 to the product' });
+    const trajectory = await runAipoRollout({
+      policy: policy(['<query>12*7</query>', ' \\boxed{85}']),
+      agents: agents(),
+      promptTokenIds: prompt,
+    });
+    expect(trajectory.consultations[0]).toMatchObject({
+      agent: 'reasoning',
+      status: 'ok',
+      inserted: 'next: add 1 to the product',
+    });
   });
 
   it('supports one tag pair per agent and flags a mismatched pair', async () => {
     const syntax = createTagSyntax({ kind: 'per-agent' });
     const scripted = policy(['<verify>is 5*5 = 24?</verify>', ' <knowledge>area of a circle</verify>', ' \\boxed{25}']);
-    const trajectory = await runAipoRollout({ policy: scripted, agents: agents(), promptTokenIds: prompt, config: { syntax } });
+    const trajectory = await runAipoRollout({
+      policy: scripted,
+      agents: agents(),
+      promptTokenIds: prompt,
+      config: { syntax },
+    });
     expect(scripted.requests[0]?.stop).toEqual(['</verify>', '</knowledge>', '</reasoning>']);
     expect(trajectory.consultations.map(({ status, inserted, problem }) => [status, inserted, problem])).toEqual([
       ['ok', 'incorrect: 5*5 = 25', undefined],
@@ -173,7 +220,10 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
 
   it('cuts a policy that samples past the closing tag at the tag (token granularity)', async () => {
     const trajectory = await runAipoRollout({
-      policy: policy(['<query agent="verify">is 2*2 = 4?</query> hallucinated <result>wrong</result>', ' fine \\boxed{4}'], { ignoreStops: true }),
+      policy: policy(
+        ['<query agent="verify">is 2*2 = 4?</query> hallucinated <result>wrong</result>', ' fine \\boxed{4}'],
+        { ignoreStops: true },
+      ),
       agents: agents(),
       promptTokenIds: prompt,
     });
@@ -190,7 +240,9 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
       config: { agentTimeoutMs: 50 },
     });
     expect(trajectory.consultations[0]).toMatchObject({ status: 'agent-error', error: { code: 'TIMEOUT' } });
-    expect(trajectory.text).toContain('<result>Error: the verify agent could not answer (TIMEOUT). Continue without it.</result> \\boxed{3}');
+    expect(trajectory.text).toContain(
+      '<result>Error: the verify agent could not answer (TIMEOUT). Continue without it.</result> \\boxed{3}',
+    );
     expect(trajectory.finish).toBe('answer');
     expectAligned(trajectory);
   });
@@ -210,7 +262,12 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
 
   it('ends at max steps', async () => {
     const turns = Array.from({ length: 5 }, () => ' <query agent="verify">is 1+1 = 2?</query>');
-    const trajectory = await runAipoRollout({ policy: policy(turns), agents: agents(), promptTokenIds: prompt, config: { maxSteps: 2, maskTruncated: false } });
+    const trajectory = await runAipoRollout({
+      policy: policy(turns),
+      agents: agents(),
+      promptTokenIds: prompt,
+      config: { maxSteps: 2, maskTruncated: false },
+    });
     expect(trajectory.finish).toBe('max-steps');
     expect(trajectory.steps).toBe(2);
     expect(trajectory.lossMask.some((value) => value === 1)).toBe(true);
@@ -229,17 +286,28 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
 
   it('starts a consultation from a low-probability trigger and marks request and reply as agent tokens', async () => {
     // token 6 of the first turn is "unlikely" (p = e^-5)
-    const scripted = policy(['I think the product is about eighty and then we add', ' one. \\boxed{85}'], { logProbOf: (turn, index) => (turn === 0 && index === 6 ? -5 : -0.1) });
+    const scripted = policy(['I think the product is about eighty and then we add', ' one. \\boxed{85}'], {
+      logProbOf: (turn, index) => (turn === 0 && index === 6 ? -5 : -0.1),
+    });
     const trajectory = await runAipoRollout({
       policy: scripted,
       agents: agents(),
       promptTokenIds: prompt,
-      config: { triggers: [lowProbabilityTrigger({ minProbability: 0.05, agent: 'reasoning', query: () => '12*7' })], triggerWindowTokens: 4 },
+      config: {
+        triggers: [lowProbabilityTrigger({ minProbability: 0.05, agent: 'reasoning', query: () => '12*7' })],
+        triggerWindowTokens: 4,
+      },
     });
     expect(trajectory.consultations).toHaveLength(1);
-    expect(trajectory.consultations[0]).toMatchObject({ initiator: 'low-probability', agent: 'reasoning', status: 'ok' });
+    expect(trajectory.consultations[0]).toMatchObject({
+      initiator: 'low-probability',
+      agent: 'reasoning',
+      status: 'ok',
+    });
     expect(trajectory.segments.map((segment) => segment.kind)).toEqual(['policy', 'request', 'result', 'policy']);
-    expect(trajectory.text).toContain('<query agent="reasoning">12*7</query><result>next: add 1 to the product</result>');
+    expect(trajectory.text).toContain(
+      '<query agent="reasoning">12*7</query><result>next: add 1 to the product</result>',
+    );
     // the trigger fired after the 4-token window holding the unlikely token (tokens 4..7)
     expect(trajectory.segments[0]?.end).toBe(8);
     expectAligned(trajectory);
@@ -260,7 +328,11 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
 
   it('keeps an agent log-prob per inserted token when the agent shares the tokenizer (local chat model)', async () => {
     const helperPolicy = policy(['A = \\pi r^2']);
-    const helper = createChatAgent({ role: { ...knowledgeRole, extraction: 'full' }, model: createLocalChatModel({ policy: helperPolicy }), decoding: { logProbs: true } });
+    const helper = createChatAgent({
+      role: { ...knowledgeRole, extraction: 'full' },
+      model: createLocalChatModel({ policy: helperPolicy }),
+      decoding: { logProbs: true },
+    });
     const trajectory = await runAipoRollout({
       policy: policy(['<query agent="knowledge">area of a circle</query>', ' ok']),
       agents: createAgentRegistry([helper]),
@@ -291,10 +363,28 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
         transcriptLabels: { sample: 3 },
       });
       expect(Object.keys(trajectory.consultations[0] ?? {})).not.toContain('reply');
-      const lines = (await readFile(join(directory, 'rollouts.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      const lines = (await readFile(join(directory, 'rollouts.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(lines).toEqual([
-        expect.objectContaining({ kind: 'aipo-consultation', sample: 3, policy: 'scripted-policy', agent: 'verify', status: 'ok', inserted: 'incorrect: 2+2 = 4' }),
-        expect.objectContaining({ kind: 'aipo-rollout', sample: 3, question: '2+2?', finish: 'answer', steps: 2, consultations: 1, tokensBySource: trajectory.tokensBySource }),
+        expect.objectContaining({
+          kind: 'aipo-consultation',
+          sample: 3,
+          policy: 'scripted-policy',
+          agent: 'verify',
+          status: 'ok',
+          inserted: 'incorrect: 2+2 = 4',
+        }),
+        expect.objectContaining({
+          kind: 'aipo-rollout',
+          sample: 3,
+          question: '2+2?',
+          finish: 'answer',
+          steps: 2,
+          consultations: 1,
+          tokensBySource: trajectory.tokensBySource,
+        }),
       ]);
     } finally {
       await rm(directory, { recursive: true, force: true });
@@ -304,21 +394,45 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
   it('throws ABORTED when the caller aborts', async () => {
     const controller = new AbortController();
     controller.abort();
-    const error = await runAipoRollout({ policy: policy(['x']), agents: agents(), promptTokenIds: prompt, signal: controller.signal }).catch((failure: unknown) => failure);
+    const error = await runAipoRollout({
+      policy: policy(['x']),
+      agents: agents(),
+      promptTokenIds: prompt,
+      signal: controller.signal,
+    }).catch((failure: unknown) => failure);
     expect(AipoError.isInstance(error) && error.code).toBe('ABORTED');
   });
 
   it('rejects a policy whose tokens and log-probs disagree, and a malformed prompt', async () => {
-    const broken: TokenPolicy = { ...policy(['x']), generate: async () => ({ tokenIds: [1, 2], logProbs: [-1], text: 'ab', finishReason: 'stop' }) };
-    await expect(runAipoRollout({ policy: broken, agents: agents(), promptTokenIds: prompt })).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+    const broken: TokenPolicy = {
+      ...policy(['x']),
+      generate: async () => ({ tokenIds: [1, 2], logProbs: [-1], text: 'ab', finishReason: 'stop' }),
+    };
+    await expect(runAipoRollout({ policy: broken, agents: agents(), promptTokenIds: prompt })).rejects.toMatchObject({
+      code: 'SHAPE_MISMATCH',
+    });
     const failing: TokenPolicy = { ...policy(['x']), generate: async () => Promise.reject(new Error('device lost')) };
-    await expect(runAipoRollout({ policy: failing, agents: agents(), promptTokenIds: prompt })).rejects.toMatchObject({ code: 'INTERNAL', message: 'device lost' });
-    expect(() => new AipoRollout({}, { policy: policy([]), agents: agents(), promptTokenIds: [1.5] })).toThrow(/integer token ids/);
+    await expect(runAipoRollout({ policy: failing, agents: agents(), promptTokenIds: prompt })).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: 'device lost',
+    });
+    expect(() => new AipoRollout({}, { policy: policy([]), agents: agents(), promptTokenIds: [1.5] })).toThrow(
+      /integer token ids/,
+    );
   });
 
   it('rejects a bad budget with INVALID_CONFIG and can be stepped state by state', async () => {
-    expect(() => new AipoRollout({ maxConsultations: -1 }, { policy: policy([]), agents: agents(), promptTokenIds: prompt })).toThrow(/maxConsultations/);
-    const rollout = new AipoRollout({}, { policy: policy(['<query agent="verify">is 1+1 = 2?</query>', ' \\boxed{2}']), agents: agents(), promptTokenIds: prompt });
+    expect(
+      () => new AipoRollout({ maxConsultations: -1 }, { policy: policy([]), agents: agents(), promptTokenIds: prompt }),
+    ).toThrow(/maxConsultations/);
+    const rollout = new AipoRollout(
+      {},
+      {
+        policy: policy(['<query agent="verify">is 1+1 = 2?</query>', ' \\boxed{2}']),
+        agents: agents(),
+        promptTokenIds: prompt,
+      },
+    );
     const states = [rollout.state];
     while (rollout.state !== 'done') states.push(await rollout.step());
     expect(states).toEqual(['generating', 'consulting', 'generating', 'done']);
@@ -326,7 +440,11 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
   });
 
   it('packs trajectories into [B,T] rows a core PolicyBatch accepts', async () => {
-    const first = await runAipoRollout({ policy: policy(['<query agent="verify">is 1+1 = 2?</query>', ' \\boxed{2}']), agents: agents(), promptTokenIds: prompt });
+    const first = await runAipoRollout({
+      policy: policy(['<query agent="verify">is 1+1 = 2?</query>', ' \\boxed{2}']),
+      agents: agents(),
+      promptTokenIds: prompt,
+    });
     const second = await runAipoRollout({ policy: policy([' \\boxed{2}']), agents: agents(), promptTokenIds: prompt });
     const packed = packTrajectories({ trajectories: [first, second] });
     expect(packed.sequenceLength).toBe(first.tokenIds.length);
@@ -349,26 +467,45 @@ describe('AIPO rollout with agents behind a real HTTP server (scripted replies)'
     const server = await startOpenAITestServer((request) => {
       const messages = request.body.messages as Array<{ content: string }>;
       const question = messages.at(-1)?.content ?? '';
-      if (question.includes('formula')) return { kind: 'json', status: 502, body: { error: { message: 'bad gateway' } } };
+      if (question.includes('formula'))
+        return { kind: 'json', status: 502, body: { error: { message: 'bad gateway' } } };
       return { kind: 'sse', chunks: streamChunks(['The area of a circle is \\bo', 'xed{\\pi r', '^2}', '. Done.']) };
     });
     close = server.close;
-    const model = createOpenAIChatModel({ baseURL: server.baseURL, model: 'helper', stream: true, maxRetries: 1, baseDelayMs: 1 });
+    const model = createOpenAIChatModel({
+      baseURL: server.baseURL,
+      model: 'helper',
+      stream: true,
+      maxRetries: 1,
+      baseDelayMs: 1,
+    });
     const knowledge = createChatAgent({ role: knowledgeRole, model });
     const trajectory = await runAipoRollout({
-      policy: policy(['<query agent="knowledge">area of a circle</query>', ' <query agent="knowledge">the formula for volume</query>', ' \\boxed{x}']),
+      policy: policy([
+        '<query agent="knowledge">area of a circle</query>',
+        ' <query agent="knowledge">the formula for volume</query>',
+        ' \\boxed{x}',
+      ]),
       agents: createAgentRegistry([knowledge]),
       promptTokenIds: prompt,
     });
-    expect(trajectory.consultations.map(({ status, inserted, error }) => ({ status, inserted, code: error?.code }))).toEqual([
+    expect(
+      trajectory.consultations.map(({ status, inserted, error }) => ({ status, inserted, code: error?.code })),
+    ).toEqual([
       { status: 'ok', inserted: '\\pi r^2', code: undefined },
-      { status: 'agent-error', inserted: 'Error: the knowledge agent could not answer (API_ERROR). Continue without it.', code: 'API_ERROR' },
+      {
+        status: 'agent-error',
+        inserted: 'Error: the knowledge agent could not answer (API_ERROR). Continue without it.',
+        code: 'API_ERROR',
+      },
     ]);
     expect(trajectory.consultations[0]?.fullReply).toBe('The area of a circle is \\boxed{\\pi r^2}. Done.');
     expect(server.requests).toHaveLength(3);
     // the role's prompt and the prototype's decoding went over the wire
     expect(server.requests[0]?.body).toMatchObject({ temperature: 0.7, top_p: 0.8, max_tokens: 16384 });
-    expect(JSON.stringify(server.requests[0]?.body.messages)).toContain('area of a circle\\n\\nPut your final answer in \\\\boxed{}.');
+    expect(JSON.stringify(server.requests[0]?.body.messages)).toContain(
+      'area of a circle\\n\\nPut your final answer in \\\\boxed{}.',
+    );
     expect(trajectory.finish).toBe('answer');
     expectAligned(trajectory);
   });

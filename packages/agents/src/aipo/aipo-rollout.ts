@@ -108,10 +108,21 @@ export class AipoRollout {
     this.agentNames = input.agents.list();
     this.stops = this.syntax.stopStrings(this.agentNames);
     if (!Array.isArray(input.promptTokenIds) || !input.promptTokenIds.every(Number.isInteger)) {
-      throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'promptTokenIds must be an array of integer token ids' });
+      throw new AipoError({
+        code: 'INVALID_ARGUMENT',
+        message: 'promptTokenIds must be an array of integer token ids',
+      });
     }
-    for (const [name, value] of Object.entries({ maxConsultations: this.maxConsultations, maxSteps: this.maxSteps, maxResponseTokens: this.maxResponseTokens })) {
-      if (!Number.isInteger(value) || value < 0) throw new AipoError({ code: 'INVALID_CONFIG', message: `${name} must be a non-negative integer (got ${value})` });
+    for (const [name, value] of Object.entries({
+      maxConsultations: this.maxConsultations,
+      maxSteps: this.maxSteps,
+      maxResponseTokens: this.maxResponseTokens,
+    })) {
+      if (!Number.isInteger(value) || value < 0)
+        throw new AipoError({
+          code: 'INVALID_CONFIG',
+          message: `${name} must be a non-negative integer (got ${value})`,
+        });
     }
   }
 
@@ -165,7 +176,10 @@ export class AipoRollout {
     if (this.trajectory.length === 0 && this.checkTriggers([], [])) return;
     if (this.remainingTokens <= 0) return this.finish('length');
     const triggers = this.config.triggers ?? [];
-    const window = triggers.length > 0 ? Math.min(this.config.triggerWindowTokens ?? 64, this.remainingTokens) : this.remainingTokens;
+    const window =
+      triggers.length > 0
+        ? Math.min(this.config.triggerWindowTokens ?? 64, this.remainingTokens)
+        : this.remainingTokens;
     const { sampling = { temperature: 1, topP: 1 } } = this.config;
     let raw: TokenPolicyOutput;
     try {
@@ -190,7 +204,13 @@ export class AipoRollout {
       });
     }
     const output = this.cutAtStop(raw);
-    this.trajectory.append({ kind: 'policy', source: TokenSource.policy, tokenIds: output.tokenIds, logProbs: output.logProbs, text: output.text });
+    this.trajectory.append({
+      kind: 'policy',
+      source: TokenSource.policy,
+      tokenIds: output.tokenIds,
+      logProbs: output.logProbs,
+      text: output.text,
+    });
     this.pendingText += output.text;
     const closed = output.finishReason === 'stop' && this.stops.some((stop) => this.pendingText.endsWith(stop));
     if (closed) {
@@ -205,7 +225,13 @@ export class AipoRollout {
     }
     this.steps++;
     this.unclosed = this.syntax.hasUnclosed(this.pendingText, this.agentNames);
-    this.finish(output.finishReason === 'length' || this.remainingTokens <= 0 ? 'length' : this.unclosed ? 'unclosed-request' : 'answer');
+    this.finish(
+      output.finishReason === 'length' || this.remainingTokens <= 0
+        ? 'length'
+        : this.unclosed
+          ? 'unclosed-request'
+          : 'answer',
+    );
   }
 
   private checkTriggers(windowTokenIds: readonly number[], windowLogProbs: readonly number[]): boolean {
@@ -240,7 +266,12 @@ export class AipoRollout {
       this.insert('request', requestText);
       parsed = this.agentNames.includes(pending.triggered.agent)
         ? { ok: true, agent: pending.triggered.agent, query: pending.triggered.query }
-        : { ok: false, problem: 'unknown-agent', agent: pending.triggered.agent, message: `unknown agent "${pending.triggered.agent}"` };
+        : {
+            ok: false,
+            problem: 'unknown-agent',
+            agent: pending.triggered.agent,
+            message: `unknown agent "${pending.triggered.agent}"`,
+          };
     } else {
       parsed = this.syntax.parseClosed(pending?.text ?? '', this.agentNames);
     }
@@ -248,22 +279,47 @@ export class AipoRollout {
     let record: ConsultationRecord;
     let reply: AgentReply | undefined;
     if (!parsed.ok) {
-      record = { agent: parsed.agent, query: pending && 'text' in pending ? pending.text : '', status: 'malformed', problem: parsed.problem, inserted: this.messages.malformed(parsed), initiator, durationMs: 0 };
+      record = {
+        agent: parsed.agent,
+        query: pending && 'text' in pending ? pending.text : '',
+        status: 'malformed',
+        problem: parsed.problem,
+        inserted: this.messages.malformed(parsed),
+        initiator,
+        durationMs: 0,
+      };
     } else if (this.used >= this.maxConsultations) {
-      record = { agent: parsed.agent, query: parsed.query, status: 'budget-exceeded', inserted: this.messages.budgetExceeded(this.maxConsultations), initiator, durationMs: 0 };
+      record = {
+        agent: parsed.agent,
+        query: parsed.query,
+        status: 'budget-exceeded',
+        inserted: this.messages.budgetExceeded(this.maxConsultations),
+        initiator,
+        durationMs: 0,
+      };
     } else {
       ({ record, reply } = await this.callAgent({ agent: parsed.agent, query: parsed.query, initiator, started }));
     }
     this.consultations.push(record);
     this.input.onConsultation?.(record);
-    await this.input.transcript?.write({ kind: 'aipo-consultation', ...this.input.transcriptLabels, policy: this.input.policy.modelId, ...record });
+    await this.input.transcript?.write({
+      kind: 'aipo-consultation',
+      ...this.input.transcriptLabels,
+      policy: this.input.policy.modelId,
+      ...record,
+    });
     this.insertResult(record, reply);
     if (this.remainingTokens <= 0) return this.finish('length');
     if (this.steps >= this.maxSteps) return this.finish('max-steps');
     this.state_ = 'generating';
   }
 
-  private async callAgent(options: { agent: string; query: string; initiator: string; started: number }): Promise<{ record: ConsultationRecord; reply?: AgentReply }> {
+  private async callAgent(options: {
+    agent: string;
+    query: string;
+    initiator: string;
+    started: number;
+  }): Promise<{ record: ConsultationRecord; reply?: AgentReply }> {
     const { agent: name, query, initiator, started } = options;
     const agent = this.input.agents.get(name);
     const timeoutMs = this.config.agentTimeoutMs ?? 120_000;
@@ -274,15 +330,44 @@ export class AipoRollout {
       const reply = await Promise.race([
         agent.consult({ query, ...(this.input.question !== undefined && { question: this.input.question }) }, signal),
         new Promise<never>((_, reject) =>
-          signal.addEventListener('abort', () => reject(new AipoError({ code: deadline.aborted ? 'TIMEOUT' : 'ABORTED', message: `agent ${name} did not answer within ${timeoutMs} ms` })), { once: true }),
+          signal.addEventListener(
+            'abort',
+            () =>
+              reject(
+                new AipoError({
+                  code: deadline.aborted ? 'TIMEOUT' : 'ABORTED',
+                  message: `agent ${name} did not answer within ${timeoutMs} ms`,
+                }),
+              ),
+            { once: true },
+          ),
         ),
       ]);
-      return { record: { agent: name, query, status: 'ok', inserted: reply.text, fullReply: reply.fullText, initiator, durationMs: Date.now() - started }, reply };
+      return {
+        record: {
+          agent: name,
+          query,
+          status: 'ok',
+          inserted: reply.text,
+          fullReply: reply.fullText,
+          initiator,
+          durationMs: Date.now() - started,
+        },
+        reply,
+      };
     } catch (error) {
       throwIfAborted(this.input.signal);
       const { code, message } = toAipoError(error);
       return {
-        record: { agent: name, query, status: 'agent-error', inserted: this.messages.agentFailed({ agent: name, code, message }), error: { code, message }, initiator, durationMs: Date.now() - started },
+        record: {
+          agent: name,
+          query,
+          status: 'agent-error',
+          inserted: this.messages.agentFailed({ agent: name, code, message }),
+          error: { code, message },
+          initiator,
+          durationMs: Date.now() - started,
+        },
       };
     }
   }
@@ -299,11 +384,21 @@ export class AipoRollout {
     if (text === '' || this.remainingTokens <= 0) return;
     let tokenIds = this.input.policy.encode(text);
     let logProbs: number[] | undefined;
-    if (agentLogProbs && agentLogProbs.length === tokenIds.length && tokenIds.every((id, index) => this.input.policy.decode([id]) === agentLogProbs[index]?.token)) {
+    if (
+      agentLogProbs &&
+      agentLogProbs.length === tokenIds.length &&
+      tokenIds.every((id, index) => this.input.policy.decode([id]) === agentLogProbs[index]?.token)
+    ) {
       logProbs = agentLogProbs.map((entry) => entry.logProb);
     }
     if (tokenIds.length > this.remainingTokens) tokenIds = tokenIds.slice(0, this.remainingTokens);
-    this.trajectory.append({ kind, source: TokenSource.agent, tokenIds, ...(logProbs && { logProbs }), text: this.input.policy.decode(tokenIds) });
+    this.trajectory.append({
+      kind,
+      source: TokenSource.agent,
+      tokenIds,
+      ...(logProbs && { logProbs }),
+      text: this.input.policy.decode(tokenIds),
+    });
   }
 
   /** Keep only tokens up to the first stop string, for policies that sample past it. */
@@ -315,7 +410,13 @@ export class AipoRollout {
     for (let count = 1; count <= output.tokenIds.length; count++) {
       const text = this.input.policy.decode(output.tokenIds.slice(0, count));
       if (text.length >= needed) {
-        return { tokenIds: output.tokenIds.slice(0, count), logProbs: output.logProbs.slice(0, count), text, finishReason: 'stop', stop: match.stop };
+        return {
+          tokenIds: output.tokenIds.slice(0, count),
+          logProbs: output.logProbs.slice(0, count),
+          text,
+          finishReason: 'stop',
+          stop: match.stop,
+        };
       }
     }
     return { ...output, finishReason: 'stop' };
@@ -329,12 +430,17 @@ export class AipoRollout {
   /** The trajectory (valid once `state` is `done`). */
   result(): AipoTrajectory {
     if (this.state_ !== 'done' || this.finishReason === undefined) {
-      throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'the rollout is not finished; call run() or step() until state is done' });
+      throw new AipoError({
+        code: 'INVALID_ARGUMENT',
+        message: 'the rollout is not finished; call run() or step() until state is done',
+      });
     }
     const { tokenIds, sources, logProbs, agentLogProbMask, segments } = this.trajectory;
     const truncated = this.finishReason === 'length' || this.finishReason === 'max-steps';
     const zeroAll = truncated && (this.config.maskTruncated ?? true);
-    const lossMask = Uint8Array.from(sources, (source) => (zeroAll ? 0 : source === TokenSource.policy || this.config.trainOnAgentTokens ? 1 : 0));
+    const lossMask = Uint8Array.from(sources, (source) =>
+      zeroAll ? 0 : source === TokenSource.policy || this.config.trainOnAgentTokens ? 1 : 0,
+    );
     const policyTokens = sources.filter((source) => source === TokenSource.policy).length;
     return {
       promptTokenIds: [...this.input.promptTokenIds],
@@ -366,5 +472,6 @@ function splitWrapper(wrapped: string): [string, string] {
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AipoError({ code: 'ABORTED', message: 'the rollout was aborted', cause: signal.reason });
+  if (signal?.aborted)
+    throw new AipoError({ code: 'ABORTED', message: 'the rollout was aborted', cause: signal.reason });
 }

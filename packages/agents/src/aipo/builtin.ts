@@ -7,10 +7,16 @@ export const builtinAgentRoles: readonly AgentRole[] = [verifyRole, knowledgeRol
 
 /** A fresh registry of role definitions holding the built-ins; register your own roles on it. */
 export function createAgentRoleRegistry(): Registry<AgentRole> {
-  return createRegistry<AgentRole>('agent role', builtinAgentRoles.map((role) => [role.name, role] as const));
+  return createRegistry<AgentRole>(
+    'agent role',
+    builtinAgentRoles.map((role) => [role.name, role] as const),
+  );
 }
 
 /** A registry of agent instances keyed by their names (what a rollout consults). */
 export function createAgentRegistry(agents: Iterable<Agent> = []): Registry<Agent> {
-  return createRegistry<Agent>('agent', [...agents].map((agent) => [agent.name, agent] as const));
+  return createRegistry<Agent>(
+    'agent',
+    [...agents].map((agent) => [agent.name, agent] as const),
+  );
 }

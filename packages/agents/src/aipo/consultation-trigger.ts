@@ -41,13 +41,19 @@ export const askForNextStep: QueryBuilder = (context) =>
   `I am stuck here: "${context.responseText.slice(-200)}". What is the next step?`;
 
 /** Fires when any token in the window had probability below `minProbability`. */
-export function lowProbabilityTrigger(options: { minProbability: number; agent?: string; query?: QueryBuilder }): ConsultationTrigger {
+export function lowProbabilityTrigger(options: {
+  minProbability: number;
+  agent?: string;
+  query?: QueryBuilder;
+}): ConsultationTrigger {
   const threshold = Math.log(options.minProbability);
   return {
     name: 'low-probability',
     check(context) {
       const low = context.windowLogProbs.some((logProb) => logProb < threshold);
-      return low ? { agent: options.agent ?? 'reasoning', query: (options.query ?? askForNextStep)(context) } : undefined;
+      return low
+        ? { agent: options.agent ?? 'reasoning', query: (options.query ?? askForNextStep)(context) }
+        : undefined;
     },
   };
 }
@@ -57,14 +63,20 @@ export function lowProbabilityTrigger(options: { minProbability: number; agent?:
  * surprisal of sampled tokens is an unbiased estimate of the policy's entropy along the path
  * (E[−log p(y)] = H(p)), so this needs only the sampled log-probs a TokenPolicy returns.
  */
-export function highEntropyTrigger(options: { maxEntropy: number; agent?: string; query?: QueryBuilder }): ConsultationTrigger {
+export function highEntropyTrigger(options: {
+  maxEntropy: number;
+  agent?: string;
+  query?: QueryBuilder;
+}): ConsultationTrigger {
   return {
     name: 'high-entropy',
     check(context) {
       const count = context.windowLogProbs.length;
       if (count === 0) return undefined;
       const entropy = -context.windowLogProbs.reduce((sum, logProb) => sum + logProb, 0) / count;
-      return entropy > options.maxEntropy ? { agent: options.agent ?? 'reasoning', query: (options.query ?? askForNextStep)(context) } : undefined;
+      return entropy > options.maxEntropy
+        ? { agent: options.agent ?? 'reasoning', query: (options.query ?? askForNextStep)(context) }
+        : undefined;
     },
   };
 }
@@ -73,7 +85,10 @@ export function highEntropyTrigger(options: { maxEntropy: number; agent?: string
  * Fires once, before the policy writes anything. Used to re-roll a group whose rollouts all
  * failed ({@link allRolloutsFailed}) with guidance from the start.
  */
-export function consultAtStartTrigger(options: { agent: string; query: (question: string | undefined) => string }): ConsultationTrigger {
+export function consultAtStartTrigger(options: {
+  agent: string;
+  query: (question: string | undefined) => string;
+}): ConsultationTrigger {
   return {
     name: 'consult-at-start',
     check(context) {

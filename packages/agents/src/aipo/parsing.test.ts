@@ -1,21 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import { createTagSyntax, extractLastBoxed, extractReply, findFirstStop, createStopMatcher, parseVerdict } from '../index';
+import {
+  createTagSyntax,
+  extractLastBoxed,
+  extractReply,
+  findFirstStop,
+  createStopMatcher,
+  parseVerdict,
+} from '../index';
 
 const names = ['verify', 'knowledge', 'reasoning'];
 
 describe('single-tag syntax', () => {
   const syntax = createTagSyntax({ kind: 'single', defaultAgent: 'reasoning' });
   it('parses the agent field in its accepted spellings', () => {
-    expect(syntax.parseClosed('x <query agent="verify">is 1+1 = 2?</query>', names)).toEqual({ ok: true, agent: 'verify', query: 'is 1+1 = 2?' });
-    expect(syntax.parseClosed('<query agent=knowledge> pi </query>', names)).toEqual({ ok: true, agent: 'knowledge', query: 'pi' });
+    expect(syntax.parseClosed('x <query agent="verify">is 1+1 = 2?</query>', names)).toEqual({
+      ok: true,
+      agent: 'verify',
+      query: 'is 1+1 = 2?',
+    });
+    expect(syntax.parseClosed('<query agent=knowledge> pi </query>', names)).toEqual({
+      ok: true,
+      agent: 'knowledge',
+      query: 'pi',
+    });
     expect(syntax.parseClosed('<query>hint</query>', names)).toEqual({ ok: true, agent: 'reasoning', query: 'hint' });
   });
   it('names each malformed case', () => {
     expect(syntax.parseClosed('stray </query>', names)).toMatchObject({ ok: false, problem: 'missing-open' });
     expect(syntax.parseClosed('<query>a <query>b</query>', names)).toMatchObject({ ok: false, problem: 'nested' });
-    expect(syntax.parseClosed('<query agent="x">a</query>', names)).toMatchObject({ ok: false, problem: 'unknown-agent', agent: 'x' });
+    expect(syntax.parseClosed('<query agent="x">a</query>', names)).toMatchObject({
+      ok: false,
+      problem: 'unknown-agent',
+      agent: 'x',
+    });
     expect(syntax.parseClosed('<query agent="verify"></query>', names)).toMatchObject({ ok: false, problem: 'empty' });
-    expect(createTagSyntax({ kind: 'single' }).parseClosed('<query>a</query>', names)).toMatchObject({ ok: false, problem: 'unknown-agent' });
+    expect(createTagSyntax({ kind: 'single' }).parseClosed('<query>a</query>', names)).toMatchObject({
+      ok: false,
+      problem: 'unknown-agent',
+    });
   });
   it('detects unclosed requests and renders requests and results', () => {
     expect(syntax.hasUnclosed('a <query>b', names)).toBe(true);
@@ -23,7 +45,9 @@ describe('single-tag syntax', () => {
     expect(syntax.formatRequest('verify', 'q')).toBe('<query agent="verify">q</query>');
     expect(() => syntax.formatRequest('bad name"', 'q')).toThrow(/cannot be written/);
     expect(syntax.formatResult('r')).toBe('<result>r</result>');
-    expect(createTagSyntax({ kind: 'single', tag: 'ask', resultTags: ['<answer>', '</answer>'] }).formatResult('r')).toBe('<answer>r</answer>');
+    expect(
+      createTagSyntax({ kind: 'single', tag: 'ask', resultTags: ['<answer>', '</answer>'] }).formatResult('r'),
+    ).toBe('<answer>r</answer>');
   });
   it('stays linear on a huge adversarial request', () => {
     const text = `${'<query agent="'.repeat(20_000)}</query>`;
@@ -34,7 +58,11 @@ describe('single-tag syntax', () => {
 describe('per-agent syntax', () => {
   const syntax = createTagSyntax({ kind: 'per-agent' });
   it('parses, and flags nested, missing and empty requests', () => {
-    expect(syntax.parseClosed('so <verify>2+2 = 4</verify>', names)).toEqual({ ok: true, agent: 'verify', query: '2+2 = 4' });
+    expect(syntax.parseClosed('so <verify>2+2 = 4</verify>', names)).toEqual({
+      ok: true,
+      agent: 'verify',
+      query: '2+2 = 4',
+    });
     expect(syntax.parseClosed('<verify>a <knowledge>b</verify>', names)).toMatchObject({ problem: 'nested' });
     expect(syntax.parseClosed('b</verify>', names)).toMatchObject({ problem: 'missing-open' });
     expect(syntax.parseClosed('<verify> </verify>', names)).toMatchObject({ problem: 'empty' });
@@ -67,7 +95,10 @@ describe('stop matching', () => {
     const matcher = createStopMatcher(['</query>', '</verify>']);
     expect(matcher.push('abc </qu')).toBeUndefined();
     expect(matcher.push('ery> rest')).toEqual({ text: 'abc </query>', stop: '</query>' });
-    expect(findFirstStop('a </verify> b </query>', ['</query>', '</verify>'])).toEqual({ text: 'a </verify>', stop: '</verify>' });
+    expect(findFirstStop('a </verify> b </query>', ['</query>', '</verify>'])).toEqual({
+      text: 'a </verify>',
+      stop: '</verify>',
+    });
     expect(findFirstStop('nothing', [''])).toBeUndefined();
   });
 });

@@ -28,9 +28,16 @@ describe('agent roles', () => {
     let close: (() => Promise<void>) | undefined;
     afterEach(async () => close?.());
     it('sends the role prompt and returns only the verdict with the error', async () => {
-      const server = await startOpenAITestServer(() => ({ kind: 'json', body: completion('Let me check.\nVerdict: incorrect\nError: 7*8 = 56, not 54') }));
+      const server = await startOpenAITestServer(() => ({
+        kind: 'json',
+        body: completion('Let me check.\nVerdict: incorrect\nError: 7*8 = 56, not 54'),
+      }));
       close = server.close;
-      const agent = createChatAgent({ role: verifyRole, model: createOpenAIChatModel({ baseURL: server.baseURL, model: 'judge' }), decoding: { temperature: 0 } });
+      const agent = createChatAgent({
+        role: verifyRole,
+        model: createOpenAIChatModel({ baseURL: server.baseURL, model: 'judge' }),
+        decoding: { temperature: 0 },
+      });
       const reply = await agent.consult({ query: 'is 7*8 = 54?' });
       expect(reply.text).toBe('incorrect: 7*8 = 56, not 54');
       expect(reply.fullText).toContain('Let me check.');
@@ -44,7 +51,12 @@ describe('agent roles', () => {
 
 describe('training and evaluation prompts', () => {
   it('the training prompt lists agents, syntax, budget and result tags; the evaluation prompt has none', () => {
-    const training = buildTrainingMessages({ question: 'Q?', agents: builtinAgentRoles, syntax: createTagSyntax({ kind: 'single', defaultAgent: 'reasoning' }), maxConsultations: 3 });
+    const training = buildTrainingMessages({
+      question: 'Q?',
+      agents: builtinAgentRoles,
+      syntax: createTagSyntax({ kind: 'single', defaultAgent: 'reasoning' }),
+      maxConsultations: 3,
+    });
     const system = training[0]?.content ?? '';
     expect(system).toContain('up to 3 self-contained questions');
     expect(system).toContain('<query agent="NAME">your question</query>');

@@ -15,7 +15,12 @@ export type TagSyntaxOptions =
 /** A request found in the policy's text. */
 export type ParsedRequest =
   | { ok: true; agent: string; query: string }
-  | { ok: false; problem: 'nested' | 'missing-open' | 'empty' | 'unknown-agent' | 'mismatched'; agent?: string; message: string };
+  | {
+      ok: false;
+      problem: 'nested' | 'missing-open' | 'empty' | 'unknown-agent' | 'mismatched';
+      agent?: string;
+      message: string;
+    };
 
 /** The compiled syntax a rollout uses. */
 export interface TagSyntax {
@@ -49,14 +54,32 @@ export function createTagSyntax(options: TagSyntaxOptions = { kind: 'single' }):
         const closing = names.find((name) => text.endsWith(close(name)));
         if (closing === undefined) return { ok: false, problem: 'missing-open', message: 'no closing tag found' };
         const found = openers(text, names).sort((left, right) => left.index - right.index);
-        if (found.length === 0) return { ok: false, problem: 'missing-open', agent: closing, message: `${close(closing)} without ${open(closing)}` };
-        if (found.length > 1) return { ok: false, problem: 'nested', agent: closing, message: 'a request was opened inside another request' };
+        if (found.length === 0)
+          return {
+            ok: false,
+            problem: 'missing-open',
+            agent: closing,
+            message: `${close(closing)} without ${open(closing)}`,
+          };
+        if (found.length > 1)
+          return {
+            ok: false,
+            problem: 'nested',
+            agent: closing,
+            message: 'a request was opened inside another request',
+          };
         const opener = found[0] as { index: number; name: string };
         if (opener.name !== closing) {
-          return { ok: false, problem: 'mismatched', agent: closing, message: `${open(opener.name)} was closed by ${close(closing)}` };
+          return {
+            ok: false,
+            problem: 'mismatched',
+            agent: closing,
+            message: `${open(opener.name)} was closed by ${close(closing)}`,
+          };
         }
         const query = text.slice(opener.index + open(closing).length, text.length - close(closing).length).trim();
-        if (query === '') return { ok: false, problem: 'empty', agent: closing, message: 'no question found in the request' };
+        if (query === '')
+          return { ok: false, problem: 'empty', agent: closing, message: 'no question found in the request' };
         return { ok: true, agent: closing, query };
       },
       hasUnclosed: (text, names) => openers(text, names).some(({ index, name }) => !text.includes(close(name), index)),
@@ -75,14 +98,21 @@ export function createTagSyntax(options: TagSyntaxOptions = { kind: 'single' }):
     parseClosed(text, names) {
       if (!text.endsWith(closeTag)) return { ok: false, problem: 'missing-open', message: 'no closing tag found' };
       const found = [...text.matchAll(opener)];
-      if (found.length === 0) return { ok: false, problem: 'missing-open', message: `${closeTag} without an opening <${tag}>` };
-      if (found.length > 1) return { ok: false, problem: 'nested', message: `a <${tag}> was opened inside another request` };
+      if (found.length === 0)
+        return { ok: false, problem: 'missing-open', message: `${closeTag} without an opening <${tag}>` };
+      if (found.length > 1)
+        return { ok: false, problem: 'nested', message: `a <${tag}> was opened inside another request` };
       const match = found[0] as RegExpExecArray;
       const agent = match[1] || options.defaultAgent;
       const query = text.slice((match.index ?? 0) + match[0].length, text.length - closeTag.length).trim();
       if (agent === undefined) return { ok: false, problem: 'unknown-agent', message: `the request names no ${field}` };
       if (!names.includes(agent)) {
-        return { ok: false, problem: 'unknown-agent', agent, message: `unknown agent "${agent}" (available: ${names.join(', ')})` };
+        return {
+          ok: false,
+          problem: 'unknown-agent',
+          agent,
+          message: `unknown agent "${agent}" (available: ${names.join(', ')})`,
+        };
       }
       if (query === '') return { ok: false, problem: 'empty', agent, message: 'no question found in the request' };
       return { ok: true, agent, query };
@@ -93,7 +123,8 @@ export function createTagSyntax(options: TagSyntaxOptions = { kind: 'single' }):
       return last !== undefined && !text.includes(closeTag, last.index);
     },
     formatRequest(agent, query) {
-      if (!NAME.test(agent)) throw new AipoError({ code: 'INVALID_ARGUMENT', message: `agent name "${agent}" cannot be written in a tag` });
+      if (!NAME.test(agent))
+        throw new AipoError({ code: 'INVALID_ARGUMENT', message: `agent name "${agent}" cannot be written in a tag` });
       return `<${tag} ${field}="${agent}">${query}${closeTag}`;
     },
     formatResult,
@@ -106,6 +137,7 @@ export function createTagSyntax(options: TagSyntaxOptions = { kind: 'single' }):
 
 function indicesOf(text: string, needle: string): number[] {
   const indices: number[] = [];
-  for (let index = text.indexOf(needle); index >= 0; index = text.indexOf(needle, index + needle.length)) indices.push(index);
+  for (let index = text.indexOf(needle); index >= 0; index = text.indexOf(needle, index + needle.length))
+    indices.push(index);
   return indices;
 }

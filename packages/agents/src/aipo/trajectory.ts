@@ -84,7 +84,13 @@ export class TrajectoryBuilder {
     return this.tokenIds.length;
   }
 
-  append(options: { kind: TrajectorySegment['kind']; source: TokenSourceId; tokenIds: readonly number[]; logProbs?: readonly number[]; text: string }): void {
+  append(options: {
+    kind: TrajectorySegment['kind'];
+    source: TokenSourceId;
+    tokenIds: readonly number[];
+    logProbs?: readonly number[];
+    text: string;
+  }): void {
     const { kind, source, tokenIds, logProbs, text } = options;
     if (tokenIds.length === 0) return;
     const start = this.tokenIds.length;
@@ -93,7 +99,9 @@ export class TrajectoryBuilder {
       this.tokenIds.push(tokenIds[index] as number);
       this.sources.push(source);
       this.logProbs.push(logProb ?? Number.NaN);
-      this.agentLogProbMask.push(source === TokenSource.agent && logProb !== undefined && Number.isFinite(logProb) ? 1 : 0);
+      this.agentLogProbMask.push(
+        source === TokenSource.agent && logProb !== undefined && Number.isFinite(logProb) ? 1 : 0,
+      );
     }
     const last = this.segments.at(-1);
     if (last && last.kind === kind && last.source === source && last.end === start) {
@@ -106,7 +114,11 @@ export class TrajectoryBuilder {
 }
 
 /** Pad trajectories into `[B,T]` rows (row-major) for a core `PolicyBatch`. */
-export function packTrajectories(options: { trajectories: readonly AipoTrajectory[]; sequenceLength?: number; padTokenId?: number }): {
+export function packTrajectories(options: {
+  trajectories: readonly AipoTrajectory[];
+  sequenceLength?: number;
+  padTokenId?: number;
+}): {
   batchSize: number;
   sequenceLength: number;
   tokenIds: Int32Array;
@@ -115,7 +127,8 @@ export function packTrajectories(options: { trajectories: readonly AipoTrajector
   rolloutLogProbs: Float32Array;
 } {
   const { trajectories, padTokenId = 0 } = options;
-  const sequenceLength = options.sequenceLength ?? trajectories.reduce((max, trajectory) => Math.max(max, trajectory.tokenIds.length), 0);
+  const sequenceLength =
+    options.sequenceLength ?? trajectories.reduce((max, trajectory) => Math.max(max, trajectory.tokenIds.length), 0);
   const batchSize = trajectories.length;
   const tokenIds = new Int32Array(batchSize * sequenceLength).fill(padTokenId);
   const sourceMask = new Uint8Array(batchSize * sequenceLength);

@@ -12,11 +12,15 @@ export interface Idea3PromptInput {
 }
 
 /** One prompt builder per stage and mode. */
-export type Idea3Prompts = Record<'sharing' | 'analysis' | 'fusion', Record<InteractionMode, (input: Idea3PromptInput) => ChatMessage[]>>;
+export type Idea3Prompts = Record<
+  'sharing' | 'analysis' | 'fusion',
+  Record<InteractionMode, (input: Idea3PromptInput) => ChatMessage[]>
+>;
 
 const FRAMING: Record<InteractionMode, string> = {
   cooperate: 'You are working together with other solvers; the goal is that the team reaches the correct answer.',
-  compete: 'You are competing with other solvers; the goal is to give a better answer than theirs and expose their flaws.',
+  compete:
+    'You are competing with other solvers; the goal is to give a better answer than theirs and expose their flaws.',
 };
 
 const peerBlock = (peers: Idea3PromptInput['peers'], field: 'sharing' | 'analysis') =>
@@ -34,14 +38,24 @@ const stage = (mode: InteractionMode, task: string, body: string): ChatMessage[]
  */
 export const defaultIdea3Prompts: Idea3Prompts = {
   sharing: {
-    cooperate: ({ question }) => stage('cooperate', 'Solve the problem step by step and give the final answer in \\boxed{}.', question),
-    compete: ({ question }) => stage('compete', 'Solve the problem step by step and give the final answer in \\boxed{}.', question),
+    cooperate: ({ question }) =>
+      stage('cooperate', 'Solve the problem step by step and give the final answer in \\boxed{}.', question),
+    compete: ({ question }) =>
+      stage('compete', 'Solve the problem step by step and give the final answer in \\boxed{}.', question),
   },
   analysis: {
     cooperate: ({ question, peers }) =>
-      stage('cooperate', 'Check the other solutions carefully and point out every error, so the team can fix them.', `Problem:\n${question}\n\nOther solutions:\n${peerBlock(peers, 'sharing')}`),
+      stage(
+        'cooperate',
+        'Check the other solutions carefully and point out every error, so the team can fix them.',
+        `Problem:\n${question}\n\nOther solutions:\n${peerBlock(peers, 'sharing')}`,
+      ),
     compete: ({ question, peers }) =>
-      stage('compete', 'Critically analyse the other solutions and expose every flaw.', `Problem:\n${question}\n\nOther solutions:\n${peerBlock(peers, 'sharing')}`),
+      stage(
+        'compete',
+        'Critically analyse the other solutions and expose every flaw.',
+        `Problem:\n${question}\n\nOther solutions:\n${peerBlock(peers, 'sharing')}`,
+      ),
   },
   fusion: {
     cooperate: (input) => fusion('cooperate', input),

@@ -30,11 +30,20 @@ describe('Dynamic Interaction selection (IRT rule from @aipo/core)', () => {
   it('selects per participant (own P(q,i)) or jointly (mean ability)', () => {
     // strong: P = σ(1.7·2) > 0.5 → compete; weak: P = σ(−1.7) < 0.5 → cooperate
     const selector = createInteractionSelector({ kind: 'irt', abilities: { strong: 2, weak: -1 } });
-    expect(selector.select({ difficulty: 0, participants: ['strong', 'weak'] })).toEqual({ strong: 'compete', weak: 'cooperate' });
+    expect(selector.select({ difficulty: 0, participants: ['strong', 'weak'] })).toEqual({
+      strong: 'compete',
+      weak: 'cooperate',
+    });
     // mean ability 0.5 vs difficulty 0.6 → P < 0.5 → both cooperate
     const joint = createInteractionSelector({ kind: 'irt', abilities: { strong: 2, weak: -1 }, decision: 'joint' });
-    expect(joint.select({ difficulty: 0.6, participants: ['strong', 'weak'] })).toEqual({ strong: 'cooperate', weak: 'cooperate' });
-    expect(joint.select({ difficulty: 0.4, participants: ['strong', 'weak'] })).toEqual({ strong: 'compete', weak: 'compete' });
+    expect(joint.select({ difficulty: 0.6, participants: ['strong', 'weak'] })).toEqual({
+      strong: 'cooperate',
+      weak: 'cooperate',
+    });
+    expect(joint.select({ difficulty: 0.4, participants: ['strong', 'weak'] })).toEqual({
+      strong: 'compete',
+      weak: 'compete',
+    });
     expect(() => selector.select({ difficulty: 0, participants: ['other'] })).toThrow(/no ability/);
   });
 
@@ -64,24 +73,35 @@ describe('ILR over real HTTP (scripted replies)', () => {
   async function serve(respond: (request: ReceivedRequest) => string | number) {
     const server = await startOpenAITestServer((request) => {
       const reply = respond(request);
-      return typeof reply === 'number' ? { kind: 'json', status: reply, body: { error: { message: 'down' } } } : { kind: 'json', body: completion(reply) };
+      return typeof reply === 'number'
+        ? { kind: 'json', status: reply, body: { error: { message: 'down' } } }
+        : { kind: 'json', body: completion(reply) };
     });
     cleanup.push(server.close);
     return server;
   }
-  const lastUser = (request: ReceivedRequest) => (request.body.messages as Array<{ content: string }>).at(-1)?.content ?? '';
+  const lastUser = (request: ReceivedRequest) =>
+    (request.body.messages as Array<{ content: string }>).at(-1)?.content ?? '';
 
   it('estimates difficulty by self-ranking, aggregating models and listing unparsable replies', async () => {
-    const server = await serve((request) => (request.body.model === 'a' ? '3, 1, 2' : request.body.model === 'b' ? '3 2 1' : 'I cannot rank these'));
+    const server = await serve((request) =>
+      request.body.model === 'a' ? '3, 1, 2' : request.body.model === 'b' ? '3 2 1' : 'I cannot rank these',
+    );
     const models = ['a', 'b', 'c'].map((model) => createOpenAIChatModel({ baseURL: server.baseURL, model }));
-    const { difficulties, failures } = await estimateDifficultyBySelfRanking({ questions: ['q1', 'q2', 'q3'], models, aggregate: 'mean' });
+    const { difficulties, failures } = await estimateDifficultyBySelfRanking({
+      questions: ['q1', 'q2', 'q3'],
+      models,
+      aggregate: 'mean',
+    });
     // a: q3 easiest, q1 middle, q2 hardest; b: q3, q2, q1
     const d = (percentile: number) => difficultyFromPercentile(percentile);
     expect(difficulties[0]).toBeCloseTo((d(3 / 6) + d(5 / 6)) / 2, 12);
     expect(difficulties[1]).toBeCloseTo((d(5 / 6) + d(3 / 6)) / 2, 12);
     expect(difficulties[2]).toBeCloseTo(d(1 / 6), 12);
     expect(difficulties[2]).toBeCloseTo(-Math.log(5), 12);
-    expect(failures).toEqual([{ modelId: 'c', questionIndices: [0, 1, 2], reason: expect.stringContaining('unparsable') }]);
+    expect(failures).toEqual([
+      { modelId: 'c', questionIndices: [0, 1, 2], reason: expect.stringContaining('unparsable') },
+    ]);
     expect(lastUser(server.requests[0] as ReceivedRequest)).toContain('1. q1\n\n2. q2\n\n3. q3');
     expect(server.requests[0]?.body.temperature).toBe(0);
   });
@@ -89,7 +109,11 @@ describe('ILR over real HTTP (scripted replies)', () => {
   it('gives unranked questions the median difficulty and records endpoint failures', async () => {
     const server = await serve(() => 500);
     const model = createOpenAIChatModel({ baseURL: server.baseURL, model: 'down', maxRetries: 0 });
-    const { difficulties, failures } = await estimateDifficultyBySelfRanking({ questions: ['q1', 'q2'], models: [model], aggregate: 'median' });
+    const { difficulties, failures } = await estimateDifficultyBySelfRanking({
+      questions: ['q1', 'q2'],
+      models: [model],
+      aggregate: 'median',
+    });
     expect(difficulties).toEqual([0, 0]);
     expect(failures[0]?.reason).toMatch(/HTTP 500/);
     expect(parseRanking('1, 1, 2', 3)).toBeUndefined();
@@ -107,8 +131,17 @@ describe('ILR over real HTTP (scripted replies)', () => {
     const directory = await mkdtemp(join(tmpdir(), 'idea3-'));
     cleanup.push(() => rm(directory, { recursive: true, force: true }));
     const transcript = createJsonlTranscript(join(directory, 'idea3.jsonl'));
-    const participants = ['alice', 'bob'].map((name) => ({ name, model: createOpenAIChatModel({ baseURL: server.baseURL, model: name }) }));
-    const { turns, finalAnswers } = await runIdea3({ question: 'What is 2+2?', participants, modes: { alice: 'compete', bob: 'cooperate' }, trainedStages: ['analysis', 'fusion'], transcript });
+    const participants = ['alice', 'bob'].map((name) => ({
+      name,
+      model: createOpenAIChatModel({ baseURL: server.baseURL, model: name }),
+    }));
+    const { turns, finalAnswers } = await runIdea3({
+      question: 'What is 2+2?',
+      participants,
+      modes: { alice: 'compete', bob: 'cooperate' },
+      trainedStages: ['analysis', 'fusion'],
+      transcript,
+    });
     expect(turns.map((turn) => [turn.participant, turn.stage, turn.mode, turn.trained])).toEqual([
       ['alice', 'sharing', 'compete', false],
       ['bob', 'sharing', 'cooperate', false],
@@ -129,12 +162,22 @@ describe('ILR over real HTTP (scripted replies)', () => {
     await transcript.flush();
     const lines = (await readFile(join(directory, 'idea3.jsonl'), 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(6);
-    expect(JSON.parse(lines[0] as string)).toMatchObject({ kind: 'idea3', participant: 'alice', stage: 'sharing', question: 'What is 2+2?' });
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      kind: 'idea3',
+      participant: 'alice',
+      stage: 'sharing',
+      question: 'What is 2+2?',
+    });
   });
 
   it('keeps going when a participant fails a turn, and supports three participants', async () => {
-    const server = await serve((request) => (request.body.model === 'carol' ? 503 : `${String(request.body.model)} says`));
-    const participants = ['alice', 'bob', 'carol'].map((name) => ({ name, model: createOpenAIChatModel({ baseURL: server.baseURL, model: name, maxRetries: 0 }) }));
+    const server = await serve((request) =>
+      request.body.model === 'carol' ? 503 : `${String(request.body.model)} says`,
+    );
+    const participants = ['alice', 'bob', 'carol'].map((name) => ({
+      name,
+      model: createOpenAIChatModel({ baseURL: server.baseURL, model: name, maxRetries: 0 }),
+    }));
     const { turns } = await runIdea3({ question: 'Q', participants, modes: 'cooperate' });
     expect(turns).toHaveLength(9);
     expect(turns.filter((turn) => turn.error).map((turn) => [turn.participant, turn.error?.code])).toEqual([
@@ -144,7 +187,9 @@ describe('ILR over real HTTP (scripted replies)', () => {
     ]);
     expect(turns[3]?.messages.at(-1)?.content).toContain('[carol]\n(no answer)');
     expect(turns.filter((turn) => turn.trained).map((turn) => turn.stage)).toEqual(['fusion', 'fusion', 'fusion']);
-    await expect(runIdea3({ question: 'Q', participants: participants.slice(0, 1), modes: 'cooperate' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(
+      runIdea3({ question: 'Q', participants: participants.slice(0, 1), modes: 'cooperate' }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 
@@ -165,12 +210,23 @@ describe('perception calibration hook (Eq. 5 computed by @aipo/core)', () => {
   });
 
   it('passes raw rewards through when disabled, and rejects bad input with a code', () => {
-    const raw = createPerceptionCalibrationHook({ enabled: false })({ alice: { rewards: [1, 0], groupIds: Int32Array.from([0, 0]) }, bob: { rewards: [0, 0], groupIds: Int32Array.from([0, 0]) } });
+    const raw = createPerceptionCalibrationHook({ enabled: false })({
+      alice: { rewards: [1, 0], groupIds: Int32Array.from([0, 0]) },
+      bob: { rewards: [0, 0], groupIds: Int32Array.from([0, 0]) },
+    });
     expect([...(raw.rewards.alice ?? [])]).toEqual([1, 0]);
     const hook = createPerceptionCalibrationHook();
-    expect(() => hook({ alice: { rewards: [Number.NaN], groupIds: Int32Array.from([0]) }, bob: { rewards: [1], groupIds: Int32Array.from([0]) } })).toThrow(
-      expect.objectContaining({ code: 'NON_FINITE_INPUT' }),
-    );
-    expect(() => hook({ alice: { rewards: [1], groupIds: Int32Array.from([0]) }, bob: { rewards: [1], groupIds: Int32Array.from([5]) } })).toThrow(/no samples for question/);
+    expect(() =>
+      hook({
+        alice: { rewards: [Number.NaN], groupIds: Int32Array.from([0]) },
+        bob: { rewards: [1], groupIds: Int32Array.from([0]) },
+      }),
+    ).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT' }));
+    expect(() =>
+      hook({
+        alice: { rewards: [1], groupIds: Int32Array.from([0]) },
+        bob: { rewards: [1], groupIds: Int32Array.from([5]) },
+      }),
+    ).toThrow(/no samples for question/);
   });
 });

@@ -10,7 +10,13 @@ import { AipoError, chooseInteraction, type InteractionMode, type Rng } from '@a
  *   paper's 0 / 0.5 / 1 ablation).
  */
 export type InteractionSelectorOptions =
-  | { kind: 'irt'; abilities: Record<string, number>; decision?: 'per-participant' | 'joint'; threshold?: number; scale?: number }
+  | {
+      kind: 'irt';
+      abilities: Record<string, number>;
+      decision?: 'per-participant' | 'joint';
+      threshold?: number;
+      scale?: number;
+    }
   | { kind: 'fixed'; cooperationProbability: number; rng?: Rng };
 
 /** Picks a mode per participant for one question. */
@@ -35,7 +41,11 @@ export function createInteractionSelector(options: InteractionSelectorOptions): 
   const abilityOf = (name: string) => {
     const ability = abilities[name];
     if (ability === undefined) {
-      throw new AipoError({ code: 'INVALID_CONFIG', message: `no ability for participant "${name}"`, details: { known: Object.keys(abilities) } });
+      throw new AipoError({
+        code: 'INVALID_CONFIG',
+        message: `no ability for participant "${name}"`,
+        details: { known: Object.keys(abilities) },
+      });
     }
     return ability;
   };
@@ -47,7 +57,12 @@ export function createInteractionSelector(options: InteractionSelectorOptions): 
         const { mode } = chooseInteraction({ ability: mean, difficulty, ...settings });
         return Object.fromEntries(participants.map((name) => [name, mode]));
       }
-      return Object.fromEntries(participants.map((name) => [name, chooseInteraction({ ability: abilityOf(name), difficulty, ...settings }).mode]));
+      return Object.fromEntries(
+        participants.map((name) => [
+          name,
+          chooseInteraction({ ability: abilityOf(name), difficulty, ...settings }).mode,
+        ]),
+      );
     },
   };
 }

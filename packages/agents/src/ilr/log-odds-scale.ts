@@ -10,7 +10,10 @@ import { AipoError } from '@aipo/core';
 /** Ability from validation accuracy a: logit(a) with a clamped to [ε, 1 − ε]. */
 export function abilityFromAccuracy(accuracy: number, epsilon = 1e-3): number {
   if (!Number.isFinite(accuracy) || accuracy < 0 || accuracy > 1) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `validation accuracy must be in [0, 1] (got ${accuracy})` });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `validation accuracy must be in [0, 1] (got ${accuracy})`,
+    });
   }
   return logit(Math.min(1 - epsilon, Math.max(epsilon, accuracy)));
 }
@@ -22,7 +25,10 @@ export function abilityFromAccuracy(accuracy: number, epsilon = 1e-3): number {
  */
 export function difficultyFromPercentile(percentile: number, epsilon = 1e-3): number {
   if (!Number.isFinite(percentile) || percentile < 0 || percentile > 1) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `difficulty percentile must be in [0, 1] (got ${percentile})` });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `difficulty percentile must be in [0, 1] (got ${percentile})`,
+    });
   }
   return logit(Math.min(1 - epsilon, Math.max(epsilon, percentile)));
 }

@@ -20,7 +20,8 @@ export function rewardStatsByQuestion(participant: ParticipantRewards): Map<numb
   const sums = new Map<number, { sum: number; count: number; max: number; min: number }>();
   for (let index = 0; index < participant.rewards.length; index++) {
     const reward = participant.rewards[index] as number;
-    if (!Number.isFinite(reward)) throw new AipoError({ code: 'NON_FINITE_INPUT', message: `reward ${index} is ${reward}` });
+    if (!Number.isFinite(reward))
+      throw new AipoError({ code: 'NON_FINITE_INPUT', message: `reward ${index} is ${reward}` });
     const id = participant.groupIds[index] as number;
     const entry = sums.get(id) ?? { sum: 0, count: 0, max: -Infinity, min: Infinity };
     entry.sum += reward;
@@ -29,7 +30,9 @@ export function rewardStatsByQuestion(participant: ParticipantRewards): Map<numb
     entry.min = Math.min(entry.min, reward);
     sums.set(id, entry);
   }
-  return new Map([...sums].map(([id, entry]) => [id, { avg: entry.sum / entry.count, max: entry.max, min: entry.min }]));
+  return new Map(
+    [...sums].map(([id, entry]) => [id, { avg: entry.sum / entry.count, max: entry.max, min: entry.min }]),
+  );
 }
 
 /**
@@ -38,22 +41,28 @@ export function rewardStatsByQuestion(participant: ParticipantRewards): Map<numb
  * question) to @aipo/core's `calibrateRewards`, before GRPO normalisation. Also returns each
  * participant's per-question statistics. `enabled: false` passes the raw rewards through (ablation).
  */
-export function createPerceptionCalibrationHook(options: { enabled?: boolean; zeroRange?: ZeroRangeGuard; clipBound?: number } = {}) {
+export function createPerceptionCalibrationHook(
+  options: { enabled?: boolean; zeroRange?: ZeroRangeGuard; clipBound?: number } = {},
+) {
   const { enabled = true, zeroRange, clipBound } = options;
   return function calibrate(participants: Record<string, ParticipantRewards>): {
     rewards: Record<string, Float32Array>;
     stats: Record<string, Map<number, RewardStats>>;
   } {
     const names = Object.keys(participants);
-    const stats = Object.fromEntries(names.map((name) => [name, rewardStatsByQuestion(participants[name] as ParticipantRewards)]));
+    const stats = Object.fromEntries(
+      names.map((name) => [name, rewardStatsByQuestion(participants[name] as ParticipantRewards)]),
+    );
     const rewards = Object.fromEntries(
       names.map((name) => {
         const own = participants[name] as ParticipantRewards;
         if (!enabled || names.length < 2) return [name, Float32Array.from(own.rewards)];
-        const peers = names.filter((peer) => peer !== name).map((peer) => {
-          const other = participants[peer] as ParticipantRewards;
-          return { rewards: Float32Array.from(other.rewards), groupIds: other.groupIds };
-        });
+        const peers = names
+          .filter((peer) => peer !== name)
+          .map((peer) => {
+            const other = participants[peer] as ParticipantRewards;
+            return { rewards: Float32Array.from(other.rewards), groupIds: other.groupIds };
+          });
         return [
           name,
           calibrateRewards({

@@ -61,15 +61,29 @@ export interface Idea3Options {
  * alone), Idea Analysis (each critiques the others' solutions), Idea Fusion (each writes its
  * refined final answer). Participants act in parallel within a stage.
  */
-export async function runIdea3(options: Idea3Options): Promise<{ turns: Idea3Turn[]; finalAnswers: Record<string, string> }> {
-  const { question, participants, prompts = defaultIdea3Prompts, trainedStages = ['fusion'], decoding = {}, transcript, signal } = options;
+export async function runIdea3(
+  options: Idea3Options,
+): Promise<{ turns: Idea3Turn[]; finalAnswers: Record<string, string> }> {
+  const {
+    question,
+    participants,
+    prompts = defaultIdea3Prompts,
+    trainedStages = ['fusion'],
+    decoding = {},
+    transcript,
+    signal,
+  } = options;
   const names = participants.map((participant) => participant.name);
   if (participants.length < 2 || new Set(names).size !== names.length) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `Idea3 needs at least 2 participants with distinct names (got ${names.join(', ') || 'none'})` });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `Idea3 needs at least 2 participants with distinct names (got ${names.join(', ') || 'none'})`,
+    });
   }
   const modeOf = (name: string): InteractionMode => {
     const mode = typeof options.modes === 'string' ? options.modes : options.modes[name];
-    if (mode === undefined) throw new AipoError({ code: 'INVALID_ARGUMENT', message: `no interaction mode for participant "${name}"` });
+    if (mode === undefined)
+      throw new AipoError({ code: 'INVALID_ARGUMENT', message: `no interaction mode for participant "${name}"` });
     return mode;
   };
   const outputs = new Map<string, { sharing?: string; analysis?: string }>(names.map((name) => [name, {}]));
@@ -104,6 +118,8 @@ export async function runIdea3(options: Idea3Options): Promise<{ turns: Idea3Tur
       await transcript?.write({ kind: 'idea3', question, ...turn });
     }
   }
-  const finalAnswers = Object.fromEntries(turns.filter((turn) => turn.stage === 'fusion').map((turn) => [turn.participant, turn.reply]));
+  const finalAnswers = Object.fromEntries(
+    turns.filter((turn) => turn.stage === 'fusion').map((turn) => [turn.participant, turn.reply]),
+  );
   return { turns, finalAnswers };
 }

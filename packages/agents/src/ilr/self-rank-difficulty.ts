@@ -7,7 +7,8 @@ export function defaultRankingPrompt(questions: readonly string[]): ChatMessage[
   return [
     {
       role: 'system',
-      content: 'You judge how hard problems are. Order the numbered problems from easiest to hardest. Answer with the numbers only, comma-separated, e.g. "3, 1, 2".',
+      content:
+        'You judge how hard problems are. Order the numbered problems from easiest to hardest. Answer with the numbers only, comma-separated, e.g. "3, 1, 2".',
     },
     { role: 'user', content: questions.map((question, index) => `${index + 1}. ${question}`).join('\n\n') },
   ];
@@ -21,7 +22,8 @@ export function defaultRankingPrompt(questions: readonly string[]): ChatMessage[
 export function parseRanking(reply: string, count: number): number[] | undefined {
   const numbers = (reply.match(/\d{1,6}/g) ?? []).map(Number);
   const order = numbers.slice(-count);
-  if (order.length !== count || new Set(order).size !== count || order.some((value) => value < 1 || value > count)) return undefined;
+  if (order.length !== count || new Set(order).size !== count || order.some((value) => value < 1 || value > count))
+    return undefined;
   const percentiles = new Array<number>(count).fill(0);
   order.forEach((question, position) => {
     percentiles[question - 1] = (position + 0.5) / count;
@@ -63,7 +65,15 @@ export async function estimateDifficultyBySelfRanking(options: SelfRankingOption
   difficulties: number[];
   failures: Array<{ modelId: string; questionIndices: number[]; reason: string }>;
 }> {
-  const { questions, models, chunkSize = 8, prompt = defaultRankingPrompt, parse = parseRanking, aggregate = 'mean', decoding = { temperature: 0 } } = options;
+  const {
+    questions,
+    models,
+    chunkSize = 8,
+    prompt = defaultRankingPrompt,
+    parse = parseRanking,
+    aggregate = 'mean',
+    decoding = { temperature: 0 },
+  } = options;
   const perQuestion: number[][] = questions.map(() => []);
   const failures: Array<{ modelId: string; questionIndices: number[]; reason: string }> = [];
   const chunks: number[][] = [];
@@ -74,13 +84,23 @@ export async function estimateDifficultyBySelfRanking(options: SelfRankingOption
     models.flatMap((model) =>
       chunks.map(async (indices) => {
         try {
-          const reply = await model.generate(prompt(indices.map((index) => questions[index] as string)), decoding, options.signal);
+          const reply = await model.generate(
+            prompt(indices.map((index) => questions[index] as string)),
+            decoding,
+            options.signal,
+          );
           const percentiles = parse(reply.text, indices.length);
           if (percentiles === undefined) {
-            failures.push({ modelId: model.modelId, questionIndices: indices, reason: `unparsable ranking: ${reply.text.slice(0, 200)}` });
+            failures.push({
+              modelId: model.modelId,
+              questionIndices: indices,
+              reason: `unparsable ranking: ${reply.text.slice(0, 200)}`,
+            });
             return;
           }
-          indices.forEach((index, offset) => perQuestion[index]?.push(difficultyFromPercentile(percentiles[offset] as number)));
+          indices.forEach((index, offset) => {
+            perQuestion[index]?.push(difficultyFromPercentile(percentiles[offset] as number));
+          });
         } catch (error) {
           if (options.signal?.aborted) throw error;
           failures.push({ modelId: model.modelId, questionIndices: indices, reason: toAipoError(error).message });
@@ -88,7 +108,10 @@ export async function estimateDifficultyBySelfRanking(options: SelfRankingOption
       }),
     ),
   );
-  return { difficulties: perQuestion.map((values) => (values.length === 0 ? 0 : combine(values, aggregate))), failures };
+  return {
+    difficulties: perQuestion.map((values) => (values.length === 0 ? 0 : combine(values, aggregate))),
+    failures,
+  };
 }
 
 function combine(values: number[], aggregate: DifficultyAggregation): number {
@@ -97,5 +120,7 @@ function combine(values: number[], aggregate: DifficultyAggregation): number {
   if (aggregate === 'mean') return values.reduce((sum, value) => sum + value, 0) / values.length;
   const sorted = [...values].sort((left, right) => left - right);
   const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }

@@ -13,7 +13,10 @@ export interface ConcurrencyLimiter {
 
 export function createConcurrencyLimiter(limit: number): ConcurrencyLimiter {
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `concurrency limit must be a positive integer (got ${limit})` });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `concurrency limit must be a positive integer (got ${limit})`,
+    });
   }
   let active = 0;
   const queue: Array<() => void> = [];
@@ -38,7 +41,13 @@ export function createConcurrencyLimiter(limit: number): ConcurrencyLimiter {
           const onAbort = () => {
             const index = queue.indexOf(start);
             if (index >= 0) queue.splice(index, 1);
-            reject(new AipoError({ code: 'ABORTED', message: 'aborted while waiting for a free slot', cause: signal?.reason }));
+            reject(
+              new AipoError({
+                code: 'ABORTED',
+                message: 'aborted while waiting for a free slot',
+                cause: signal?.reason,
+              }),
+            );
           };
           if (signal?.aborted) return onAbort();
           signal?.addEventListener('abort', onAbort, { once: true });
@@ -66,7 +75,10 @@ export interface EndpointLimits {
   limiterFor(endpoint: string): ConcurrencyLimiter;
 }
 
-export function createEndpointLimits(options: { defaultLimit: number; limits?: Record<string, number> }): EndpointLimits {
+export function createEndpointLimits(options: {
+  defaultLimit: number;
+  limits?: Record<string, number>;
+}): EndpointLimits {
   const limiters = new Map<string, ConcurrencyLimiter>();
   const limiterFor = (endpoint: string) => {
     let limiter = limiters.get(endpoint);
@@ -84,7 +96,8 @@ export function createEndpointLimits(options: { defaultLimit: number; limits?: R
         specificationVersion: 'v1',
         modelId: model.modelId,
         endpoint: model.endpoint,
-        generate: (messages, generateOptions, signal) => limiter.run(() => model.generate(messages, generateOptions, signal), signal),
+        generate: (messages, generateOptions, signal) =>
+          limiter.run(() => model.generate(messages, generateOptions, signal), signal),
       };
     },
   };

@@ -14,7 +14,12 @@ export interface Transcript {
 export function createJsonlTranscript(path: string): Transcript {
   let failure: AipoError | undefined;
   const fail = (error: unknown) => {
-    failure ??= new AipoError({ code: 'IO_ERROR', message: `cannot append to transcript ${path}`, cause: error, details: { path } });
+    failure ??= new AipoError({
+      code: 'IO_ERROR',
+      message: `cannot append to transcript ${path}`,
+      cause: error,
+      details: { path },
+    });
   };
   let chain: Promise<void> = mkdir(dirname(path), { recursive: true }).then(() => undefined, fail);
   return {
@@ -33,7 +38,11 @@ export function createJsonlTranscript(path: string): Transcript {
 }
 
 /** Log every exchange of `model` (messages, options, reply or error, duration) to `transcript`. */
-export function withTranscript(model: ChatModel, transcript: Transcript, labels: Record<string, unknown> = {}): ChatModel {
+export function withTranscript(
+  model: ChatModel,
+  transcript: Transcript,
+  labels: Record<string, unknown> = {},
+): ChatModel {
   return {
     specificationVersion: 'v1',
     modelId: model.modelId,
@@ -47,7 +56,11 @@ export function withTranscript(model: ChatModel, transcript: Transcript, labels:
         return result;
       } catch (error) {
         const normalised = toAipoError(error);
-        await transcript.write({ ...base, error: { code: normalised.code, message: normalised.message }, durationMs: Date.now() - started });
+        await transcript.write({
+          ...base,
+          error: { code: normalised.code, message: normalised.message },
+          durationMs: Date.now() - started,
+        });
         throw error;
       }
     },

@@ -44,7 +44,10 @@ export function createLocalChatModel(settings: LocalChatModelSettings): ChatMode
         signal,
       );
       const logProbs: TokenLogProb[] | undefined = options.logProbs
-        ? output.tokenIds.map((id, index) => ({ token: policy.decode([id]), logProb: output.logProbs[index] ?? Number.NaN }))
+        ? output.tokenIds.map((id, index) => ({
+            token: policy.decode([id]),
+            logProb: output.logProbs[index] ?? Number.NaN,
+          }))
         : undefined;
       return {
         text: output.text,

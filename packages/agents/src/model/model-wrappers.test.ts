@@ -36,7 +36,10 @@ const ask = (content: string) => [{ role: 'user' as const, content }];
 describe('model wrappers against a real local server (scripted replies)', () => {
   it('caches temperature-0 calls on disk, never sampled ones, and survives a corrupt entry', async () => {
     const lookups: boolean[] = [];
-    const model = withDiskCache(createOpenAIChatModel({ baseURL: server.baseURL, model: 'm' }), { directory, onLookup: ({ hit }) => lookups.push(hit) });
+    const model = withDiskCache(createOpenAIChatModel({ baseURL: server.baseURL, model: 'm' }), {
+      directory,
+      onLookup: ({ hit }) => lookups.push(hit),
+    });
     const first = await model.generate(ask('q'), { temperature: 0 });
     const second = await model.generate(ask('q'), { temperature: 0 });
     expect(second).toEqual(first);
@@ -58,7 +61,9 @@ describe('model wrappers against a real local server (scripted replies)', () => 
   });
 
   it('does not cache errors', async () => {
-    const model = withDiskCache(createOpenAIChatModel({ baseURL: server.baseURL, model: 'm', maxRetries: 0 }), { directory });
+    const model = withDiskCache(createOpenAIChatModel({ baseURL: server.baseURL, model: 'm', maxRetries: 0 }), {
+      directory,
+    });
     await expect(model.generate(ask('fail'), { temperature: 0 })).rejects.toThrow(/HTTP 400/);
     await expect(model.generate(ask('fail'), { temperature: 0 })).rejects.toThrow(/HTTP 400/);
     expect(server.requests).toHaveLength(2);
@@ -82,7 +87,10 @@ describe('model wrappers against a real local server (scripted replies)', () => 
     const limits = createEndpointLimits({ defaultLimit: 2 });
     const a = limits.wrap(createOpenAIChatModel({ baseURL: server.baseURL, model: 'a' }));
     const b = limits.wrap(createOpenAIChatModel({ baseURL: server.baseURL, model: 'b' }));
-    await Promise.all([...Array.from({ length: 4 }, () => a.generate(ask('slow'))), ...Array.from({ length: 4 }, () => b.generate(ask('slow')))]);
+    await Promise.all([
+      ...Array.from({ length: 4 }, () => a.generate(ask('slow'))),
+      ...Array.from({ length: 4 }, () => b.generate(ask('slow'))),
+    ]);
     expect(server.requests).toHaveLength(8);
     expect(server.maxInFlight).toBe(2);
   });
@@ -106,13 +114,27 @@ describe('model wrappers against a real local server (scripted replies)', () => 
   it('writes one JSONL line per exchange, errors included', async () => {
     const path = join(directory, 'logs', 'transcript.jsonl');
     const transcript = createJsonlTranscript(path);
-    const model = withTranscript(createOpenAIChatModel({ baseURL: server.baseURL, model: 'm', maxRetries: 0 }), transcript, { role: 'verify' });
+    const model = withTranscript(
+      createOpenAIChatModel({ baseURL: server.baseURL, model: 'm', maxRetries: 0 }),
+      transcript,
+      { role: 'verify' },
+    );
     await model.generate(ask('hello'), { temperature: 0 });
     await expect(model.generate(ask('fail'))).rejects.toThrow();
     await transcript.flush();
-    const lines = (await readFile(path, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = (await readFile(path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ kind: 'chat', role: 'verify', modelId: 'm', messages: ask('hello'), options: { temperature: 0 }, result: { text: 'reply 0' } });
+    expect(lines[0]).toMatchObject({
+      kind: 'chat',
+      role: 'verify',
+      modelId: 'm',
+      messages: ask('hello'),
+      options: { temperature: 0 },
+      result: { text: 'reply 0' },
+    });
     expect(lines[1]).toMatchObject({ error: { code: 'API_ERROR' } });
     expect(typeof lines[0]?.time).toBe('string');
   });

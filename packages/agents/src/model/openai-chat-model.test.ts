@@ -26,9 +26,29 @@ async function caught(promise: Promise<unknown>): Promise<AipoError> {
 
 describe('createOpenAIChatModel over real HTTP (scripted replies)', () => {
   it('sends the sampling settings and key, and reads text, usage and log-probs', async () => {
-    const local = await serve(() => ({ kind: 'json', body: completion('forty-two', { usage: [12, 3], logprobs: [{ token: 'forty', logprob: -0.1 }, { token: '-two', logprob: -0.2 }] }) }));
-    const model = createOpenAIChatModel({ baseURL: local.baseURL, apiKey: 'sk-test', model: 'helper', defaults: { temperature: 0.7, topP: 0.8 } });
-    const result = await model.generate([{ role: 'user', content: 'hi' }], { topK: 20, maxTokens: 64, stop: ['</query>'], seed: 7, logProbs: true });
+    const local = await serve(() => ({
+      kind: 'json',
+      body: completion('forty-two', {
+        usage: [12, 3],
+        logprobs: [
+          { token: 'forty', logprob: -0.1 },
+          { token: '-two', logprob: -0.2 },
+        ],
+      }),
+    }));
+    const model = createOpenAIChatModel({
+      baseURL: local.baseURL,
+      apiKey: 'sk-test',
+      model: 'helper',
+      defaults: { temperature: 0.7, topP: 0.8 },
+    });
+    const result = await model.generate([{ role: 'user', content: 'hi' }], {
+      topK: 20,
+      maxTokens: 64,
+      stop: ['</query>'],
+      seed: 7,
+      logProbs: true,
+    });
     expect(result).toEqual({
       text: 'forty-two',
       usage: { promptTokens: 12, completionTokens: 3 },
@@ -41,18 +61,33 @@ describe('createOpenAIChatModel over real HTTP (scripted replies)', () => {
     const request = local.requests[0];
     expect(request?.path).toBe('/v1/chat/completions');
     expect(request?.headers.authorization).toBe('Bearer sk-test');
-    expect(request?.body).toMatchObject({ model: 'helper', temperature: 0.7, top_p: 0.8, top_k: 20, max_tokens: 64, stop: ['</query>'], seed: 7, logprobs: true });
+    expect(request?.body).toMatchObject({
+      model: 'helper',
+      temperature: 0.7,
+      top_p: 0.8,
+      top_k: 20,
+      max_tokens: 64,
+      stop: ['</query>'],
+      seed: 7,
+      logprobs: true,
+    });
   });
 
   it('appends the stop string when a vLLM-style server reports it in stop_reason', async () => {
-    const local = await serve(() => ({ kind: 'json', body: completion('<query>is 2+2 = 4?', { stopReason: '</query>' }) }));
+    const local = await serve(() => ({
+      kind: 'json',
+      body: completion('<query>is 2+2 = 4?', { stopReason: '</query>' }),
+    }));
     const model = createOpenAIChatModel({ baseURL: local.baseURL, model: 'policy' });
     const result = await model.generate([{ role: 'user', content: 'q' }], { stop: ['</query>'] });
     expect(result.text).toBe('<query>is 2+2 = 4?</query>');
   });
 
   it('streams SSE and stops at a closing tag split across chunks, dropping what follows', async () => {
-    const local = await serve(() => ({ kind: 'sse', chunks: streamChunks(['Let me ask. <query agent="verify">is 6*7 = 42?</qu', 'ery> and then', ' more text']) }));
+    const local = await serve(() => ({
+      kind: 'sse',
+      chunks: streamChunks(['Let me ask. <query agent="verify">is 6*7 = 42?</qu', 'ery> and then', ' more text']),
+    }));
     const model = createOpenAIChatModel({ baseURL: local.baseURL, model: 'policy', stream: true });
     const result = await model.generate([{ role: 'user', content: 'q' }], { stop: ['</query>'] });
     expect(result.text).toBe('Let me ask. <query agent="verify">is 6*7 = 42?</query>');
@@ -71,7 +106,9 @@ describe('createOpenAIChatModel over real HTTP (scripted replies)', () => {
 
   it('retries 429 honouring retry-after-ms, then succeeds', async () => {
     const local = await serve((index) =>
-      index < 2 ? { kind: 'json', status: 429, headers: { 'retry-after-ms': '20' }, body: { error: { message: 'slow down' } } } : { kind: 'json', body: completion('ok') },
+      index < 2
+        ? { kind: 'json', status: 429, headers: { 'retry-after-ms': '20' }, body: { error: { message: 'slow down' } } }
+        : { kind: 'json', body: completion('ok') },
     );
     const model = createOpenAIChatModel({ baseURL: local.baseURL, model: 'm', baseDelayMs: 5_000, maxRetries: 3 });
     const result = await model.generate([{ role: 'user', content: 'q' }]);
@@ -97,14 +134,26 @@ describe('createOpenAIChatModel over real HTTP (scripted replies)', () => {
 
   it('times out a hanging server with TIMEOUT', async () => {
     const local = await serve(() => ({ kind: 'hang' }));
-    const model = createOpenAIChatModel({ baseURL: local.baseURL, model: 'm', timeoutMs: 150, maxRetries: 1, baseDelayMs: 1 });
+    const model = createOpenAIChatModel({
+      baseURL: local.baseURL,
+      model: 'm',
+      timeoutMs: 150,
+      maxRetries: 1,
+      baseDelayMs: 1,
+    });
     expect((await caught(model.generate([{ role: 'user', content: 'q' }]))).code).toBe('TIMEOUT');
     expect(local.requests).toHaveLength(2);
   });
 
   it('times out a stream that goes idle', async () => {
     const local = await serve(() => ({ kind: 'sse', chunks: streamChunks(['a', 'b']), delayMs: 1_000 }));
-    const model = createOpenAIChatModel({ baseURL: local.baseURL, model: 'm', stream: true, streamIdleTimeoutMs: 100, maxRetries: 0 });
+    const model = createOpenAIChatModel({
+      baseURL: local.baseURL,
+      model: 'm',
+      stream: true,
+      streamIdleTimeoutMs: 100,
+      maxRetries: 0,
+    });
     expect((await caught(model.generate([{ role: 'user', content: 'q' }]))).code).toBe('TIMEOUT');
   });
 
@@ -113,7 +162,9 @@ describe('createOpenAIChatModel over real HTTP (scripted replies)', () => {
     const model = createOpenAIChatModel({ baseURL: local.baseURL, model: 'm', maxRetries: 3 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    expect((await caught(model.generate([{ role: 'user', content: 'q' }], {}, controller.signal))).code).toBe('ABORTED');
+    expect((await caught(model.generate([{ role: 'user', content: 'q' }], {}, controller.signal))).code).toBe(
+      'ABORTED',
+    );
     expect(local.requests).toHaveLength(1);
   });
 

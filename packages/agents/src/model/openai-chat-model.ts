@@ -1,6 +1,13 @@
 import { AipoError } from '@aipo/core';
 import OpenAI from 'openai';
-import type { ChatFinishReason, ChatGenerateOptions, ChatMessage, ChatModel, ChatResult, TokenLogProb } from './chat-model';
+import type {
+  ChatFinishReason,
+  ChatGenerateOptions,
+  ChatMessage,
+  ChatModel,
+  ChatResult,
+  TokenLogProb,
+} from './chat-model';
 import { parseRetryAfter, retryWithBackoff } from './retry-with-backoff';
 import { createStopMatcher } from './stop-matcher';
 
@@ -57,7 +64,11 @@ export function createOpenAIChatModel(settings: OpenAIChatModelSettings): ChatMo
     ...(settings.fetch ? { fetch: settings.fetch } : {}),
   });
 
-  async function attempt(messages: ChatMessage[], options: ChatGenerateOptions, signal: AbortSignal | undefined): Promise<ChatResult> {
+  async function attempt(
+    messages: ChatMessage[],
+    options: ChatGenerateOptions,
+    signal: AbortSignal | undefined,
+  ): Promise<ChatResult> {
     const body = {
       model,
       messages,
@@ -75,7 +86,10 @@ export function createOpenAIChatModel(settings: OpenAIChatModelSettings): ChatMo
       const text = choice?.message?.content ?? '';
       return {
         text: appendServerStop(text, stopReasonOf(choice), options.stop),
-        usage: { promptTokens: response.usage?.prompt_tokens ?? 0, completionTokens: response.usage?.completion_tokens ?? 0 },
+        usage: {
+          promptTokens: response.usage?.prompt_tokens ?? 0,
+          completionTokens: response.usage?.completion_tokens ?? 0,
+        },
         finishReason: toFinishReason(choice?.finish_reason),
         ...(options.logProbs && { logProbs: toLogProbs(choice?.logprobs?.content) }),
       };
@@ -83,7 +97,15 @@ export function createOpenAIChatModel(settings: OpenAIChatModelSettings): ChatMo
     return streamOnce({ body, options, signal });
   }
 
-  async function streamOnce({ body, options, signal }: { body: Record<string, unknown>; options: ChatGenerateOptions; signal: AbortSignal | undefined }): Promise<ChatResult> {
+  async function streamOnce({
+    body,
+    options,
+    signal,
+  }: {
+    body: Record<string, unknown>;
+    options: ChatGenerateOptions;
+    signal: AbortSignal | undefined;
+  }): Promise<ChatResult> {
     const idle = new AbortController();
     const combined = signal ? AbortSignal.any([signal, idle.signal]) : idle.signal;
     const idleMs = settings.streamIdleTimeoutMs ?? timeoutMs;
@@ -96,13 +118,21 @@ export function createOpenAIChatModel(settings: OpenAIChatModelSettings): ChatMo
     let stopReason: unknown;
     try {
       const chunks = await client.chat.completions.create(
-        { ...(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming), stream: true, stream_options: { include_usage: true } },
+        {
+          ...(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming),
+          stream: true,
+          stream_options: { include_usage: true },
+        },
         { signal: combined },
       );
       for await (const chunk of chunks) {
         clearTimeout(timer);
         timer = setTimeout(() => idle.abort(), idleMs);
-        if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens ?? 0, completionTokens: chunk.usage.completion_tokens ?? 0 };
+        if (chunk.usage)
+          usage = {
+            promptTokens: chunk.usage.prompt_tokens ?? 0,
+            completionTokens: chunk.usage.completion_tokens ?? 0,
+          };
         const choice = chunk.choices?.[0];
         if (!choice) continue;
         logProbs.push(...toLogProbs(choice.logprobs?.content));
@@ -118,7 +148,11 @@ export function createOpenAIChatModel(settings: OpenAIChatModelSettings): ChatMo
       }
     } catch (error) {
       if (idle.signal.aborted && !signal?.aborted) {
-        throw new AipoError({ code: 'TIMEOUT', message: `stream from ${baseURL} was idle for ${idleMs} ms`, cause: error });
+        throw new AipoError({
+          code: 'TIMEOUT',
+          message: `stream from ${baseURL} was idle for ${idleMs} ms`,
+          cause: error,
+        });
       }
       throw error;
     } finally {
@@ -129,7 +163,8 @@ export function createOpenAIChatModel(settings: OpenAIChatModelSettings): ChatMo
       throw new AipoError({ code: 'TIMEOUT', message: `stream from ${baseURL} was idle for ${idleMs} ms` });
     }
     if (matched === undefined && signal?.aborted) throw new OpenAI.APIUserAbortError();
-    if (matched !== undefined) return { text: matched, usage, finishReason: 'stop', ...(options.logProbs && { logProbs }) };
+    if (matched !== undefined)
+      return { text: matched, usage, finishReason: 'stop', ...(options.logProbs && { logProbs }) };
     return {
       text: appendServerStop(matcher.text, stopReason, options.stop),
       usage,
@@ -169,13 +204,19 @@ function classify(error: unknown): { retryable: boolean; retryAfterMs?: number }
   if (error instanceof OpenAI.APIError) {
     const status = error.status ?? 0;
     const retryAfterMs = parseRetryAfter(error.headers);
-    return { retryable: RETRYABLE_STATUS.has(status) || status > 500, ...(retryAfterMs !== undefined && { retryAfterMs }) };
+    return {
+      retryable: RETRYABLE_STATUS.has(status) || status > 500,
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    };
   }
   // Invalid JSON or a truncated body: transient in practice (reliability.md §3).
   return { retryable: error instanceof SyntaxError };
 }
 
-function toModelError(error: unknown, context: { baseURL: string; model: string; signal: AbortSignal | undefined }): AipoError {
+function toModelError(
+  error: unknown,
+  context: { baseURL: string; model: string; signal: AbortSignal | undefined },
+): AipoError {
   const where = `${context.model} at ${context.baseURL}`;
   if (AipoError.isInstance(error)) return error;
   if (error instanceof OpenAI.APIUserAbortError || context.signal?.aborted) {

@@ -43,7 +43,8 @@ export async function retryWithBackoff<T>(options: RetryOptions<T>): Promise<{ v
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AipoError({ code: 'ABORTED', message: 'the request was aborted', cause: signal.reason });
+  if (signal?.aborted)
+    throw new AipoError({ code: 'ABORTED', message: 'the request was aborted', cause: signal.reason });
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -61,7 +62,10 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /** Parse `retry-after-ms`, then `Retry-After` (seconds or an HTTP date) into milliseconds. */
-export function parseRetryAfter(headers: { get(name: string): string | null } | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: { get(name: string): string | null } | undefined,
+  now = Date.now(),
+): number | undefined {
   if (headers === undefined) return undefined;
   const milliseconds = Number(headers.get('retry-after-ms'));
   if (headers.get('retry-after-ms') !== null && Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;

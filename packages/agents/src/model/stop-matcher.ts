@@ -42,7 +42,11 @@ export function findFirstStop(text: string, stops: readonly string[], from = 0):
     const index = text.indexOf(stop, from);
     if (index < 0) continue;
     const end = index + stop.length;
-    if (best === undefined || index < best.end - best.stop.length || (index === best.end - best.stop.length && end > best.end)) {
+    if (
+      best === undefined ||
+      index < best.end - best.stop.length ||
+      (index === best.end - best.stop.length && end > best.end)
+    ) {
       best = { end, stop };
     }
   }

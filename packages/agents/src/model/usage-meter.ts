@@ -40,7 +40,9 @@ export function createUsageMeter(options: { prices?: Record<string, ModelPrice> 
       entry.calls += 1;
       entry.promptTokens += usage.promptTokens;
       entry.completionTokens += usage.completionTokens;
-      if (price) entry.cost += (usage.promptTokens * price.promptPerMillion + usage.completionTokens * price.completionPerMillion) / 1e6;
+      if (price)
+        entry.cost +=
+          (usage.promptTokens * price.promptPerMillion + usage.completionTokens * price.completionPerMillion) / 1e6;
       totals.set(modelId, entry);
     },
     byModel: () => Object.fromEntries([...totals].map(([id, entry]) => [id, { ...entry }])),

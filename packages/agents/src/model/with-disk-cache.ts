@@ -69,6 +69,11 @@ async function writeCached(file: string, result: ChatResult): Promise<void> {
     await writeFile(temporary, JSON.stringify(result));
     await rename(temporary, file);
   } catch (error) {
-    throw new AipoError({ code: 'IO_ERROR', message: `cannot write cache entry ${file}`, cause: error, details: { file } });
+    throw new AipoError({
+      code: 'IO_ERROR',
+      message: `cannot write cache entry ${file}`,
+      cause: error,
+      details: { file },
+    });
   }
 }

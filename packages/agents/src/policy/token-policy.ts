@@ -46,5 +46,8 @@ export interface TokenPolicy {
   /** continue from a token context; generation ends at a stop string / stop token (the stop text IS included in the returned tokens and text) or maxTokens */
   generate(request: TokenPolicyRequest, signal?: AbortSignal): Promise<TokenPolicyOutput>;
   /** render chat messages into the policy's prompt format, when it has one */
-  applyChatTemplate?(messages: Array<{ role: string; content: string }>, options?: { addGenerationPrompt?: boolean }): string;
+  applyChatTemplate?(
+    messages: Array<{ role: string; content: string }>,
+    options?: { addGenerationPrompt?: boolean },
+  ): string;
 }

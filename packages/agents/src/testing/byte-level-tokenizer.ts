@@ -2,11 +2,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 
 /** GPT-2's bytes_to_unicode: every byte gets a printable stand-in character. */
 function bytesToUnicode(): string[] {
-  const printable = [
-    ...range(0x21, 0x7e),
-    ...range(0xa1, 0xac),
-    ...range(0xae, 0xff),
-  ];
+  const printable = [...range(0x21, 0x7e), ...range(0xa1, 0xac), ...range(0xae, 0xff)];
   const table = new Array<string>(256);
   let extra = 0;
   for (let byte = 0; byte < 256; byte++) {
@@ -61,7 +57,17 @@ export function buildByteLevelBpeSpec(corpus: string, mergeCount = 120): Record<
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab: Object.fromEntries(vocab), merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab: Object.fromEntries(vocab),
+      merges,
+    },
   };
 }
 

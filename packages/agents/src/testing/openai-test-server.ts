@@ -15,7 +15,15 @@ export interface ReceivedRequest {
 }
 
 /** A chat completion body in the OpenAI schema. */
-export function completion(text: string, options: { finishReason?: string; logprobs?: Array<{ token: string; logprob: number }>; usage?: [number, number]; stopReason?: string } = {}) {
+export function completion(
+  text: string,
+  options: {
+    finishReason?: string;
+    logprobs?: Array<{ token: string; logprob: number }>;
+    usage?: [number, number];
+    stopReason?: string;
+  } = {},
+) {
   const [prompt, completionTokens] = options.usage ?? [10, 5];
   return {
     id: 'cmpl-test',
@@ -28,7 +36,9 @@ export function completion(text: string, options: { finishReason?: string; logpr
         message: { role: 'assistant', content: text },
         finish_reason: options.finishReason ?? 'stop',
         ...(options.stopReason !== undefined && { stop_reason: options.stopReason }),
-        logprobs: options.logprobs ? { content: options.logprobs.map((entry) => ({ ...entry, bytes: null, top_logprobs: [] })) } : null,
+        logprobs: options.logprobs
+          ? { content: options.logprobs.map((entry) => ({ ...entry, bytes: null, top_logprobs: [] })) }
+          : null,
       },
     ],
     usage: { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens },
@@ -43,9 +53,22 @@ export function streamChunks(pieces: string[], usage: [number, number] = [10, pi
       object: 'chat.completion.chunk',
       created: 0,
       model: 'test-model',
-      choices: [{ index: 0, delta: index === 0 ? { role: 'assistant', content: piece } : { content: piece }, finish_reason: index === pieces.length - 1 ? 'stop' : null }],
+      choices: [
+        {
+          index: 0,
+          delta: index === 0 ? { role: 'assistant', content: piece } : { content: piece },
+          finish_reason: index === pieces.length - 1 ? 'stop' : null,
+        },
+      ],
     })),
-    { id: 'chunk', object: 'chat.completion.chunk', created: 0, model: 'test-model', choices: [], usage: { prompt_tokens: usage[0], completion_tokens: usage[1], total_tokens: usage[0] + usage[1] } },
+    {
+      id: 'chunk',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model: 'test-model',
+      choices: [],
+      usage: { prompt_tokens: usage[0], completion_tokens: usage[1], total_tokens: usage[0] + usage[1] },
+    },
   ];
 }
 
@@ -54,7 +77,9 @@ export function streamChunks(pieces: string[], usage: [number, number] = [10, pi
  * scripted by `respond` (protocol tests, fault injection). Tracks in-flight requests so tests can
  * check concurrency limits.
  */
-export async function startOpenAITestServer(respond: (request: ReceivedRequest, index: number) => ScriptedReply | Promise<ScriptedReply>) {
+export async function startOpenAITestServer(
+  respond: (request: ReceivedRequest, index: number) => ScriptedReply | Promise<ScriptedReply>,
+) {
   const requests: ReceivedRequest[] = [];
   const open = new Set<ServerResponse>();
   let inFlight = 0;

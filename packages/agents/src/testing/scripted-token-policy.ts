@@ -63,7 +63,8 @@ export function createScriptedTokenPolicy(options: {
         turn++;
         cursor = 0;
       }
-      const finishReason = stop !== undefined || (exhausted && tokenIds.length > 0) || start >= tokens.length ? 'stop' : 'length';
+      const finishReason =
+        stop !== undefined || (exhausted && tokenIds.length > 0) || start >= tokens.length ? 'stop' : 'length';
       return { tokenIds, logProbs, text: codec.decode(tokenIds), finishReason, ...(stop !== undefined && { stop }) };
     },
   };
