@@ -1,7 +1,7 @@
-// pass@k over 10k problems × n = 64 for k = 1, 2, 4, …, 64, and entropy (with and without its
+// pass@k over 10k problems × n = 64 for k = 1, 2, 4, …, 64, exact cons@k for n = 64, and entropy (with and without its
 // gradient) over one [4096, 32000] logits chunk. Times are the median of several runs, in ms.
 import { loadavg } from 'node:os';
-import { createRng, entropyFromLogits, entropyWithGradient, passAtKBatch, randomInt } from '../src/index';
+import { consensusAtK, createRng, entropyFromLogits, entropyWithGradient, passAtKBatch, randomInt } from '../src/index';
 
 const PROBLEMS = 10_000;
 const SAMPLES = 64;
@@ -44,6 +44,16 @@ export default async (): Promise<Record<string, unknown>> => {
     for (let k = 1; k <= SAMPLES; k *= 2) passAtKBatch({ samples: SAMPLES, correct, k });
   });
 
+  // cons@k on one problem with n = 64 samples over 6 distinct answers, for every k = 1..64
+  const answers = ['a', 'b', 'c', 'd', 'e', null];
+  const votes = Array.from({ length: SAMPLES }, () => {
+    const answer = answers[randomInt(rng, answers.length)] ?? null;
+    return { answer, score: answer === 'a' ? 1 : 0 };
+  });
+  const consensusAllK = time(3, () => {
+    for (let k = 1; k <= SAMPLES; k++) consensusAtK({ samples: votes, k });
+  });
+
   const logits = new Float32Array(ROWS * VOCAB);
   for (let index = 0; index < logits.length; index++) logits[index] = 8 * rng.next() - 4;
   const entropyMs = time(3, () => entropyFromLogits({ logits, vocabSize: VOCAB }));
@@ -53,6 +63,7 @@ export default async (): Promise<Record<string, unknown>> => {
     // 1-minute load average at the end: other processes share the 2 cores, so read the times with it
     loadAverage1m: Number((loadavg()[0] ?? 0).toFixed(2)),
     passAtK: { problems: PROBLEMS, samplesPerProblem: SAMPLES, perK: passAtKMs, allK, meanPassAtK: passAtKMean },
+    consensusAtK: { samples: SAMPLES, distinctAnswers: 5, allKFrom1To64: consensusAllK },
     entropy: {
       rows: ROWS,
       vocabSize: VOCAB,
