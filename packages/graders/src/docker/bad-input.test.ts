@@ -157,7 +157,8 @@ const CASES: Case[] = [
 describe.skipIf(skip !== undefined)('Python bad inputs (reliability.md §4.3)', () => {
   const grader = createPythonGrader({ image: TEST_SANDBOX_IMAGE, poolSize: 2, limits: { timeoutMs: 2_000, memoryBytes: 512 * 1024 ** 2 } });
   const canary = createCanaryDir();
-  const ownSource = fileURLToPath(new URL('..', import.meta.url));
+  // only this package's sandbox code: other folders are edited by other people while tests run
+  const ownSource = fileURLToPath(new URL('../code/', import.meta.url));
   let before: { canary: string[]; source: string[] };
 
   beforeAll(async () => {

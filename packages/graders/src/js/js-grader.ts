@@ -85,10 +85,12 @@ export function createJsGrader(options: JsGraderOptions = {}): JsGrader {
       return await worker.request(message, timeoutMs + HOST_GRACE_MS);
     } catch (error) {
       if (!(error instanceof WorkerLostError)) throw error;
-      // a worker killed by V8's OOM abort is the memory limit (J5/J6); a host kill is the time limit
-      return error.reason === 'deadline'
-        ? { status: 'timeout' }
-        : { status: 'memory_limit', message: `the isolate's process died: ${error.message}` };
+      // a host kill is the time limit; a worker that died is the memory limit when V8 said so on
+      // stderr (its OOM abort, J5/J6), else a crash reported as a runtime error
+      if (error.reason === 'deadline') return { status: 'timeout' };
+      await new Promise((resolve) => setTimeout(resolve, 50)); // let the last stderr bytes arrive
+      const oom = /out of memory|heap limit|allocation failed/i.test(worker.stderr);
+      return { status: oom ? 'memory_limit' : 'runtime_error', message: `the isolate's process died: ${error.message}` };
     }
   }
 
@@ -146,8 +148,10 @@ export function createJsGrader(options: JsGraderOptions = {}): JsGrader {
     const abort = () => worker.kill();
     input.signal?.addEventListener('abort', abort, { once: true });
     const started = performance.now();
+    let healthy = false;
     try {
       const outcome = await runTests(worker, code, language, reference);
+      healthy = outcome.verdict === 'accepted' || outcome.verdict === 'wrong_answer';
       if (input.signal?.aborted) throw new AipoError({ code: 'ABORTED', message: 'grading was aborted' });
       return codeGradeResult({
         verdict: outcome.verdict,
@@ -159,7 +163,7 @@ export function createJsGrader(options: JsGraderOptions = {}): JsGrader {
     } finally {
       input.signal?.removeEventListener('abort', abort);
       if (worker.alive && reference.fn_name !== undefined) await send(worker, { op: 'close' }, 1_000);
-      pool.release(worker);
+      pool.release(worker, { healthy });
     }
   }
 

@@ -39,8 +39,9 @@ export class JsWorkerPool {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  release(worker: JsWorker): void {
-    if (!worker.alive || worker.jobs >= this.maxJobsPerWorker || this.closed) {
+  /** `healthy: false` (any failed run) retires the worker: a disposed-after-timeout isolate can leave V8 broken. */
+  release(worker: JsWorker, { healthy }: { healthy: boolean }): void {
+    if (!healthy || !worker.alive || worker.jobs >= this.maxJobsPerWorker || this.closed) {
       worker.kill();
       this.all.delete(worker);
       this.live -= 1;

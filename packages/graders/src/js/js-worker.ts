@@ -48,6 +48,8 @@ export class JsWorker {
   private lost: WorkerLostError | undefined;
   private nextId = 0;
   jobs = 0;
+  /** the last 2 KB the worker wrote to stderr (V8 prints its fatal errors there) */
+  stderr = '';
 
   private constructor(private readonly child: ChildProcess) {}
 
@@ -61,10 +63,10 @@ export class JsWorker {
       env: { AIPO_IVM_PATH: resolveIsolatedVm(), PATH: process.env.PATH ?? '' },
     });
     const worker = new JsWorker(child);
-    // keep the tail of stderr for start-up errors; always drained, so the child never blocks on it
-    let stderr = '';
+    // keep the tail of stderr for start-up errors and crash reports; always drained, so the child
+    // never blocks on it
     child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-2_000);
+      worker.stderr = (worker.stderr + chunk.toString('utf8')).slice(-2_000);
     });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -81,7 +83,7 @@ export class JsWorker {
         reject(
           new AipoError({
             code: 'SANDBOX_UNAVAILABLE',
-            message: `the isolated-vm worker exited at start (code ${code}, signal ${signal}); isolated-vm 6 needs Node 22 or 24: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+            message: `the isolated-vm worker exited at start (code ${code}, signal ${signal}); isolated-vm 6 needs Node 22 or 24: ${worker.stderr.trim().split('\n').slice(-3).join(' | ')}`,
           }),
         );
       });

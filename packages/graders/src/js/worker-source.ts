@@ -23,6 +23,9 @@ const PRELUDE = [
   '  g.readline = () => (line < lines.length ? lines[line++] : undefined);',
   '  const fs = { readFileSync: (file, encoding) => { if (file === 0 || file === "/dev/stdin") return input; throw new Error("ENOENT: no files in the sandbox"); } };',
   '  g.require = (name) => { if (name === "fs" || name === "node:fs") return fs; throw new Error("Cannot find module " + JSON.stringify(name)); };',
+  // captured before the program runs: overwriting JSON.stringify cannot change how results are read
+  '  const stringify = JSON.stringify;',
+  '  Object.defineProperty(g, "__aipoSerialize", { value: (v) => { const s = stringify(v); return s === undefined ? "null" : s; } });',
   '})',
 ].join('\n');
 
@@ -119,11 +122,11 @@ async function open(job) {
     const fn = job.fnName;
     // like LiveCodeBench: one Solution instance reused for every test, else a top-level function
     const bind = await context.eval(
-      '(function () { const target = typeof Solution === "function" ? new Solution() : undefined;' +
-        ' const f = target !== undefined ? target[' + JSON.stringify(fn) + '] : (typeof ' + fn + ' === "function" ? ' + fn + ' : undefined);' +
-        ' if (typeof f !== "function") return false;' +
-        ' const call = (...args) => f.apply(target, args);' +
-        ' Object.defineProperty(globalThis, "__aipoCall", { value: call });' +
+      // the user's function may be called anything (even "f" or "target"): only __aipo names here
+      '(function () { const __aipoTarget = typeof Solution === "function" ? new Solution() : undefined;' +
+        ' const __aipoFn = __aipoTarget !== undefined ? __aipoTarget[' + JSON.stringify(fn) + '] : (typeof ' + fn + ' === "function" ? ' + fn + ' : undefined);' +
+        ' if (typeof __aipoFn !== "function") return false;' +
+        ' Object.defineProperty(globalThis, "__aipoCall", { value: (...__aipoArgs) => __aipoFn.apply(__aipoTarget, __aipoArgs) });' +
         ' return true; })()',
       { timeout: job.timeoutMs },
     );
@@ -147,8 +150,7 @@ async function call(job) {
     const result = await withDeadline(
       context.evalClosure(
         'return (async () => { const args = $0.split("\\n").map((line) => JSON.parse(line));' +
-          ' const value = await __aipoCall(...args); const text = JSON.stringify(value);' +
-          ' return text === undefined ? "null" : text; })()',
+          ' return __aipoSerialize(await __aipoCall(...args)); })()',
         [job.args],
         { timeout: job.timeoutMs, arguments: { copy: true }, result: { promise: true, copy: true } },
       ),
