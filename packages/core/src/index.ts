@@ -46,6 +46,17 @@ export { builtinPolicyLosses, createPolicyLossRegistry, policyLosses } from './l
 export { ppoClipToken } from './losses/ppo-clip';
 export { luffyShapingPresets, type OffPolicyShapingOptions, type ShapingFunction } from './losses/off-policy-shaping';
 export type { AgentTokenOptions } from './losses/agent-coefficient';
+export {
+  importanceWeights,
+  type ImportanceWeightsOptions,
+  type ImportanceWeightsResult,
+} from './corrections/importance-weights';
+export { rejectionMask, type RejectionCriterion, type RejectionMaskOptions, type RejectionMaskResult } from './corrections/rejection-mask';
+export { maskNonFiniteLogProbs } from './corrections/mask-non-finite-log-probs';
+export { truncationMask } from './corrections/truncation-mask';
+export { overlongPenalty } from './corrections/overlong-penalty';
+export { entropyQuantileMask } from './corrections/entropy-quantile-mask';
+export { offPolicySequenceMask } from './corrections/off-policy-sequence-mask';
 
 // --- KL, entropy, ILR, metrics, random ---
 export { createRng, type Rng } from './random/create-rng';
