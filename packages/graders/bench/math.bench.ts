@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { extractMathAnswer, isMathEquivalent, MathPool } from '../src/index';
+import { compareMathAnswers, extractMathAnswer, MathPool } from '../src/index';
 
 interface Pair {
   gold: string;
@@ -72,7 +72,7 @@ async function run(pairs: Pair[], pool: MathPool, concurrency: number): Promise<
     while (next < pairs.length) {
       const pair = pairs[next++] as Pair;
       const t0 = performance.now();
-      const verdict = await isMathEquivalent(pair.gold, pair.pred, { pool });
+      const verdict = await compareMathAnswers(pair.gold, pair.pred, { pool });
       latencies.push(performance.now() - t0);
       if (!FAST_METHODS.has(verdict.method)) viaCas++;
       if (verdict.timedOut) timeouts++;

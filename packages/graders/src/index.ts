@@ -12,7 +12,8 @@ export {
   type MathFallback,
 } from './math/extract-math-answer';
 export { normalizeLatex } from './math/normalize-latex';
-export { isMathEquivalent, type MathEquivalence, type MathEquivalenceOptions } from './math/math-equivalent';
+export { isMathEquivalent } from './math/math-equivalent';
+export { compareMathAnswers, type MathEquivalence, type MathEquivalenceOptions } from './math/compare-math-answers';
 export { MathPool, getMathPool, closeMathPool, type MathPoolOptions, type PoolVerdict } from './math/math-pool';
 export { createMathGrader, mathGrader, type MathGraderOptions, type MathReference } from './math/math-grader';
 

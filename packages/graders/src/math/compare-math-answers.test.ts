@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { compareMathAnswers } from './compare-math-answers';
 import { isMathEquivalent } from './math-equivalent';
 import { MathPool } from './math-pool';
 
@@ -235,14 +236,22 @@ const CASES: Record<string, Array<[string, string, boolean]>> = {
 
 const total = Object.values(CASES).reduce((sum, rows) => sum + rows.length, 0);
 
-describe('isMathEquivalent: table of hand-written pairs', () => {
+describe('compareMathAnswers: table of hand-written pairs', () => {
   it(`has at least 150 pairs (${total})`, () => {
     expect(total).toBeGreaterThanOrEqual(150);
   });
   for (const [rule, rows] of Object.entries(CASES)) {
     it.concurrent.each(rows)(`${rule}: %s vs %s → %s`, async (gold, pred, expected) => {
-      const verdict = await isMathEquivalent(gold, pred, { pool });
+      const verdict = await compareMathAnswers(gold, pred, { pool });
       expect(verdict.equal, `${verdict.method}: ${verdict.reason} [${verdict.normalizedGold} | ${verdict.normalizedPred}]`).toBe(expected);
     });
   }
+});
+
+describe('isMathEquivalent', () => {
+  it('is the boolean form (a timeout is false)', async () => {
+    expect(await isMathEquivalent('\\frac{1}{2}', '0.5', { pool })).toBe(true);
+    expect(await isMathEquivalent('\\frac{1}{2}', '0.6', { pool })).toBe(false);
+    expect(await isMathEquivalent('100000!', '1', { pool, timeoutMs: 200 })).toBe(false);
+  });
 });

@@ -20,7 +20,7 @@ export interface MathEquivalenceOptions {
   pool?: MathPool;
 }
 
-/** The verdict of `isMathEquivalent`: a value, never an exception, for any pair of strings. */
+/** The verdict of `compareMathAnswers`: a value, never an exception, for any pair of strings. */
 export interface MathEquivalence {
   equal: boolean;
   /** the rule that decided: 'string', 'number', 'text', 'guard', 'timeout', or a CAS rule ('set', 'sampled', ...) */
@@ -55,14 +55,14 @@ export function resolveMathOptions(options: MathEquivalenceOptions) {
 }
 
 /**
- * Is the predicted answer equivalent to the gold one? `gold` decides the format (Math-Verify's
- * `verify` is asymmetric the same way). Fast paths first, in the calling thread: normalised string
- * equality, then plain numbers and fractions compared exactly in BigInt; only the rest goes to the
- * CAS worker pool, under a hard deadline.
+ * Compares a predicted answer with the gold one and says how it decided. `gold` decides the format
+ * (Math-Verify's `verify` is asymmetric the same way). Fast paths first, in the calling thread:
+ * normalised string equality, then plain numbers and fractions compared exactly in BigInt; only the
+ * rest goes to the CAS worker pool, under a hard deadline.
  */
-export async function isMathEquivalent(gold: string, pred: string, options: MathEquivalenceOptions = {}): Promise<MathEquivalence> {
+export async function compareMathAnswers(gold: string, pred: string, options: MathEquivalenceOptions = {}): Promise<MathEquivalence> {
   if (typeof gold !== 'string' || typeof pred !== 'string') {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `isMathEquivalent takes two strings, got ${typeof gold} and ${typeof pred}` });
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `compareMathAnswers takes two strings, got ${typeof gold} and ${typeof pred}` });
   }
   const resolved = resolveMathOptions(options);
   const verdict = (equal: boolean, method: string, reason: string, normalizedGold = '', normalizedPred = ''): MathEquivalence => ({

@@ -1,7 +1,7 @@
 import { AipoError } from '@aipo/core';
 import type { GradeInput, GradeResult, Grader } from '../grader';
 import { type ExtractMathAnswerOptions, extractMathAnswer } from './extract-math-answer';
-import { isMathEquivalent, type MathEquivalenceOptions, resolveMathOptions } from './math-equivalent';
+import { compareMathAnswers, type MathEquivalenceOptions, resolveMathOptions } from './compare-math-answers';
 
 /** Options of the math grader: extraction (fallbacks) plus equivalence (precision, deadline, pool). */
 export interface MathGraderOptions extends ExtractMathAnswerOptions, MathEquivalenceOptions {}
@@ -26,7 +26,7 @@ function validateOptions(options: Record<string, unknown>): MathGraderOptions {
 }
 
 /**
- * Grades a model output against a gold answer: extract (eval.md §2.6), then `isMathEquivalent`.
+ * Grades a model output against a gold answer: extract (eval.md §2.6), then `compareMathAnswers`.
  * No answer found is `parseFailed`; a CAS timeout is a failing result with `details.timedOut`.
  */
 export function createMathGrader(options: MathGraderOptions = {}): Grader<MathReference> {
@@ -46,7 +46,7 @@ export function createMathGrader(options: MathGraderOptions = {}): Grader<MathRe
       if (extracted === undefined) {
         return { pass: false, score: 0, reason: 'no answer found in the output', parseFailed: true, details: { gold } };
       }
-      const verdict = await isMathEquivalent(gold, extracted.answer, settings);
+      const verdict = await compareMathAnswers(gold, extracted.answer, settings);
       return {
         pass: verdict.equal,
         score: verdict.equal ? 1 : 0,
