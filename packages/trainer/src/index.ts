@@ -1,6 +1,6 @@
 // --- backend ---
 export { selectBackend, type BackendChoice, type BackendName, type SelectBackendOptions } from './backend/select-backend';
-export { applyKernelPatches } from './backend/kernel-patches';
+export { applyKernelPatches, type KernelPatchOptions } from './backend/kernel-patches';
 
 // --- model, checkpoints, tokenizer ---
 export { CausalLM, type ForwardInput, type ForwardOutput, type KvCache, type LayerCache } from './model/causal-lm';
@@ -51,3 +51,20 @@ export { restoreCheckpoint, saveCheckpoint, type SaveCheckpointOptions } from '.
 export { startServer, type RunningServer, type ServablePolicy, type StartServerOptions } from './server/start-server';
 
 // --- recipes, tasks, demo ---
+export { generateProblems, makeProblem, solveExpression, formatStep, countAvailableProblems, MIN_DIFFICULTY, MAX_DIFFICULTY, type ArithmeticProblem, type ArithmeticStep, type GenerateProblemsOptions } from './tasks/arithmetic-task';
+export { gradeArithmetic } from './tasks/grade-arithmetic';
+export { createArithmeticAgents, createArithmeticTagSyntax, CONSULTATION_PROMPT_PREFIX } from './tasks/arithmetic-agents';
+export { lookupArithmeticFact, nextArithmeticStep, UNPARSABLE_REPLY } from './tasks/arithmetic-oracles';
+export { buildConsultationTrace, type ConsultationTraceOptions } from './tasks/consultation-trace';
+export { runRecipe, type RecipeProgress, type RecipeResult, type RunRecipeOptions, type StepMetrics as RecipeStepMetrics } from './recipes/run-recipe';
+export { parseRecipeConfig, recipeConfigSchema, type RecipeConfig, type RecipeConfigInput } from './recipes/recipe-config';
+export { loadRecipeConfigFile, builtinRecipeConfigPath, BUILTIN_RECIPES } from './recipes/load-recipe-config-file';
+export type { RecipePolicy, PolicyState, SampledSequence, SampleRequest, SequenceScores, TokenSequence } from './recipes/recipe-policy';
+export { createCharGruPolicy, type CharGruConfig } from './recipes/char-gru-policy';
+export { computePolicyGradientWeights, type PolicyGradientWeightsOptions, type WeightStats } from './recipes/policy-gradient-weights';
+export { evaluatePolicy, type EvaluatePolicyOptions, type PolicyEvaluation, type DifficultyEvaluation } from './recipes/evaluate-policy';
+export { runSupervisedWarmup, type SupervisedWarmupOptions } from './recipes/supervised-warmup';
+export { formatStepLine } from './recipes/format-step-line';
+export { runDemo, type DemoMethod, type DemoPhase, type DemoProgress, type DemoResult, type DemoRun, type RunDemoOptions } from './demo/run-demo';
+export { DEFAULT_DEMO_SETTINGS, FULL_DEMO_SETTINGS, type DemoSettings } from './demo/demo-settings';
+export { formatDemoTable, summarizeDemo, passAtKCurve, type DemoCell, type DemoTable } from './demo/summarize-demo';

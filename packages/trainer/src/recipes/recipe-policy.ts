@@ -1,0 +1,89 @@
+import type { Rng } from '@aipo/core';
+
+/** One sampled continuation. */
+export interface SampledSequence {
+  /** generated token ids (the stop text included when a stop string ended generation) */
+  tokenIds: number[];
+  /** log π(token) under the sampling policy at temperature 1, one per generated token */
+  logProbs: number[];
+  /** decoded `tokenIds` */
+  text: string;
+  /** `stop`: end token or stop string; `length`: maxTokens reached */
+  finishReason: 'stop' | 'length';
+  /** the stop string that ended generation, if any */
+  stop?: string;
+}
+
+/** A prompt and a response, both as token ids. */
+export interface TokenSequence {
+  /** context tokens (not trained) */
+  prompt: number[];
+  /** response tokens (scored / trained) */
+  response: number[];
+}
+
+export interface SampleRequest {
+  /** one context per sequence to continue */
+  contexts: number[][];
+  /** generation cap per sequence */
+  maxTokens: number;
+  /** sampling temperature (1 = the policy's distribution; the recipes sample at 1 so logProbs are π_old) */
+  temperature: number;
+  /** stop strings (kept in the output) */
+  stop?: string[];
+  /** randomness source (one draw per sampled token, in a fixed order: deterministic under a seed) */
+  rng: Rng;
+}
+
+/** Per-token scores of response tokens, one array per sequence (length = response length). */
+export interface SequenceScores {
+  /** log π_θ(token) */
+  logProbs: Float32Array[];
+  /** entropy of π_θ(·) at the position that produced the token (nats) */
+  entropies: Float32Array[];
+}
+
+/**
+ * What a recipe needs from a trainable policy: batched sampling with log-probs, scoring, and one
+ * optimizer step on the surrogate Σ sg(w)·log π_θ, where w = ∂L/∂log π_θ comes from the recipe's
+ * loss. "Weights in, log-probs out" keeps every loss (PPO-clip, LUFFY shaping, AIPO coefficient,
+ * SFT) outside the model.
+ */
+export interface RecipePolicy {
+  /** model identity for logs and checkpoints */
+  readonly modelId: string;
+  /** text → token ids */
+  encode(text: string): number[];
+  /** token ids → text */
+  decode(tokenIds: number[]): string;
+  /** id that ends a response */
+  readonly endTokenId: number;
+  /** sample one continuation per context */
+  sample(request: SampleRequest): Promise<SampledSequence[]>;
+  /** log-probs and entropies of the response tokens */
+  score(sequences: TokenSequence[]): Promise<SequenceScores>;
+  /**
+   * One optimizer step; `weights[i][t]` multiplies log π_θ of response token t of sequence i.
+   * Returns the global gradient norm before clipping and the surrogate's value Σ w·log π_θ
+   * (for SFT weights −1/N that is the mean NLL).
+   */
+  trainStep(input: { sequences: TokenSequence[]; weights: Float32Array[]; learningRate: number }): Promise<{ gradNorm: number; surrogate: number }>;
+  /** serialisable weights + optimizer state (exact resume) */
+  saveState(): Promise<PolicyState>;
+  /** restore from `saveState` output */
+  loadState(state: PolicyState): Promise<void>;
+  /** an independent copy with the same weights and a fresh optimizer */
+  clone(): Promise<RecipePolicy>;
+  /** free tensors */
+  dispose(): void;
+}
+
+/** Weights and optimizer state as plain arrays (JSON-serialisable after `Array.from`). */
+export interface PolicyState {
+  /** model identity the state belongs to */
+  modelId: string;
+  /** named parameter tensors: shape + values */
+  weights: Record<string, { shape: number[]; values: number[] }>;
+  /** optimizer slots in the same format */
+  optimizer: Record<string, { shape: number[]; values: number[] }>;
+}

@@ -1,0 +1,116 @@
+import { type Rng, shuffle, TokenSource } from '@aipo/core';
+import { computePolicyGradientWeights, type WeightStats } from './policy-gradient-weights';
+import type { RecipeConfig } from './recipe-config';
+import type { RecipePolicy } from './recipe-policy';
+import type { Trajectory } from './trajectory';
+
+/** What one batch update measured. */
+export interface UpdateStats extends WeightStats {
+  /** mean global gradient norm (before clipping) over the updates */
+  gradNorm: number;
+  /** mean entropy (nats) of π_θ at policy-token positions, before the update */
+  entropy: number;
+  /** k3 estimate of KL(π_old ‖ π_θ) on policy tokens after all updates (how far the step moved) */
+  klOldNew: number;
+  /** sequences trained on */
+  trainedSequences: number;
+  /** tokens trained on (loss tokens) */
+  trainedTokens: number;
+}
+
+/**
+ * Split the batch into `updatesPerBatch` minibatches (whole groups stay together only by chance;
+ * advantages are already computed) and take one step on each: score π_θ, turn the recipe's loss
+ * into per-token weights, step. The first minibatch sees ratio 1; later ones see the policy the
+ * earlier ones produced, which is where PPO clipping acts.
+ */
+export async function updatePolicy(options: {
+  policy: RecipePolicy;
+  trajectories: readonly Trajectory[];
+  advantages: readonly number[];
+  config: RecipeConfig;
+  rng: Rng;
+}): Promise<UpdateStats> {
+  const { policy, trajectories, advantages, config, rng } = options;
+  const order = shuffle(
+    rng,
+    trajectories.map((_, index) => index),
+  );
+  const updates = Math.min(config.loss.updatesPerBatch, Math.max(1, order.length));
+  const totals = { ratio: 0, ratioMax: 0, low: 0, high: 0, off: 0, offCount: 0, agent: 0, agentCount: 0, floor: 0, tokens: 0, grad: 0, entropy: 0, entropyCount: 0 };
+  for (let update = 0; update < updates; update += 1) {
+    const indices = order.filter((_, position) => position % updates === update);
+    if (indices.length === 0) continue;
+    const batch = indices.map((index) => trajectories[index] as Trajectory);
+    const sequences = batch.map((trajectory) => ({ prompt: trajectory.prompt, response: trajectory.response }));
+    const scores = await policy.score(sequences);
+    if (update === 0) {
+      batch.forEach((trajectory, row) =>
+        trajectory.sources.forEach((source, t) => {
+          if (source !== TokenSource.policy) return;
+          totals.entropy += scores.entropies[row]?.[t] ?? 0;
+          totals.entropyCount += 1;
+        }),
+      );
+    }
+    const { weights, stats } = computePolicyGradientWeights({
+      trajectories: batch,
+      logProbs: scores.logProbs,
+      advantages: indices.map((index) => advantages[index] ?? 0),
+      config,
+    });
+    const { gradNorm } = await policy.trainStep({ sequences, weights, learningRate: config.learningRate });
+    const policyTokens = batch.reduce((sum, trajectory) => sum + trajectory.sources.filter((source) => source === TokenSource.policy).length, 0);
+    const offTokens = batch.reduce((sum, trajectory) => sum + trajectory.sources.filter((source) => source === TokenSource.offPolicy).length, 0);
+    const agentTokens = batch.reduce((sum, trajectory) => sum + trajectory.sources.filter((source) => source === TokenSource.agent).length, 0);
+    totals.ratio += stats.ratioMean * policyTokens;
+    totals.ratioMax = Math.max(totals.ratioMax, stats.ratioMax);
+    totals.low += stats.clipFractionLow * policyTokens;
+    totals.high += stats.clipFractionHigh * policyTokens;
+    if (offTokens > 0) {
+      totals.off += stats.offPolicyProbabilityMean * offTokens;
+      totals.offCount += offTokens;
+    }
+    if (agentTokens > 0 && config.aipo.trainOnAgentTokens) {
+      totals.agent += stats.agentProbabilityMean * agentTokens;
+      totals.floor += stats.agentFloorFraction * agentTokens;
+      totals.agentCount += agentTokens;
+    }
+    totals.tokens += stats.lossTokens;
+    totals.grad += gradNorm;
+  }
+  const policyTokenCount = trajectories.reduce((sum, trajectory) => sum + trajectory.sources.filter((source) => source === TokenSource.policy).length, 0);
+  const klOldNew = await measureKl(policy, trajectories);
+  return {
+    ratioMean: policyTokenCount > 0 ? totals.ratio / policyTokenCount : 1,
+    ratioMax: totals.ratioMax,
+    clipFractionLow: policyTokenCount > 0 ? totals.low / policyTokenCount : 0,
+    clipFractionHigh: policyTokenCount > 0 ? totals.high / policyTokenCount : 0,
+    offPolicyProbabilityMean: totals.offCount > 0 ? totals.off / totals.offCount : Number.NaN,
+    agentProbabilityMean: totals.agentCount > 0 ? totals.agent / totals.agentCount : Number.NaN,
+    agentFloorFraction: totals.agentCount > 0 ? totals.floor / totals.agentCount : 0,
+    lossTokens: totals.tokens,
+    gradNorm: totals.grad / updates,
+    entropy: totals.entropyCount > 0 ? totals.entropy / totals.entropyCount : 0,
+    klOldNew,
+    trainedSequences: trajectories.length,
+    trainedTokens: totals.tokens,
+  };
+}
+
+/** k3 = r − 1 − log r with r = π_θ/π_old (Schulman's low-variance unbiased KL estimator), mean over policy tokens. */
+async function measureKl(policy: RecipePolicy, trajectories: readonly Trajectory[]): Promise<number> {
+  if (trajectories.length === 0) return 0;
+  const scores = await policy.score(trajectories.map((trajectory) => ({ prompt: trajectory.prompt, response: trajectory.response })));
+  let sum = 0;
+  let count = 0;
+  trajectories.forEach((trajectory, row) =>
+    trajectory.sources.forEach((source, t) => {
+      if (source !== TokenSource.policy) return;
+      const logRatio = (scores.logProbs[row]?.[t] ?? 0) - (trajectory.oldLogProbs[t] ?? 0);
+      sum += Math.exp(logRatio) - 1 - logRatio;
+      count += 1;
+    }),
+  );
+  return count > 0 ? sum / count : 0;
+}
