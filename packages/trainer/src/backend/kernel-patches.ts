@@ -24,8 +24,13 @@ type Kernel = (args: KernelArgs) => tf.TensorInfo;
 
 const patched = new Set<string>();
 
+export interface KernelPatchOptions {
+  /** replace wasm BatchMatMul (default true; false only to measure the stock kernel) */
+  batchMatMul?: boolean;
+}
+
 /** Apply the patches for `backendName` (idempotent). Returns the names of the kernels replaced. */
-export function applyKernelPatches(backendName: string): string[] {
+export function applyKernelPatches(backendName: string, { batchMatMul: patchMatMul = true }: KernelPatchOptions = {}): string[] {
   if (patched.has(backendName)) return [];
   patched.add(backendName);
   const replaced: string[] = [];
@@ -33,7 +38,7 @@ export function applyKernelPatches(backendName: string): string[] {
     replaceKernel('UnsortedSegmentSum', backendName, unsortedSegmentSum);
     replaced.push('UnsortedSegmentSum');
   }
-  if (backendName === 'wasm') {
+  if (backendName === 'wasm' && patchMatMul) {
     const original = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc as Kernel | undefined;
     const transpose = tf.getKernel('Transpose', 'wasm')?.kernelFunc as Kernel | undefined;
     const reshape = tf.getKernel('Reshape', 'wasm')?.kernelFunc as Kernel | undefined;
@@ -94,6 +99,13 @@ function batchMatMul({ original, transpose, reshape }: { original: Kernel; trans
       return out;
     };
     try {
+      const rowsA = attrs.transposeA === true ? a.shape[a.shape.length - 1]! : a.shape[a.shape.length - 2]!;
+      const batchOf = (t: tf.TensorInfo) => t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+      if (batchOf(a) > 1 && batchOf(b) > 1 && rowsA < 16) {
+        // Decode-time attention (one query row): transposing the whole KV cache would cost more
+        // than the stock kernel's loop saves.
+        return original({ inputs: { a, b }, backend, attrs });
+      }
       if (attrs.transposeA === true) a = swapLast(a);
       if (attrs.transposeB === true) b = swapLast(b);
       const M = a.shape[a.shape.length - 2]!;

@@ -8,8 +8,11 @@ export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export interface SelectBackendOptions {
   /** force a backend; `auto` (default) picks the fastest available */
   backend?: BackendName | 'auto';
-  /** apply the wasm/cpu kernel patches (default true; false only to measure stock tfjs) */
-  kernelPatches?: boolean;
+  /**
+   * kernel patches: `true` (default) = all; `'segment-sum-only'` keeps the stock wasm BatchMatMul
+   * (to measure it; the segment sum is needed for gather gradients); `false` = none
+   */
+  kernelPatches?: boolean | 'segment-sum-only';
 }
 
 export interface BackendChoice {
@@ -39,7 +42,7 @@ export async function selectBackend({ backend = 'auto', kernelPatches = true }: 
       skipped.push(`${name}: ${problem}`);
       return undefined;
     }
-    const patchedKernels = kernelPatches ? applyKernelPatches(name) : [];
+    const patchedKernels = kernelPatches === false ? [] : applyKernelPatches(name, { batchMatMul: kernelPatches === true });
     const reason = backend === 'auto' ? (skipped.length > 0 ? `auto: ${skipped.join('; ')}` : 'auto: fastest available') : 'requested';
     return { name, reason, patchedKernels };
   };

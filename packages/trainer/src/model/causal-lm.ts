@@ -22,6 +22,11 @@ export interface ForwardInput {
   mask: tf.Tensor4D;
   /** keys/values of the S − T earlier positions */
   cache?: KvCache;
+  /**
+   * no gradients are needed: a tied head may use a cached `[d, V]` copy of the embedding, so decode
+   * steps reuse one XNNPACK operator instead of transposing the embedding every token
+   */
+  inference?: boolean;
 }
 
 export interface ForwardOutput {
@@ -48,6 +53,7 @@ export class CausalLM {
   private readonly ropeCos: tf.Tensor2D | undefined;
   private readonly ropeSin: tf.Tensor2D | undefined;
   private disposed = false;
+  private tiedHeadCache: tf.Tensor2D | undefined;
 
   private constructor(config: ModelConfig, params: Map<string, tf.Variable>, specs: ParameterSpec[]) {
     this.config = config;
@@ -108,6 +114,7 @@ export class CausalLM {
         values.set(spec.name, spec.transpose ? tf.tensor(transpose2d(tensor.data, rows, cols), [cols, rows]) : tf.tensor(tensor.data, spec.hfShape));
       }
       for (const [name, value] of values) this.params.get(name)!.assign(value);
+      this.markWeightsChanged();
     } finally {
       for (const value of values.values()) value.dispose();
     }
@@ -138,7 +145,7 @@ export class CausalLM {
   }
 
   /** Run the decoder; call inside `tf.tidy` (every intermediate is a tensor). */
-  forward({ tokens, positions, mask, cache }: ForwardInput): ForwardOutput {
+  forward({ tokens, positions, mask, cache, inference = false }: ForwardInput): ForwardOutput {
     if (this.disposed) throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'model was disposed' });
     const [B, T] = tokens.shape;
     const c = this.config;
@@ -168,10 +175,10 @@ export class CausalLM {
     let logits: tf.Tensor2D;
     if (c.family === 'gpt2') {
       h = layerNorm(x, this.p('transformer.ln_f.weight'), this.p('transformer.ln_f.bias'), c.normEps);
-      logits = c.tieWordEmbeddings ? tf.matMul(h, this.p('transformer.wte.weight'), false, true) : tf.matMul(h, this.p('lm_head.weight'));
+      logits = this.head(h, 'transformer.wte.weight', inference);
     } else {
       h = rmsNorm(x, this.p('model.norm.weight'), c.normEps);
-      logits = c.tieWordEmbeddings ? tf.matMul(h, this.p('model.embed_tokens.weight'), false, true) : tf.matMul(h, this.p('lm_head.weight'));
+      logits = this.head(h, 'model.embed_tokens.weight', inference);
     }
     return { logits: logits.reshape([B, T, c.vocabSize]), cache: nextCache };
   }
@@ -181,8 +188,27 @@ export class CausalLM {
     if (this.disposed) return;
     this.disposed = true;
     for (const variable of this.params.values()) variable.dispose();
+    this.markWeightsChanged();
     this.ropeCos?.dispose();
     this.ropeSin?.dispose();
+  }
+
+  /**
+   * Call after changing weights outside `assignTensors` (the trainer does after each update): drops
+   * the inference copy of a tied head.
+   */
+  markWeightsChanged(): void {
+    this.tiedHeadCache?.dispose();
+    this.tiedHeadCache = undefined;
+  }
+
+  private head(h: tf.Tensor2D, embedding: string, inference: boolean): tf.Tensor2D {
+    if (!this.config.tieWordEmbeddings) return tf.matMul(h, this.p('lm_head.weight'));
+    if (!inference) return tf.matMul(h, this.p(embedding), false, true);
+    if (this.tiedHeadCache === undefined) {
+      this.tiedHeadCache = tf.keep(tf.transpose(this.p(embedding)));
+    }
+    return tf.matMul(h, this.tiedHeadCache);
   }
 
   private p(name: string): tf.Tensor2D {

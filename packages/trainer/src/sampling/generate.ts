@@ -111,6 +111,7 @@ export async function generate({ model, decode, requests, signal }: GenerateOpti
           positions: tf.tensor2d(input.positions, [B, input.length], 'int32'),
           mask: buildAttentionMask({ batchSize: B, queryLength: input.length, keyLength, keyValid }),
           ...(previous === undefined ? {} : { cache: previous }),
+          inference: true,
         });
         const last = tf.slice(out.logits, [0, input.length - 1, 0], [B, 1, V]).reshape([B, V]);
         return [last, ...out.cache.flatMap((layer) => [layer.k, layer.v])];

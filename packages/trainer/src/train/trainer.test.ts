@@ -8,6 +8,7 @@ import { selectBackend } from '../backend/select-backend';
 import { CausalLM } from '../model/causal-lm';
 import { loadModel, readCheckpointTensors } from '../model/load-model';
 import { computeLogits, computeLogProbs } from '../model/pack-sequences';
+import { generate } from '../sampling/generate';
 import { writeTinyModelDir } from '../testing/tiny-fixtures';
 import { restoreCheckpoint, saveCheckpoint } from './checkpoint';
 import { createLrSchedule } from './lr-schedule';
@@ -302,5 +303,20 @@ it('CausalLM rejects checkpoints whose shapes disagree with config.json', async 
     error = e;
   }
   expect(AipoError.isInstance(error) && error.code).toBe('SHAPE_MISMATCH');
+  model.dispose();
+});
+
+it('sampling after a step sees the updated weights of a tied head', async () => {
+  const { dir: tiedDir } = await writeTinyModelDir({ architecture: 'qwen2-tied', seed: 8, std: 0.2 });
+  const model = await loadModel(tiedDir);
+  const trainer = createTrainer({ model, learningRate: 5e-2 });
+  const decode = (ids: number[]) => ids.join(',');
+  const context = [10, 20, 30];
+  await generate({ model, decode, requests: [{ context, maxTokens: 4, temperature: 0 }] }); // builds the cached head
+  await trainer.step({ batch, lossWeights: grpoWeights });
+  const [after] = await generate({ model, decode, requests: [{ context, maxTokens: 4, temperature: 0 }] });
+  const recomputed = await computeLogProbs(model, { prompts: [context], responses: [after!.tokenIds] });
+  after!.logProbs.forEach((lp, t) => expect(Math.abs(lp - recomputed[t]!)).toBeLessThan(1e-4));
+  trainer.dispose();
   model.dispose();
 });

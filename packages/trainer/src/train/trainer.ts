@@ -133,6 +133,7 @@ export class Trainer {
       const learningRate = this.schedule(this.optimizer.step);
       const specs = new Map(this.model.parameterSpecs().map((spec) => [spec.name, spec]));
       this.optimizer.apply({ params: this.model.params, grads, learningRate, scale, decay: (name) => specs.get(name)?.decay ?? false });
+      this.model.markWeightsChanged();
       const metrics: StepMetrics = { step: this.optimizer.step, loss, gradNorm, learningRate, tokens, sequences: batch.prompts.length };
       if (this.metricsPath !== undefined) await appendMetrics(this.metricsPath, metrics);
       return metrics;

@@ -1,0 +1,83 @@
+// One benchmark configuration in its own process (kernel registrations are process-global):
+//   node --conditions=@aipo/source --import tsx bench/train-worker.ts <backend> <patches> <trainRuns> <sampleRuns>
+// Prints one JSON line. Workload of shared/reference/tfjs-perf.md Q2: d=128, 4 layers, 4 heads,
+// FFN 384, vocab 512, tied head; train = one policy-gradient step on B=16 × T=128 (fwd + bwd +
+// clip + AdamW); fwd = a no-grad log-prob pass; sampling = 16 sequences, prompt 64, 64 new tokens.
+import * as tf from '@tensorflow/tfjs';
+import {
+  CausalLM,
+  computeLogProbs,
+  createRandomWeights,
+  createRng,
+  createTrainer,
+  generate,
+  parseModelConfig,
+  selectBackend,
+  type BackendName,
+  type TrajectoryBatch,
+} from '../src/index';
+
+const [backendArg = 'wasm', patchArg = 'all', trainRunsArg = '5', sampleRunsArg = '3'] = process.argv.slice(2);
+const choice = await selectBackend({ backend: backendArg as BackendName, kernelPatches: patchArg === 'all' ? true : patchArg === 'segsum' ? 'segment-sum-only' : false });
+
+const config = parseModelConfig({
+  model_type: 'llama',
+  vocab_size: 512,
+  hidden_size: 128,
+  intermediate_size: 384,
+  num_hidden_layers: 4,
+  num_attention_heads: 4,
+  num_key_value_heads: 4,
+  max_position_embeddings: 256,
+  tie_word_embeddings: true,
+});
+const model = CausalLM.fromTensors({ config, tensors: createRandomWeights({ config, seed: 1, std: 0.05 }) });
+const rng = createRng({ seed: 2 });
+const token = () => Math.floor(rng.next() * 512);
+const B = 16;
+const batch: TrajectoryBatch = {
+  prompts: Array.from({ length: B }, () => Array.from({ length: 65 }, token)),
+  responses: Array.from({ length: B }, () => Array.from({ length: 64 }, token)),
+};
+const T = 64;
+const advantages = Float32Array.from({ length: B }, (_, b) => (b % 2 === 0 ? 1 : -1));
+const trainer = createTrainer({ model, learningRate: 1e-3 });
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const time = async (runs: number, body: () => Promise<unknown>) => {
+  await body(); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await body();
+    times.push(performance.now() - start);
+  }
+  return { medianMs: median(times), runsMs: times.map((t) => Math.round(t)) };
+};
+
+const trainRuns = Number(trainRunsArg);
+const sampleRuns = Number(sampleRunsArg);
+const train = await time(trainRuns, () =>
+  trainer.step({
+    batch,
+    lossWeights: ({ rows, logProbs }) => ({
+      gradLogProbs: logProbs.map((_, i) => -advantages[rows.start + Math.floor(i / T)]! / (B * T)),
+    }),
+  }),
+);
+const forward = await time(trainRuns, () => computeLogProbs(model, batch));
+const prompts = batch.prompts.map((p) => p.slice(0, 64));
+const sampling = await time(sampleRuns, () => generate({ model, decode: (ids) => ids.join(' '), requests: prompts.map((context, i) => ({ context, maxTokens: 64, temperature: 1, seed: i })) }));
+process.stdout.write(
+  `${JSON.stringify({
+    backend: choice.name,
+    patchedKernels: choice.patchedKernels,
+    parameters: model.parameterCount(),
+    trainStepMs: Math.round(train.medianMs),
+    trainRunsMs: train.runsMs,
+    forwardLogProbMs: Math.round(forward.medianMs),
+    sampleKvTokensPerSecond: Math.round((B * 64) / (sampling.medianMs / 1000)),
+    sampleRunsMs: sampling.runsMs,
+    numTensors: tf.memory().numTensors,
+  })}\n`,
+);
