@@ -56,6 +56,7 @@ const CASES: Record<string, Array<[string, string, boolean]>> = {
   ],
   'thousands separators': [
     ['10,\\!080', '10080', true],
+    ['11,\\! 111,\\! 111,\\! 100', '11111111100', true],
     ['1,000', '1000', true],
     ['1{,}000', '1000', true],
     ['2,500,000', '2500000', true],

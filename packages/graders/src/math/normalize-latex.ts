@@ -69,7 +69,8 @@ export function normalizeLatex(input: string): string {
     .replace(/\\(?:mathrm|mathit|mathbf|textnormal|textbf|textit|textrm|operatorname)\{/g, '\\text{')
     .replace(/\\boldsymbol\{/g, '{')
     .replace(DELIMITER_SIZES, '')
-    .replace(/,?\\!/g, (match) => (match.startsWith(',') ? ',' : ''))
+    // `,\!` is LaTeX's thousands separator (MATH writes `11,\! 111,\! 100`); a bare `\!` is removed
+    .replace(/,?\\!\s*/g, (match) => (match.startsWith(',') ? ',' : ''))
     .replace(SPACING, (match) => (match === '\\\\' ? match : ' '))
     .replace(/\{,\}/g, '')
     .replace(/\\\$/g, '')
