@@ -1,5 +1,6 @@
 import type { FloatArray } from '../batch/float-array';
 import { AipoError } from '../errors/aipo-error';
+import { countRows } from './entropy-from-logits';
 
 export interface EntropyBoundsFromTopKOptions {
   /** [N,K] log-probs of each position's top-K tokens under the full distribution (what inference engines return); −∞ = no entry */
@@ -26,17 +27,10 @@ export interface EntropyBounds {
  */
 export function entropyBoundsFromTopK(options: EntropyBoundsFromTopKOptions): EntropyBounds {
   const { logProbs, topK, vocabSize } = options;
-  if (!Number.isInteger(topK) || topK < 1 || !Number.isInteger(vocabSize) || vocabSize < topK) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `need integers 1 <= topK <= vocabSize (got topK=${topK}, vocabSize=${vocabSize})` });
+  const rows = countRows({ values: logProbs, rowLength: topK, names: { values: 'logProbs', rowLength: 'topK' } });
+  if (!Number.isInteger(vocabSize) || vocabSize < topK) {
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `vocabSize must be an integer >= topK (got vocabSize=${vocabSize}, topK=${topK})` });
   }
-  if (logProbs.length % topK !== 0) {
-    throw new AipoError({
-      code: 'SHAPE_MISMATCH',
-      message: `logProbs has ${logProbs.length} entries, not a multiple of topK ${topK}`,
-      details: { length: logProbs.length, topK },
-    });
-  }
-  const rows = logProbs.length / topK;
   const lower = new Float32Array(rows);
   const upper = new Float32Array(rows);
   for (let row = 0; row < rows; row++) {

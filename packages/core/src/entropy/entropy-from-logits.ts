@@ -33,7 +33,7 @@ export interface EntropyFromLogitsOptions {
  */
 export function entropyFromLogits(options: EntropyFromLogitsOptions): Float32Array {
   const { logits, vocabSize, rowMask, temperature = 1, outputOffset = 0 } = options;
-  const rows = countRows(logits, vocabSize, rowMask);
+  const rows = countRows({ values: logits, rowLength: vocabSize, rowMask });
   assertNumber('temperature', temperature, (value) => value > 0, 'a positive number');
   const output = options.output ?? new Float32Array(rows);
   if (!Number.isInteger(outputOffset) || outputOffset < 0 || outputOffset + rows > output.length) {
@@ -65,7 +65,7 @@ export function rowEntropy(options: { logits: FloatArray; row: number; vocabSize
 } {
   const { logits, row, vocabSize, inverse, scratch } = options;
   const offset = row * vocabSize;
-  const max = rowMax(logits, offset, vocabSize, row) * inverse;
+  const max = rowMax({ logits, offset, vocabSize, row }) * inverse;
   let sum = 0;
   let weighted = 0;
   for (let v = offset; v < offset + vocabSize; v++) {
@@ -79,19 +79,25 @@ export function rowEntropy(options: { logits: FloatArray; row: number; vocabSize
   return { max, sum, entropy: Math.max(0, Math.log(sum) - weighted / sum) };
 }
 
-/** N from the array length, validating the shape and the optional row mask. */
-export function countRows(logits: FloatArray, vocabSize: number, rowMask: Uint8Array | undefined): number {
-  if (!Number.isInteger(vocabSize) || vocabSize < 1) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `vocabSize must be a positive integer (got ${vocabSize})` });
+/** N from the array length, validating the [N, rowLength] shape and the optional row mask. */
+export function countRows(options: {
+  values: FloatArray;
+  rowLength: number;
+  rowMask?: Uint8Array | undefined;
+  names?: { values: string; rowLength: string };
+}): number {
+  const { values, rowLength, rowMask, names = { values: 'logits', rowLength: 'vocabSize' } } = options;
+  if (!Number.isInteger(rowLength) || rowLength < 1) {
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `${names.rowLength} must be a positive integer (got ${rowLength})` });
   }
-  if (logits.length % vocabSize !== 0) {
+  if (values.length % rowLength !== 0) {
     throw new AipoError({
       code: 'SHAPE_MISMATCH',
-      message: `logits has ${logits.length} entries, not a multiple of vocabSize ${vocabSize}`,
-      details: { length: logits.length, vocabSize },
+      message: `${names.values} has ${values.length} entries, not a multiple of ${names.rowLength} ${rowLength}`,
+      details: { length: values.length, [names.rowLength]: rowLength },
     });
   }
-  const rows = logits.length / vocabSize;
+  const rows = values.length / rowLength;
   if (rowMask !== undefined && rowMask.length !== rows) {
     throw new AipoError({
       code: 'SHAPE_MISMATCH',
@@ -103,18 +109,20 @@ export function countRows(logits: FloatArray, vocabSize: number, rowMask: Uint8A
 }
 
 /** Max of one row, rejecting NaN, +∞ and rows with no finite logit. */
-export function rowMax(logits: FloatArray, offset: number, vocabSize: number, row: number): number {
+export function rowMax(options: { logits: FloatArray; offset: number; vocabSize: number; row: number }): number {
+  const { logits, offset, vocabSize, row } = options;
   let max = Number.NEGATIVE_INFINITY;
   for (let v = offset; v < offset + vocabSize; v++) {
     const value = logits[v] as number;
     if (value > max) max = value;
-    else if (value !== value) throw logitError(row, v - offset, value);
+    else if (value !== value) throw logitError({ row, column: v - offset, value });
   }
-  if (max === Number.POSITIVE_INFINITY || max === Number.NEGATIVE_INFINITY) throw logitError(row, -1, max);
+  if (max === Number.POSITIVE_INFINITY || max === Number.NEGATIVE_INFINITY) throw logitError({ row, column: -1, value: max });
   return max;
 }
 
-function logitError(row: number, column: number, value: number): AipoError {
+function logitError(options: { row: number; column: number; value: number }): AipoError {
+  const { row, column, value } = options;
   return new AipoError({
     code: 'NON_FINITE_INPUT',
     message:

@@ -31,7 +31,7 @@ export interface EntropyWithGradientResult {
  */
 export function entropyWithGradient(options: EntropyWithGradientOptions): EntropyWithGradientResult {
   const { logits, vocabSize, upstream, rowMask, temperature = 1 } = options;
-  const rows = countRows(logits, vocabSize, rowMask);
+  const rows = countRows({ values: logits, rowLength: vocabSize, rowMask });
   assertLength('upstream', upstream, rows);
   assertFiniteAll('upstream', upstream);
   const gradLogits = new Float32Array(logits.length);
@@ -62,7 +62,7 @@ export function entropyForward(options: {
 }): EntropyForward {
   const { logits, vocabSize, rowMask, temperature, scratch } = options;
   assertNumber('temperature', temperature, (value) => value > 0, 'a positive number');
-  const rows = countRows(logits, vocabSize, rowMask);
+  const rows = countRows({ values: logits, rowLength: vocabSize, rowMask });
   const inverse = 1 / temperature;
   const entropy = new Float32Array(rows);
   const entropy64 = new Float64Array(rows);
