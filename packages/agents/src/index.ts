@@ -30,6 +30,7 @@ export { createStopMatcher, findFirstStop, type StopMatch, type StopMatcher } fr
 
 // --- policy interface (implemented by @aipo/trainer) ---
 export type { TokenPolicy, TokenPolicyOutput, TokenPolicyRequest } from './policy/token-policy';
+export { createCompletionsTokenPolicy, type CompletionsTokenPolicySettings } from './policy/completions-token-policy';
 
 // --- AIPO consultation ---
 export type { Agent, AgentReply, ConsultRequest } from './aipo/agent';

@@ -8,7 +8,8 @@ import type {
   ChatResult,
   TokenLogProb,
 } from './chat-model';
-import { parseRetryAfter, retryWithBackoff } from './retry-with-backoff';
+import { classifyOpenAIError, toModelError } from './openai-errors';
+import { retryWithBackoff } from './retry-with-backoff';
 import { createStopMatcher } from './stop-matcher';
 
 /** Settings for {@link createOpenAIChatModel}. */
@@ -38,8 +39,6 @@ export interface OpenAIChatModelSettings {
   /** jitter source (default Math.random) */
   random?: () => number;
 }
-
-const RETRYABLE_STATUS = new Set([408, 409, 429, 500, 502, 503, 504, 524]);
 
 /**
  * A {@link ChatModel} over any OpenAI-compatible `/chat/completions` endpoint, built on the
@@ -185,7 +184,7 @@ export function createOpenAIChatModel(settings: OpenAIChatModelSettings): ChatMo
           maxRetries,
           baseDelayMs,
           maxDelayMs,
-          classify,
+          classify: classifyOpenAIError,
           ...(signal && { signal }),
           ...(settings.random && { random: settings.random }),
         });
@@ -195,44 +194,6 @@ export function createOpenAIChatModel(settings: OpenAIChatModelSettings): ChatMo
       }
     },
   };
-}
-
-function classify(error: unknown): { retryable: boolean; retryAfterMs?: number } {
-  if (error instanceof OpenAI.APIUserAbortError) return { retryable: false };
-  if (error instanceof OpenAI.APIConnectionError) return { retryable: true };
-  if (AipoError.isInstance(error)) return { retryable: error.code === 'TIMEOUT' };
-  if (error instanceof OpenAI.APIError) {
-    const status = error.status ?? 0;
-    const retryAfterMs = parseRetryAfter(error.headers);
-    return {
-      retryable: RETRYABLE_STATUS.has(status) || status > 500,
-      ...(retryAfterMs !== undefined && { retryAfterMs }),
-    };
-  }
-  // Invalid JSON or a truncated body: transient in practice (reliability.md §3).
-  return { retryable: error instanceof SyntaxError };
-}
-
-function toModelError(
-  error: unknown,
-  context: { baseURL: string; model: string; signal: AbortSignal | undefined },
-): AipoError {
-  const where = `${context.model} at ${context.baseURL}`;
-  if (AipoError.isInstance(error)) return error;
-  if (error instanceof OpenAI.APIUserAbortError || context.signal?.aborted) {
-    return new AipoError({ code: 'ABORTED', message: `request to ${where} was aborted`, cause: error });
-  }
-  if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new AipoError({ code: 'TIMEOUT', message: `request to ${where} timed out`, cause: error });
-  }
-  const status = error instanceof OpenAI.APIError ? error.status : undefined;
-  const message = error instanceof Error ? error.message : String(error);
-  return new AipoError({
-    code: 'API_ERROR',
-    message: `request to ${where} failed${status ? ` with HTTP ${status}` : ''}: ${message}`,
-    cause: error,
-    details: { status },
-  });
 }
 
 function stopReasonOf(choice: object | undefined): unknown {
