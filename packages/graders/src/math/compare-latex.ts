@@ -7,30 +7,8 @@
  * evaluation at sample points. Imports carry `.ts` so Node can load this file in a worker from source.
  */
 import { ComputeEngine } from '@cortex-js/compute-engine';
-import { compileMathJson } from './evaluate-math-json.ts';
-
+import { complexOf, containsFloat, evaluator, type Expr, realPart, relativeEqual, roundedEqual, samplePoints } from './cas-numeric.ts';
 import { splitTopLevel } from './split-top-level.ts';
-
-/**
- * The slice of compute-engine's boxed expression this file uses. CE's own types split these members
- * over type guards; one structural view keeps the comparison readable and pins what we rely on.
- */
-interface Expr {
-  readonly operator: string;
-  readonly ops?: readonly Expr[] | null;
-  readonly string?: string | null;
-  readonly symbol?: string | null;
-  readonly unknowns: readonly string[];
-  readonly json: unknown;
-  readonly re: number;
-  readonly im: number;
-  readonly isNumberLiteral: boolean;
-  readonly isRational: boolean | undefined;
-  isSame(other: Expr): boolean;
-  evaluate(): Expr;
-  N(): Expr;
-  subs(point: Record<string, number>): Expr;
-}
 
 /** The verdict the worker sends back. */
 export interface CasVerdict {
@@ -40,7 +18,7 @@ export interface CasVerdict {
   reason: string;
 }
 
-/** Numeric policy of the comparison (defaults live in math-options.ts). */
+/** Numeric policy of the comparison (defaults: `resolveMathOptions` in compare-math-answers.ts). */
 export interface CasOptions {
   /** decimals kept by Math-Verify-style absolute rounding when a side has a decimal literal */
   floatRounding: number;
@@ -59,17 +37,8 @@ type Value =
 
 const RELATIONS = new Set(['Equal', 'Less', 'LessEqual', 'Greater', 'GreaterEqual', 'NotEqual']);
 const FLIPPED: Record<string, string> = { Greater: 'Less', GreaterEqual: 'LessEqual' };
-// deterministic sample points: away from 0, 1 and small integers where identities coincide by accident
-const SAMPLE_POINTS = [0.5772, 1.4142, 2.7183, 0.3183, 1.7321, 3.1416];
 const MIN_VALID_SAMPLES = 3;
 const PARSE_CACHE_SIZE = 512;
-
-function containsFloat(json: unknown): boolean {
-  if (typeof json === 'number') return !Number.isInteger(json);
-  if (Array.isArray(json)) return json.some(containsFloat);
-  if (json !== null && typeof json === 'object' && 'num' in json) return /[.e]/i.test(String((json as { num: unknown }).num));
-  return false;
-}
 
 function same(verdict: boolean, method: string, reason: string): CasVerdict {
   return { equal: verdict, method, reason };
@@ -274,11 +243,11 @@ export class LatexComparer {
     const variables = [...new Set([...a.unknowns, ...b.unknowns])];
     let ratio: number | undefined;
     let valid = 0;
-    const aAt = this.evaluator(a);
-    const bAt = this.evaluator(b);
-    for (const point of this.samplePoints(variables)) {
-      const x = this.realPart(aAt(point));
-      const y = this.realPart(bAt(point));
+    const aAt = evaluator(a);
+    const bAt = evaluator(b);
+    for (const point of samplePoints(variables)) {
+      const x = realPart(aAt(point));
+      const y = realPart(bAt(point));
       if (x === undefined || y === undefined) continue;
       const scale = Math.max(Math.abs(x), Math.abs(y));
       if (scale < 1e-12) continue;
@@ -302,65 +271,25 @@ export class LatexComparer {
       if (!decimal && goldValue.isNumberLiteral && predValue.isNumberLiteral && goldValue.isRational === true && predValue.isRational === true) {
         return same(false, 'exact', 'different exact rationals');
       }
-      const x = this.complexOf(gold.N());
-      const y = this.complexOf(pred.N());
+      const x = complexOf(gold.N());
+      const y = complexOf(pred.N());
       if (x === undefined || y === undefined) return same(false, 'numeric', 'not a finite number');
-      const equal = decimal ? this.roundedEqual(x, y) : this.relativeEqual(x, y);
+      const equal = decimal ? roundedEqual(x, y, this.options.floatRounding) : relativeEqual(x, y, this.options.relativeTolerance);
       return same(equal, 'numeric', equal ? (decimal ? `equal after rounding to ${this.options.floatRounding} decimals` : 'numerically equal') : 'different values');
     }
     let valid = 0;
-    const goldAt = this.evaluator(gold);
-    const predAt = this.evaluator(pred);
-    for (const point of this.samplePoints(variables)) {
+    const goldAt = evaluator(gold);
+    const predAt = evaluator(pred);
+    for (const point of samplePoints(variables)) {
       const x = goldAt(point);
       const y = predAt(point);
       if (x === undefined || y === undefined) continue;
       // sampled values carry floating-point cancellation (sin²x vs 1 − cos²x near x = π), so the
       // tolerance has an absolute floor of relativeTolerance here; constants keep a purely relative one
-      if (!(decimal ? this.roundedEqual(x, y) : this.relativeEqual(x, y, 1))) return same(false, 'sampled', 'values differ at a sample point');
+      if (!(decimal ? roundedEqual(x, y, this.options.floatRounding) : relativeEqual(x, y, this.options.relativeTolerance, 1))) return same(false, 'sampled', 'values differ at a sample point');
       valid++;
     }
     const equal = valid >= MIN_VALID_SAMPLES;
     return same(equal, 'sampled', equal ? `equal at ${valid} sample points` : 'too few points where both sides evaluate');
-  }
-
-  private *samplePoints(variables: string[]): Generator<Record<string, number>> {
-    for (const [index] of SAMPLE_POINTS.entries()) {
-      const point: Record<string, number> = {};
-      for (const [offset, name] of variables.entries()) point[name] = SAMPLE_POINTS[(index + offset * 2) % SAMPLE_POINTS.length] as number;
-      yield point;
-    }
-  }
-
-  /** A numeric evaluator for sampling: the MathJSON closure when possible, else compute-engine's substitution. */
-  private evaluator(expr: Expr): (point: Record<string, number>) => [number, number] | undefined {
-    const fast = compileMathJson(expr.json, new Set(expr.unknowns));
-    if (fast === undefined) return (point) => this.complexOf(expr.subs(point).N());
-    return (point) => {
-      const value = fast(point);
-      return Number.isFinite(value) ? [value, 0] : undefined;
-    };
-  }
-
-  private realPart(value: [number, number] | undefined): number | undefined {
-    return value === undefined || Math.abs(value[1]) > 1e-12 * Math.max(1, Math.abs(value[0])) ? undefined : value[0];
-  }
-
-  private complexOf(expr: Expr): [number, number] | undefined {
-    const re = expr.re;
-    const im = expr.im ?? 0;
-    // non-finite values never compare equal (reliability.md §4.1 M11: 1e309 vs 1e400)
-    return typeof re === 'number' && Number.isFinite(re) && Number.isFinite(im) ? [re, im] : undefined;
-  }
-
-  private roundedEqual(a: [number, number], b: [number, number]): boolean {
-    const digits = this.options.floatRounding;
-    const round = (value: number) => Number(value.toFixed(digits));
-    return round(a[0]) === round(b[0]) && round(a[1]) === round(b[1]);
-  }
-
-  private relativeEqual(a: [number, number], b: [number, number], floor = 1e-300): boolean {
-    const scale = Math.max(Math.hypot(a[0], a[1]), Math.hypot(b[0], b[1]));
-    return Math.hypot(a[0] - b[0], a[1] - b[1]) <= this.options.relativeTolerance * Math.max(scale, floor);
   }
 }
