@@ -54,6 +54,7 @@ describe('extractChoice', () => {
     ['Reasoning...\nAnswer: B', 'B', 'answer-line'],
     ['answer: $C$', 'C', 'answer-line'],
     ['Answer:D', 'D', 'answer-line'],
+    ['**Answer:** B', 'B', 'answer-line'],
     ['Answer: (A)', 'A', 'answer-line'],
     ['Answer: A\nWait, no.\nAnswer: C', 'C', 'answer-line'],
     ['<think>Answer: A</think>Answer: B', 'B', 'answer-line'],
