@@ -30,8 +30,7 @@ function lastLetter(pattern: RegExp, text: string, letters: string): string | un
 /** The chosen letter of a multiple-choice output: `Answer: X` (last wins), else `\boxed{X}`, else "the answer is (X)". */
 export function extractChoice(output: string, options: ExtractChoiceOptions = {}): ExtractedChoice | undefined {
   const letters = options.letters ?? 'ABCD';
-  // markdown emphasis (`**Answer:** B`) hides the `Answer:` line from the regex; later simple-evals
-  // versions strip it too (`normalize_response`)
+  // markdown emphasis (`**Answer:** B`, common in chat models) would hide the line from the regex
   const text = stripThinking(output).replace(/\*\*|__/g, '');
   const line = lastLetter(ANSWER_LINE, text, letters);
   if (line !== undefined) return { letter: line, source: 'answer-line' };
