@@ -1,9 +1,11 @@
 // GRPO advantages + PPO-clip loss + gradients + token-mean over B=512, T=4096 (2M tokens), the
 // step of issue 2's benchmark. Reports median and p90 over >= 30 timed iterations after warm-up,
-// for the general path and the fused fast path, plus the ArrayBuffer bytes each step allocates.
+// (wall clock and process CPU time) for the general path and the fused fast path, plus the
+// ArrayBuffer bytes each step allocates. The 1-minute load average is recorded: the machine is shared.
+import { loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { computeAdvantages, policyLoss } from '@aipo/core';
+import { computeAdvantages, computeSequenceAdvantages, policyLoss } from '@aipo/core';
 
 const B = 512;
 const T = 4096;
@@ -51,59 +53,61 @@ function exposeGc(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
+type Variant = 'general' | 'fused' | 'fusedSequence';
+
 export default async function run(): Promise<Record<string, unknown>> {
   const batch = makeBatch();
   const gc = exposeGc();
-  const step = (fastPath: boolean) => {
-    const advantages = computeAdvantages({
-      estimator: 'grpo',
-      batchSize: B,
-      sequenceLength: T,
-      rewards: batch.rewards,
-      groupIds: batch.groupIds,
-      lossMask: batch.lossMask,
-    });
-    const loss = policyLoss({
-      loss: 'ppo-clip',
-      batchSize: B,
-      sequenceLength: T,
-      logProbs: batch.logProbs,
-      oldLogProbs: batch.oldLogProbs,
-      advantages: advantages.advantages,
-      lossMask: batch.lossMask,
-      aggregation: 'token-mean',
-      options: { clipEpsLow: 0.2, clipEpsHigh: 0.28 },
-      fastPath,
-    });
-    return { advantages, loss };
-  };
-  const measure = (fastPath: boolean) => {
-    for (let iteration = 0; iteration < WARMUP; iteration++) step(fastPath);
-    const times: number[] = [];
-    for (let iteration = 0; iteration < ITERATIONS; iteration++) {
-      const start = process.hrtime.bigint();
-      step(fastPath);
-      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  const shape = { batchSize: B, sequenceLength: T, lossMask: batch.lossMask };
+  const lossOptions = { loss: 'ppo-clip', ...shape, logProbs: batch.logProbs, oldLogProbs: batch.oldLogProbs, aggregation: 'token-mean', options: { clipEpsLow: 0.2, clipEpsHigh: 0.28 } } as const;
+  const advantageOptions = { estimator: 'grpo', ...shape, rewards: batch.rewards, groupIds: batch.groupIds } as const;
+  // general: [B,T] advantages + the per-token driver; fused: [B,T] advantages + the one-pass kernel;
+  // fusedSequence: [B] advantages (no broadcast) + the one-pass kernel reading one advantage per row
+  const step = (variant: Variant) => {
+    if (variant === 'fusedSequence') {
+      const advantages = computeSequenceAdvantages(advantageOptions);
+      const loss = policyLoss({ ...lossOptions, sequenceAdvantages: advantages.sequenceAdvantages });
+      return { outputBytes: advantages.sequenceAdvantages.byteLength + loss.gradLogProbs.byteLength, loss };
     }
-    times.sort((a, b) => a - b);
+    const advantages = computeAdvantages(advantageOptions);
+    const loss = policyLoss({ ...lossOptions, advantages: advantages.advantages, fastPath: variant === 'fused' });
+    return { outputBytes: advantages.advantages.byteLength + loss.gradLogProbs.byteLength, loss };
+  };
+  const measure = (variant: Variant) => {
+    for (let iteration = 0; iteration < WARMUP; iteration++) step(variant);
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    for (let iteration = 0; iteration < ITERATIONS; iteration++) {
+      const startCpu = process.cpuUsage();
+      const start = process.hrtime.bigint();
+      step(variant);
+      wall.push(Number(process.hrtime.bigint() - start) / 1e6);
+      const used = process.cpuUsage(startCpu);
+      cpu.push((used.user + used.system) / 1e3);
+    }
+    wall.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
     // allocation: ArrayBuffer bytes that appear during one step while its outputs stay alive
     gc();
     const before = process.memoryUsage().arrayBuffers;
-    const kept = step(fastPath);
+    const kept = step(variant);
     const allocated = process.memoryUsage().arrayBuffers - before;
-    const outputBytes = kept.advantages.advantages.byteLength + kept.loss.gradLogProbs.byteLength;
+    const round = (value: number) => Number(value.toFixed(2));
     return {
-      medianMs: Number(quantile(times, 0.5).toFixed(2)),
-      p90Ms: Number(quantile(times, 0.9).toFixed(2)),
-      minMs: Number((times[0] as number).toFixed(2)),
+      wallMedianMs: round(quantile(wall, 0.5)),
+      wallP90Ms: round(quantile(wall, 0.9)),
+      wallMinMs: round(wall[0] as number),
+      cpuMedianMs: round(quantile(cpu, 0.5)),
+      cpuP90Ms: round(quantile(cpu, 0.9)),
       iterations: ITERATIONS,
       allocatedBytes: allocated,
-      outputBytes,
-      allocatedBeyondOutputsBytes: allocated - outputBytes,
-      value: kept.loss.value,
+      outputBytes: kept.outputBytes,
+      allocatedBeyondOutputsBytes: allocated - kept.outputBytes,
+      lossValue: kept.loss.value,
     };
   };
-  const general = measure(false);
-  const fused = measure(true);
-  return { batchSize: B, sequenceLength: T, tokens: B * T, groupSize: GROUP_SIZE, general, fused };
+  const results: Record<string, unknown> = { batchSize: B, sequenceLength: T, tokens: B * T, groupSize: GROUP_SIZE, loadAverage1m: loadavg()[0] };
+  for (const variant of ['general', 'fused', 'fusedSequence'] as const) results[variant] = measure(variant);
+  results.loadAverage1mAfter = loadavg()[0];
+  return results;
 }

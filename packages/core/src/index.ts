@@ -16,9 +16,11 @@ export {
 } from './aggregation/aggregation-plan';
 export {
   computeAdvantages,
+  computeSequenceAdvantages,
   type AdvantageDiagnostics,
   type AdvantageResult,
   type ComputeAdvantagesOptions,
+  type SequenceAdvantageResult,
 } from './advantages/compute-advantages';
 export type {
   AdvantageContext,

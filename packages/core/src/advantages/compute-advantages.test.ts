@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AipoError } from '../errors/aipo-error';
 import type { AdvantageEstimator } from './advantage-estimator';
 import { advantageEstimators, builtinAdvantageEstimators, createAdvantageEstimatorRegistry } from './builtin';
-import { computeAdvantages, type ComputeAdvantagesOptions } from './compute-advantages';
+import { computeAdvantages, type ComputeAdvantagesOptions, computeSequenceAdvantages } from './compute-advantages';
 
 function expectCode(run: () => unknown, code: string): AipoError {
   try {
@@ -208,6 +208,15 @@ describe('groups, singletons, zero variance, unscorable rewards', () => {
     const result = computeAdvantages({ ...base, rewards: Float32Array.from([Number.NaN, 0.5, 0, 1, 0]), estimator: 'reinforce++' });
     expect(Array.from(result.advantages.subarray(0, 3))).toEqual([0, 0, 0]);
   });
+  it('diagnostics: advantage mean/min/max over masked-in tokens, for sequence and token estimators', () => {
+    for (const estimator of ['grpo', 'reinforce++']) {
+      const result = computeAdvantages({ ...base, estimator });
+      const values = Array.from(result.advantages).filter((_, index) => lossMask[index] === 1);
+      expect(result.diagnostics.advantageMean).toBeCloseTo(values.reduce((sum, value) => sum + value, 0) / values.length, 6);
+      expect(result.diagnostics.advantageMin).toBe(Math.min(...values));
+      expect(result.diagnostics.advantageMax).toBe(Math.max(...values));
+    }
+  });
   it('empty rows keep their reward in the group statistics but get no token advantage', () => {
     const emptyRow = Uint8Array.from(lossMask);
     emptyRow.fill(0, 0, 3);
@@ -273,5 +282,23 @@ describe('advantage estimator registry', () => {
     expectCode(() => computeAdvantages({ ...base, estimator: 'remax' }), 'INVALID_ARGUMENT');
     expectCode(() => computeAdvantages({ ...base, groupIds: Int32Array.from([1, 2]), estimator: 'grpo' }), 'SHAPE_MISMATCH');
     expectCode(() => computeAdvantages({ ...base, rewards: Float32Array.from([1]), estimator: 'grpo' }), 'SHAPE_MISMATCH');
+  });
+});
+
+describe('computeSequenceAdvantages (no [B,T] broadcast)', () => {
+  it('equals computeAdvantages for every sequence-level estimator, diagnostics included', () => {
+    for (const estimator of builtinAdvantageEstimators.filter((entry) => entry.level === 'sequence')) {
+      const extra = estimator.requires?.includes('rewardBaselines') ? { rewardBaselines: Float32Array.from([0.5, 0.5, 1, 0, 0]) } : {};
+      const full = computeAdvantages({ ...base, ...extra, estimator: estimator.id });
+      const compact = computeSequenceAdvantages({ ...base, ...extra, estimator: estimator.id });
+      expect(Array.from(compact.sequenceAdvantages)).toEqual(Array.from(full.sequenceAdvantages ?? []));
+      expect(compact.diagnostics).toEqual(full.diagnostics);
+      expect(Array.from(compact.zeroVarianceMask)).toEqual(Array.from(full.zeroVarianceMask));
+    }
+    const remax = computeSequenceAdvantages({ ...base, estimator: 'remax', rewardBaselines: Float32Array.from([0.5, 0.5, 1, 0, 0]) });
+    expect(Array.from(remax.sequenceReturns ?? [])).toEqual([1, 0.5, 0, 1, 0]);
+  });
+  it('refuses token-level estimators', () => {
+    expectCode(() => computeSequenceAdvantages({ ...base, estimator: 'reinforce++' }), 'INVALID_ARGUMENT');
   });
 });

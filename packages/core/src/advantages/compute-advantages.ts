@@ -69,6 +69,71 @@ export interface AdvantageResult {
  * ids may be any Int32Array. Nothing is mutated.
  */
 export function computeAdvantages(options: ComputeAdvantagesOptions): AdvantageResult {
+  const { batchSize, sequenceLength, lossMask } = options;
+  const prepared = prepare(options);
+  const { estimator, context } = prepared;
+  const tokens = batchSize * sequenceLength;
+  const advantages = new Float32Array(tokens);
+  let returns = advantages;
+  let sequenceAdvantages: Float32Array | undefined;
+  if (estimator.level === 'sequence') {
+    const output = runSequenceEstimator(estimator, context);
+    sequenceAdvantages = Float32Array.from(output.advantages);
+    broadcast(output.advantages, lossMask, sequenceLength, advantages);
+    if (output.returns !== undefined) {
+      returns = new Float32Array(tokens);
+      broadcast(output.returns, lossMask, sequenceLength, returns);
+    }
+  } else {
+    returns = new Float32Array(tokens);
+    estimator.compute(context, { advantages, returns });
+  }
+  return {
+    advantages,
+    returns,
+    ...(sequenceAdvantages === undefined ? {} : { sequenceAdvantages }),
+    ...finish(prepared, { advantages, sequenceAdvantages }),
+  };
+}
+
+export interface SequenceAdvantageResult extends Omit<AdvantageResult, 'advantages' | 'returns' | 'sequenceAdvantages'> {
+  /** [B] per-sequence advantages */
+  sequenceAdvantages: Float32Array;
+  /** [B] per-sequence returns when the estimator has its own (remax) */
+  sequenceReturns?: Float32Array;
+}
+
+/**
+ * The same as `computeAdvantages` for sequence-level (outcome) estimators, without the [B,T]
+ * broadcast: pass `sequenceAdvantages` straight to `policyLoss`. Token-level estimators (gae,
+ * reinforce++) throw INVALID_ARGUMENT here.
+ */
+export function computeSequenceAdvantages(options: ComputeAdvantagesOptions): SequenceAdvantageResult {
+  const prepared = prepare(options);
+  const { estimator, context } = prepared;
+  if (estimator.level !== 'sequence') {
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `advantage estimator "${estimator.id}" is token-level; use computeAdvantages for it`,
+      details: { estimator: estimator.id },
+    });
+  }
+  const output = runSequenceEstimator(estimator, context);
+  const sequenceAdvantages = Float32Array.from(output.advantages);
+  return {
+    sequenceAdvantages,
+    ...(output.returns === undefined ? {} : { sequenceReturns: Float32Array.from(output.returns) }),
+    ...finish(prepared, { advantages: undefined, sequenceAdvantages }),
+  };
+}
+
+interface Prepared {
+  estimator: AdvantageEstimator;
+  context: AdvantageContext;
+  scorableMask: Uint8Array;
+}
+
+function prepare(options: ComputeAdvantagesOptions): Prepared {
   const { batchSize, sequenceLength, lossMask, groupIds } = options;
   const settings = options.options ?? {};
   assertBatchShape({ batchSize, sequenceLength, lossMask, groupIds });
@@ -113,33 +178,36 @@ export function computeAdvantages(options: ComputeAdvantagesOptions): AdvantageR
     ...(options.values === undefined ? {} : { values: options.values }),
     ...(options.rewardBaselines === undefined ? {} : { rewardBaselines: options.rewardBaselines }),
   };
-  const tokens = batchSize * sequenceLength;
-  const advantages = new Float32Array(tokens);
-  let returns = advantages;
-  let sequenceAdvantages: Float32Array | undefined;
-  if (estimator.level === 'sequence') {
-    const output = estimator.compute(context);
-    assertLength(`${estimator.id} advantages`, output.advantages, batchSize);
-    sequenceAdvantages = Float32Array.from(output.advantages);
-    broadcast(output.advantages, lossMask, sequenceLength, advantages);
-    if (output.returns !== undefined) {
-      returns = new Float32Array(tokens);
-      broadcast(output.returns, lossMask, sequenceLength, returns);
-    }
-  } else {
-    returns = new Float32Array(tokens);
-    estimator.compute(context, { advantages, returns });
-  }
+  return { estimator, context, scorableMask };
+}
+
+function runSequenceEstimator(estimator: AdvantageEstimator & { level: 'sequence' }, context: AdvantageContext) {
+  const output = estimator.compute(context);
+  assertLength(`${estimator.id} advantages`, output.advantages, context.batchSize);
+  assertLength(`${estimator.id} returns`, output.returns, context.batchSize);
+  return output;
+}
+
+function finish(
+  prepared: Prepared,
+  outputs: { advantages: Float32Array | undefined; sequenceAdvantages: Float32Array | undefined },
+): Pick<AdvantageResult, 'zeroVarianceMask' | 'scorableMask' | 'rewards' | 'diagnostics'> {
+  const { context, scorableMask } = prepared;
+  const { groups, batchSize } = context;
   const zeroVarianceMask = new Uint8Array(batchSize);
   for (let row = 0; row < batchSize; row++) zeroVarianceMask[row] = groups.zeroVariance[groups.groupOf[row] as number] as number;
   return {
-    advantages,
-    returns,
-    ...(sequenceAdvantages === undefined ? {} : { sequenceAdvantages }),
     zeroVarianceMask,
     scorableMask,
-    rewards,
-    diagnostics: summarize({ advantages, lossMask, groups, scorableMask }),
+    rewards: context.rewards,
+    diagnostics: summarize({
+      advantages: outputs.advantages ?? new Float32Array(0),
+      lossMask: context.lossMask,
+      groups,
+      scorableMask,
+      sequenceAdvantages: outputs.sequenceAdvantages,
+      rowLengths: context.rowLengths,
+    }),
   };
 }
 
@@ -188,19 +256,30 @@ function summarize(input: {
   lossMask: Uint8Array;
   groups: ReturnType<typeof computeGroupStatistics>;
   scorableMask: Uint8Array;
+  sequenceAdvantages: Float32Array | undefined;
+  rowLengths: Int32Array;
 }): AdvantageDiagnostics {
-  const { advantages, lossMask, groups, scorableMask } = input;
+  const { advantages, lossMask, groups, scorableMask, sequenceAdvantages, rowLengths } = input;
   let count = 0;
   let sum = 0;
   let minimum = Number.POSITIVE_INFINITY;
   let maximum = Number.NEGATIVE_INFINITY;
-  for (let index = 0; index < advantages.length; index++) {
-    if (lossMask[index] === 0) continue;
-    const value = advantages[index] as number;
-    count++;
-    sum += value;
+  const record = (value: number, weight: number) => {
+    count += weight;
+    sum += value * weight;
     if (value < minimum) minimum = value;
     if (value > maximum) maximum = value;
+  };
+  if (sequenceAdvantages !== undefined) {
+    // every token of a row carries the row's advantage: O(B) instead of a pass over [B,T]
+    for (let row = 0; row < sequenceAdvantages.length; row++) {
+      const length = rowLengths[row] as number;
+      if (length > 0) record(sequenceAdvantages[row] as number, length);
+    }
+  } else {
+    for (let index = 0; index < advantages.length; index++) {
+      if (lossMask[index] !== 0) record(advantages[index] as number, 1);
+    }
   }
   let singletonGroupCount = 0;
   let zeroVarianceGroupCount = 0;

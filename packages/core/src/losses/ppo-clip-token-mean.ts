@@ -91,28 +91,29 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
       }
       const ratio = Math.exp(logRatio);
       ratioSum += ratio;
-      if (ratio < ratioMin) ratioMin = ratio;
-      if (ratio > ratioMax) ratioMax = ratio;
+      ratioMin = Math.min(ratioMin, ratio);
+      ratioMax = Math.max(ratioMax, ratio);
+      // max(-A*r, -A*clip(r)) only ever binds on one side: -A*min(r, 1+eps_h) for A > 0 and
+      // -A*max(r, 1-eps_l) for A < 0, so each token takes one comparison (same values as ppoClipToken)
       let loss = -advantage * ratio;
       let gradient = loss;
-      let flag = 0;
-      if (clip) {
-        const bound = ratio < lower ? lower : ratio > upper ? upper : ratio;
-        const clipped = -advantage * bound;
-        if (clipped > loss) {
-          loss = clipped;
-          gradient = preserve ? clipped : 0;
-          flag = ratio < lower ? 1 : 2;
+      if (advantage > 0) {
+        if (clip && ratio > upper) {
+          loss = -advantage * upper;
+          gradient = preserve ? loss : 0;
+          clipHigh++;
+        }
+      } else if (advantage < 0) {
+        if (clip && ratio < lower) {
+          loss = -advantage * lower;
+          gradient = preserve ? loss : 0;
+          clipLow++;
+        } else if (ratio > dualClip) {
+          loss = -advantage * dualClip;
+          gradient = preserve ? loss : 0;
+          clipDual++;
         }
       }
-      if (advantage < 0 && loss > -advantage * dualClip) {
-        loss = -advantage * dualClip;
-        gradient = preserve ? loss : 0;
-        flag = 3;
-      }
-      if (flag === 1) clipLow++;
-      else if (flag === 2) clipHigh++;
-      else if (flag === 3) clipDual++;
       valueSum += loss;
       gradLogProbs[index] = isClamped ? 0 : gradient * factor;
     }
