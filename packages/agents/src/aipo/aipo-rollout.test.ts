@@ -425,6 +425,17 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
     expect(
       () => new AipoRollout({ maxConsultations: -1 }, { policy: policy([]), agents: agents(), promptTokenIds: prompt }),
     ).toThrow(/maxConsultations/);
+    expect(
+      () =>
+        new AipoRollout({ triggerWindowTokens: 0 }, { policy: policy([]), agents: agents(), promptTokenIds: prompt }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    expect(
+      () =>
+        new AipoRollout(
+          { agentTimeoutMs: Number.NaN },
+          { policy: policy([]), agents: agents(), promptTokenIds: prompt },
+        ),
+    ).toThrow(/agentTimeoutMs/);
     const rollout = new AipoRollout(
       {},
       {

@@ -124,6 +124,14 @@ export class AipoRollout {
           message: `${name} must be a non-negative integer (got ${value})`,
         });
     }
+    for (const [name, value] of Object.entries({
+      triggerWindowTokens: config.triggerWindowTokens,
+      agentTimeoutMs: config.agentTimeoutMs,
+    })) {
+      if (value !== undefined && !(Number.isFinite(value) && value >= 1)) {
+        throw new AipoError({ code: 'INVALID_CONFIG', message: `${name} must be at least 1 (got ${value})` });
+      }
+    }
   }
 
   get state(): RolloutState {

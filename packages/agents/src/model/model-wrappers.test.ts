@@ -22,7 +22,11 @@ beforeEach(async () => {
   server = await startOpenAITestServer(async (request, index) => {
     const content = (request.body.messages as Array<{ content: string }>)[0]?.content ?? '';
     if (content === 'fail') return { kind: 'json', status: 400, body: { error: { message: 'nope' } } };
-    if (content === 'slow') await new Promise((resolve) => setTimeout(resolve, 30));
+    // hold 'slow' requests until two are in flight (or 2 s pass), so a working limit of 2 is always reached
+    if (content === 'slow') {
+      for (let waited = 0; server.inFlight < 2 && waited < 2_000; waited += 5)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     return { kind: 'json', body: completion(`reply ${index}`, { usage: [100, 20] }) };
   });
 });

@@ -134,15 +134,20 @@ describe('createOpenAIChatModel over real HTTP (scripted replies)', () => {
 
   it('times out a hanging server with TIMEOUT', async () => {
     const local = await serve(() => ({ kind: 'hang' }));
+    let attempts = 0;
     const model = createOpenAIChatModel({
       baseURL: local.baseURL,
       model: 'm',
       timeoutMs: 150,
       maxRetries: 1,
       baseDelayMs: 1,
+      fetch: (input, init) => {
+        attempts++;
+        return fetch(input, init);
+      },
     });
     expect((await caught(model.generate([{ role: 'user', content: 'q' }]))).code).toBe('TIMEOUT');
-    expect(local.requests).toHaveLength(2);
+    expect(attempts).toBe(2);
   });
 
   it('times out a stream that goes idle', async () => {
@@ -158,10 +163,13 @@ describe('createOpenAIChatModel over real HTTP (scripted replies)', () => {
   });
 
   it('aborts through an AbortSignal with ABORTED and no retry', async () => {
-    const local = await serve(() => ({ kind: 'hang' }));
-    const model = createOpenAIChatModel({ baseURL: local.baseURL, model: 'm', maxRetries: 3 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    // abort once the server holds the request, so the test does not depend on timing
+    const local = await serve(() => {
+      setImmediate(() => controller.abort());
+      return { kind: 'hang' };
+    });
+    const model = createOpenAIChatModel({ baseURL: local.baseURL, model: 'm', maxRetries: 3 });
     expect((await caught(model.generate([{ role: 'user', content: 'q' }], {}, controller.signal))).code).toBe(
       'ABORTED',
     );
@@ -175,6 +183,18 @@ describe('createOpenAIChatModel over real HTTP (scripted replies)', () => {
     server = undefined;
     const model = createOpenAIChatModel({ baseURL, model: 'm', maxRetries: 1, baseDelayMs: 1 });
     expect((await caught(model.generate([{ role: 'user', content: 'q' }]))).code).toBe('API_ERROR');
+  });
+});
+
+describe('settings validation', () => {
+  it('rejects settings that would hang or loop with INVALID_CONFIG', () => {
+    const base = { baseURL: 'http://127.0.0.1:9/v1', model: 'm' };
+    expect(() => createOpenAIChatModel({ ...base, timeoutMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG' }),
+    );
+    expect(() => createOpenAIChatModel({ ...base, timeoutMs: Number.NaN })).toThrow(/timeoutMs/);
+    expect(() => createOpenAIChatModel({ ...base, maxRetries: -1 })).toThrow(/maxRetries/);
+    expect(() => createOpenAIChatModel({ ...base, maxRetries: 1.5 })).toThrow(/maxRetries/);
   });
 });
 

@@ -55,6 +55,7 @@ export function createOpenAIChatModel(settings: OpenAIChatModelSettings): ChatMo
     maxDelayMs = 30_000,
     stream = false,
   } = settings;
+  assertSettings({ timeoutMs, maxRetries, baseDelayMs, maxDelayMs });
   const client = new OpenAI({
     baseURL,
     apiKey: settings.apiKey ?? 'EMPTY',
@@ -218,4 +219,16 @@ function toLogProbs(content: Array<{ token: string; logprob: number }> | null | 
 function appendServerStop(text: string, stopReason: unknown, stops: string[] | undefined): string {
   if (typeof stopReason !== 'string' || stops === undefined || !stops.includes(stopReason)) return text;
   return text.endsWith(stopReason) ? text : text + stopReason;
+}
+
+/** Reject settings that would hang (a zero or NaN deadline) or loop (negative retries) with INVALID_CONFIG. */
+export function assertSettings(values: Record<string, number>): void {
+  for (const [name, value] of Object.entries(values)) {
+    const ok = name === 'maxRetries' ? Number.isInteger(value) && value >= 0 : Number.isFinite(value) && value > 0;
+    if (!ok)
+      throw new AipoError({
+        code: 'INVALID_CONFIG',
+        message: `${name} must be ${name === 'maxRetries' ? 'a non-negative integer' : 'a positive number'} (got ${value})`,
+      });
+  }
 }

@@ -99,7 +99,7 @@ describe('createCompletionsTokenPolicy over real HTTP (scripted vLLM-style repli
 
   it('reads a non-streamed reply, retrying a 503 first', async () => {
     const ids = codec.encode('x <query agent="verify">is 1+1 = 2?</query>');
-    const server = await startOpenAITestServer((request, index) =>
+    const server = await startOpenAITestServer((_request, index) =>
       index === 0
         ? { kind: 'json', status: 503, body: { error: { message: 'warming up' } } }
         : {

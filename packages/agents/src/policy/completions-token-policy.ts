@@ -1,5 +1,6 @@
 import { AipoError } from '@aipo/core';
 import OpenAI from 'openai';
+import { assertSettings } from '../model/openai-chat-model';
 import { classifyOpenAIError, toModelError } from '../model/openai-errors';
 import { retryWithBackoff } from '../model/retry-with-backoff';
 import { findFirstStop } from '../model/stop-matcher';
@@ -48,6 +49,7 @@ export function createCompletionsTokenPolicy(settings: CompletionsTokenPolicySet
     baseDelayMs = 500,
     stream = false,
   } = settings;
+  assertSettings({ timeoutMs, maxRetries, baseDelayMs });
   const client = new OpenAI({ baseURL, apiKey: settings.apiKey ?? 'EMPTY', maxRetries: 0, timeout: timeoutMs });
 
   function body(request: TokenPolicyRequest) {

@@ -126,6 +126,9 @@ export async function startOpenAITestServer(
     get maxInFlight() {
       return maxInFlight;
     },
+    get inFlight() {
+      return inFlight;
+    },
     async close() {
       for (const response of open) response.destroy();
       server.closeAllConnections();
