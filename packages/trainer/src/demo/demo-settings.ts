@@ -19,11 +19,11 @@ export interface DemoSettings {
 }
 
 const SHARED: Omit<RecipeConfigInput, 'recipe'> = {
-  model: { embeddingSize: 32, hiddenSize: 128 },
-  task: { trainDifficulties: [1, 2, 3, 4], trainProblemsPerDifficulty: 400, evalDifficulties: [1, 2, 3, 4], evalProblemsPerDifficulty: 16 },
+  model: { embeddingSize: 24, hiddenSize: 96 },
+  task: { trainDifficulties: [1, 2, 3, 4], trainProblemsPerDifficulty: 400, evalDifficulties: [1, 2, 3, 4], evalProblemsPerDifficulty: 12 },
   promptsPerStep: 8,
   groupSize: 8,
-  maxResponseTokens: 64,
+  maxResponseTokens: 48,
   learningRate: 1e-3,
   steps: 100_000,
   evaluation: { every: 0, samples: 64, k: [1, 8, 64] },
@@ -32,11 +32,11 @@ const SHARED: Omit<RecipeConfigInput, 'recipe'> = {
 
 /** Default run: a few minutes. */
 export const DEFAULT_DEMO_SETTINGS: DemoSettings = {
-  warmupSteps: 150,
+  warmupSteps: 80,
   warmupBatchSize: 64,
   warmupDifficulties: [1, 2],
   warmupLearningRate: 3e-3,
-  sampledTokenBudget: 90_000,
+  sampledTokenBudget: 40_000,
   recipe: SHARED,
   evaluationSamples: 64,
 };
@@ -44,7 +44,7 @@ export const DEFAULT_DEMO_SETTINGS: DemoSettings = {
 /** `full: true`: longer warm-up, four times the RL budget, more held-out problems. */
 export const FULL_DEMO_SETTINGS: DemoSettings = {
   ...DEFAULT_DEMO_SETTINGS,
-  warmupSteps: 300,
-  sampledTokenBudget: 360_000,
+  warmupSteps: 240,
+  sampledTokenBudget: 160_000,
   recipe: { ...SHARED, task: { ...SHARED.task, evalProblemsPerDifficulty: 32 } },
 };

@@ -47,7 +47,8 @@ export async function runSupervisedWarmup(options: SupervisedWarmupOptions): Pro
           problem,
           agents: consultation.agents,
           syntax: consultation.syntax,
-          consultProbability: 0.5,
+          // about one consultation per trace: enough to teach the tags, short enough to train fast
+          consultProbability: 1 / Math.max(1, problem.steps.length),
           maxConsultations: consultation.maxConsultations,
           random: () => rng.next(),
         });

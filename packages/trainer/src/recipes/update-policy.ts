@@ -16,6 +16,8 @@ export interface UpdateStats extends WeightStats {
   trainedSequences: number;
   /** tokens trained on (loss tokens) */
   trainedTokens: number;
+  /** wall time of scoring + weight computation + optimizer steps (ms), for throughput */
+  updateMs: number;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function updatePolicy(options: {
   rng: Rng;
 }): Promise<UpdateStats> {
   const { policy, trajectories, advantages, config, rng } = options;
+  const started = performance.now();
   const order = shuffle(
     rng,
     trajectories.map((_, index) => index),
@@ -80,6 +83,7 @@ export async function updatePolicy(options: {
     totals.grad += gradNorm;
   }
   const policyTokenCount = trajectories.reduce((sum, trajectory) => sum + trajectory.sources.filter((source) => source === TokenSource.policy).length, 0);
+  const updateMs = performance.now() - started;
   const klOldNew = await measureKl(policy, trajectories);
   return {
     ratioMean: policyTokenCount > 0 ? totals.ratio / policyTokenCount : 1,
@@ -95,6 +99,7 @@ export async function updatePolicy(options: {
     klOldNew,
     trainedSequences: trajectories.length,
     trainedTokens: totals.tokens,
+    updateMs,
   };
 }
 
