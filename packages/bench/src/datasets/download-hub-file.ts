@@ -3,7 +3,6 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AipoError } from '@aipo/core';
-import { downloadFile } from '@huggingface/hub';
 
 /** A file of a Hugging Face dataset repository. */
 export interface HubFile {
@@ -49,6 +48,8 @@ export async function downloadHubFile(file: HubFile, options: DownloadHubFileOpt
   const token = options.token ?? process.env.HF_TOKEN;
   let blob: Blob | null;
   try {
+    // Loaded on first use: offline runs from a local path never need the hub client.
+    const { downloadFile } = await import('@huggingface/hub');
     blob = await downloadFile({
       repo: { type: 'dataset', name: file.repo },
       path: file.path,

@@ -114,12 +114,8 @@ export function summarizeRun({ benchmark, model, n, items, verdicts, breakdowns,
   const passAtK = ks.map((k) => ({ k, value: passAtKBatch({ samples: samplesPerProblem, correct: correctPerProblem, k }).mean }));
   const majAtK = ks.map((k) => {
     let sum = 0;
-    for (const { item, graded } of scored) {
-      sum += consensusAtK({
-        samples: graded.map((verdict) => ({ answer: verdict.answer, score: verdict.score })),
-        k,
-        rng: createRng(seed ^ hashString(item.id)),
-      }).value;
+    for (const { graded } of scored) {
+      sum += consensusAtK({ samples: graded.map((verdict) => ({ answer: verdict.answer, score: verdict.score })), k });
     }
     return { k, value: sum / scored.length };
   });
@@ -170,10 +166,4 @@ export function summarizeRun({ benchmark, model, n, items, verdicts, breakdowns,
       : { unit: 'characters', bins: histogram(graded.map((verdict) => verdict.outputChars)) },
     perProblem,
   };
-}
-
-function hashString(text: string): number {
-  let hash = 2166136261;
-  for (let index = 0; index < text.length; index++) hash = Math.imul(hash ^ text.charCodeAt(index), 16777619);
-  return hash >>> 0;
 }

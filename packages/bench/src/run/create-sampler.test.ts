@@ -79,6 +79,12 @@ describe('createSampler over real HTTP', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
   });
 
+  it('cuts off an oversized body and records it as an API error, not an answer', async () => {
+    server = await startOpenAiServer({ respond: () => ({ kind: 'reply', content: 'x'.repeat(4096) }) });
+    const sampler = createSampler({ baseURL: server.url, model: 'm', maxResponseBytes: 1024, maxAttempts: 2, backoffBaseMs: 1 });
+    expect(await sampler.sample(request)).toMatchObject({ status: 'error', attempts: 2, error: { kind: 'transient', message: expect.stringContaining('exceeds 1024 bytes') } });
+  });
+
   it('renders a chat template for completion mode', async () => {
     let prompt = '';
     server = await startOpenAiServer({

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ChatMessage } from '../benchmark';
 import { applyChatTemplate } from '../prompts/apply-chat-template';
 import { AdaptiveLimiter, sleep } from './adaptive-limiter';
+import { createHttpFetch } from './create-http-fetch';
 import { backoffDelay, classifyStatus, type FailureKind, retryAfterMs } from './retry-policy';
 
 /** Sampling settings sent with every request (pinned explicitly: vLLM otherwise applies generation_config defaults). */
@@ -41,7 +42,10 @@ export interface SamplerOptions {
   mode?: 'chat' | 'completion';
   /** the chat template for `completion` mode */
   chatTemplate?: string;
+  /** inject fetch (default: a keep-alive node:http fetch, see createHttpFetch) */
   fetch?: typeof fetch;
+  /** cap on one response body (default 64 MiB); larger replies are transient failures */
+  maxResponseBytes?: number;
 }
 
 export interface SampleRequest {
@@ -84,6 +88,16 @@ const completionSchema = z.object({
   system_fingerprint: z.string().nullish(),
 });
 
+/** An error's message with its causes (the openai client wraps fetch failures as "Connection error."). */
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error; current !== undefined && parts.length < 4; current = (current as { cause?: unknown }).cause) {
+    parts.push(current instanceof Error ? current.message : String(current));
+    if (!(current instanceof Error)) break;
+  }
+  return parts.join(': ');
+}
+
 class AttemptError extends Error {
   constructor(
     readonly kind: FailureKind,
@@ -118,13 +132,30 @@ export function createSampler(options: SamplerOptions): Sampler {
     apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? 'EMPTY',
     maxRetries: 0,
     timeout: timeoutMs,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    fetch: options.fetch ?? createHttpFetch({ maxSockets: Math.max(16, 2 * (options.concurrency ?? 8)), ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }) }),
   });
   const limiter = new AdaptiveLimiter({ maxConcurrency: options.concurrency ?? 8 });
 
   async function attempt(request: SampleRequest): Promise<Omit<Extract<SampleOutcome, { status: 'ok' }>, 'latencyMs' | 'attempts' | 'status'>> {
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal === undefined ? deadline : AbortSignal.any([request.signal, deadline]);
+    // One controller per attempt, linked to the caller's signal by hand: AbortSignal.any and
+    // AbortSignal.timeout cost a lot per request and keep dependants alive on a long-lived parent.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onAbort = (): void => controller.abort(request.signal?.reason);
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await send(request, controller.signal, () => timedOut);
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async function send(request: SampleRequest, signal: AbortSignal, timedOut: () => boolean): Promise<Omit<Extract<SampleOutcome, { status: 'ok' }>, 'latencyMs' | 'attempts' | 'status'>> {
     const { temperature, topP, maxTokens, stop, extraBody } = request.sampling;
     const common = {
       model: options.model,
@@ -146,13 +177,13 @@ export function createSampler(options: SamplerOptions): Sampler {
             );
     } catch (error) {
       if (request.signal?.aborted) throw error;
-      if (error instanceof APIUserAbortError || deadline.aborted) throw new AttemptError('transient', `no complete reply within ${timeoutMs} ms`);
+      if (error instanceof APIUserAbortError || timedOut()) throw new AttemptError('transient', `no complete reply within ${timeoutMs} ms`);
       if (error instanceof APIError && error.status !== undefined) {
         const kind = classifyStatus(error.status);
         throw new AttemptError(kind, error.message.slice(0, 500), error.status, retryAfterMs(error.headers));
       }
       // connection resets, truncated or non-JSON bodies: no usable reply, so retry (A3)
-      throw new AttemptError('transient', error instanceof Error ? error.message.slice(0, 500) : String(error));
+      throw new AttemptError('transient', describe(error).slice(0, 500));
     }
     if (mode === 'chat') {
       const parsed = chatSchema.safeParse(raw);

@@ -112,8 +112,15 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
     const reused = tasks.length - toAsk.length;
     const sampledTotal = tasks.length;
     let sampledDone = reused;
+    // Only verdicts stay in memory (a few numbers per sample); outputs live in the results file.
+    const verdicts = new Map<string, SampleVerdict>();
+    for (const task of tasks) {
+      const sample = samples.get(task.key);
+      if (sample !== undefined && (sample.status === 'error' || grades.has(task.key))) verdicts.set(task.key, toVerdict(sample, grades.get(task.key)));
+    }
+    grades.clear();
     let errors = [...samples.values()].filter((sample) => sample.status === 'error').length;
-    let gradedDone = tasks.filter((task) => grades.has(task.key)).length;
+    let gradedDone = verdicts.size - errors;
     options.onProgress?.({ phase: 'sampling', done: sampledDone, total: sampledTotal });
 
     const queue = new BoundedQueue<SampleRecord>(options.queueCapacity ?? 64);
@@ -144,7 +151,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
             : { error: outcome.error }),
         };
         file.append(record);
-        samples.set(task.key, record);
+        if (record.status === 'error') verdicts.set(task.key, toVerdict(record, undefined));
         options.onProgress?.({ phase: 'sampling', done: ++sampledDone, total: sampledTotal });
         if (record.status === 'ok') await queue.push(record);
         else errors++;
@@ -152,6 +159,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
     }
     const producer = (async () => {
       for (const task of toGradeFirst) await queue.push(samples.get(task.key) as SampleRecord);
+      samples.clear();
       await Promise.all(samplingWorkers);
     })().finally(() => queue.close());
 
@@ -174,14 +182,18 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
           details: result.details,
         };
         file.append(grade);
-        grades.set(sample.key, grade);
+        verdicts.set(sample.key, toVerdict(sample, grade));
         options.onProgress?.({ phase: 'grading', done: ++gradedDone, total: tasks.length - errors });
       }
     }
     await Promise.all([producer.catch(stop), ...gradingWorkers]);
     if (firstError !== undefined) throw firstError;
-    const verdicts = tasks.map((task) => toVerdict(samples.get(task.key) as SampleRecord, grades.get(task.key)));
-    return { header: previousHeader ?? header, verdicts, reused, droppedTornLine: file.droppedTornLine };
+    const ordered = tasks.map((task) => {
+      const verdict = verdicts.get(task.key);
+      if (verdict === undefined) throw new AipoError({ code: 'INTERNAL', message: `sample ${task.item.id}#${task.sampleIndex} finished without a verdict` });
+      return verdict;
+    });
+    return { header: previousHeader ?? header, verdicts: ordered, reused, droppedTornLine: file.droppedTornLine };
   } finally {
     file.close();
   }

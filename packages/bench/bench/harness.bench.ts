@@ -1,0 +1,112 @@
+// Harness overhead: how many samples per second `runBenchmark` moves through a real HTTP round
+// trip, math grading and the fsync'd results file, against a zero-latency local server; and
+// whether memory stays flat. promptfoo 0.123 manages 142 samples/s here and grows 24 KiB/sample
+// (ecosystem.md §2; the issue's anchor). The server runs in this process, so its CPU is counted.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { builtinGraders, closeMathPool } from '@aipo/graders';
+import { type BenchItem, createSampler, runBenchmark, summarizeRun } from '../src/index';
+import { startOpenAiServer } from '../src/test/index';
+
+const PROBLEMS = Number(process.env.AIPO_HARNESS_PROBLEMS ?? 2000);
+const SAMPLES_PER_PROBLEM = 10;
+const TOTAL = PROBLEMS * SAMPLES_PER_PROBLEM;
+
+interface MemoryPoint {
+  samples: number;
+  rssMiB: number;
+  heapMiB: number;
+}
+
+function slopeBytesPerSample(points: readonly MemoryPoint[], field: 'rssMiB' | 'heapMiB'): number {
+  // Least squares over the checkpoints after warm-up: robust to one GC landing on a checkpoint.
+  const n = points.length;
+  const meanX = points.reduce((sum, point) => sum + point.samples, 0) / n;
+  const meanY = points.reduce((sum, point) => sum + point[field], 0) / n;
+  let numerator = 0;
+  let denominator = 0;
+  for (const point of points) {
+    numerator += (point.samples - meanX) * (point[field] - meanY);
+    denominator += (point.samples - meanX) ** 2;
+  }
+  return (numerator / denominator) * 2 ** 20;
+}
+
+/** A full GC before each memory checkpoint, so the slope measures what is retained, not garbage. */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+export default async function harness(): Promise<Record<string, unknown>> {
+  const items: BenchItem[] = Array.from({ length: PROBLEMS }, (_, index) => ({
+    id: `p${index}`,
+    variables: { problem: `Compute ${index} + ${index % 7}.` },
+    reference: String(index + (index % 7)),
+    tags: { level: String(1 + (index % 5)) },
+  }));
+  const server = await startOpenAiServer({
+    respond: ({ prompt, seed }) => {
+      const [, a, b] = /Compute (\d+) \+ (\d+)/.exec(prompt) ?? [];
+      const right = (seed ?? 0) % 4 !== 0;
+      return { kind: 'reply', content: `<think>add them</think> The sum is $\\boxed{${right ? Number(a) + Number(b) : -1}}$.`, completionTokens: 20 };
+    },
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'aipo-harness-'));
+  const memory: MemoryPoint[] = [];
+  let nextCheckpoint = 2000;
+  const gc = collectGarbage();
+  try {
+    const grader = builtinGraders().get('math');
+    const started = performance.now();
+    const cpuStart = process.cpuUsage();
+    const outcome = await runBenchmark({
+      header: { benchmark: 'synthetic-sum', model: 'zero-latency', template: 'default', sampling: { temperature: 1 }, seed: 0, n: SAMPLES_PER_PROBLEM, dataset: {} },
+      items,
+      template: { user: '{problem}' },
+      grader,
+      sampler: createSampler({ baseURL: server.url, model: 'zero-latency', concurrency: 32 }),
+      resultsPath: join(dir, 'results.jsonl'),
+      gradeConcurrency: 8,
+      onProgress: ({ phase, done }) => {
+        if (phase === 'grading' && done >= nextCheckpoint) {
+          gc();
+          const usage = process.memoryUsage();
+          memory.push({ samples: done, rssMiB: usage.rss / 2 ** 20, heapMiB: usage.heapUsed / 2 ** 20 });
+          nextCheckpoint += 2000;
+        }
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const summary = summarizeRun({ benchmark: 'synthetic-sum', model: 'zero-latency', n: SAMPLES_PER_PROBLEM, items, verdicts: outcome.verdicts, breakdowns: ['level'] });
+    const afterWarmUp = memory.filter((point) => point.samples >= 4000);
+    return {
+      samples: TOTAL,
+      seconds: Number(seconds.toFixed(2)),
+      samplesPerSecond: Math.round(TOTAL / seconds),
+      targetSamplesPerSecond: 1000,
+      // CPU time of this process (all threads, incl. the math worker pool and the in-process server):
+      // a load-independent cost, since the 2 shared cores are often busy with other jobs.
+      cpuMsPerSample: Number(((cpuSeconds * 1000) / TOTAL).toFixed(3)),
+      samplesPerCpuSecond: Math.round(TOTAL / cpuSeconds),
+      loadAverage1m: Number(loadavg()[0]?.toFixed(2)),
+      promptfooSamplesPerSecond: 142,
+      pass1: Number(summary.pass1.value.toFixed(4)),
+      errors: summary.samples.errors,
+      rssGrowthBytesPerSample: Math.round(slopeBytesPerSample(afterWarmUp, 'rssMiB')),
+      heapGrowthBytesPerSample: Math.round(slopeBytesPerSample(afterWarmUp, 'heapMiB')),
+      promptfooGrowthBytesPerSample: 24 * 1024,
+      memory: memory.map((point) => ({ samples: point.samples, rssMiB: Number(point.rssMiB.toFixed(1)), heapMiB: Number(point.heapMiB.toFixed(1)) })),
+      notes: 'server, sampler, math grader and results file share one process on this machine; memory is read after a full GC at every 2k graded samples; the slope is least squares over checkpoints from 4k samples on',
+    };
+  } finally {
+    await server.close();
+    await closeMathPool();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
