@@ -280,10 +280,7 @@ async function completions(context: HandlerContext, body: z.infer<typeof complet
   else if (body.prompt.length === 1) prompt = context.tokenizer.encode(body.prompt[0] as string);
   else throw new HttpError(400, 'Batched prompts are not supported; send one prompt per request (they are batched server-side)', 'invalid_request_error', 'prompt');
   if (prompt.some((id) => id >= context.model.config.vocabSize)) throw new HttpError(400, 'Prompt token id outside the vocabulary', 'invalid_request_error', 'prompt');
-  const id = `cmpl-${randomUUID()}`;
-  const created = Math.floor(Date.now() / 1000);
   const maxTokens = body.max_tokens ?? 16;
-  const abort = abortOnClose(request, response);
   const logprobs = (choice: Choice) => {
     if (body.logprobs === undefined || body.logprobs === null) return null;
     const tokens = choice.visible.map((token) => context.tokenizer.decode([token]));
@@ -296,29 +293,21 @@ async function completions(context: HandlerContext, body: z.infer<typeof complet
     const values = choice.result.logProbs.slice(0, choice.visible.length);
     return { tokens, token_logprobs: values, top_logprobs: tokens.map((token, i) => ({ [token]: values[i]! })), text_offset: offsets };
   };
-  if (body.stream === true) {
-    startStream(response);
-    const choices = await sample({
-      context,
-      prompt,
-      body,
-      maxTokens,
-      signal: abort.signal,
-      onDelta: (index, delta) => writeEvent(response, { id, object: 'text_completion', created, model: context.modelId, choices: [{ index, text: delta, logprobs: null, finish_reason: null }] }),
-    });
-    for (const choice of choices) {
-      writeEvent(response, { id, object: 'text_completion', created, model: context.modelId, choices: [{ index: choice.index, text: '', logprobs: logprobs(choice), finish_reason: finishReason(choice) }] });
-    }
-    return endStream(response);
-  }
-  const choices = await sample({ context, prompt, body, maxTokens, signal: abort.signal });
-  sendJson(response, 200, {
-    id,
-    object: 'text_completion',
-    created,
-    model: context.modelId,
-    choices: choices.map((choice) => ({ index: choice.index, text: choice.text, logprobs: logprobs(choice), finish_reason: finishReason(choice) })),
-    usage: usage(prompt.length, choices),
+  await respond({
+    context,
+    body,
+    prompt,
+    maxTokens,
+    request,
+    response,
+    shape: {
+      id: `cmpl-${randomUUID()}`,
+      object: 'text_completion',
+      chunkObject: 'text_completion',
+      delta: (index, text) => ({ index, text, logprobs: null, finish_reason: null }),
+      finish: (choice) => ({ index: choice.index, text: '', logprobs: logprobs(choice), finish_reason: finishReason(choice) }),
+      full: (choice) => ({ index: choice.index, text: choice.text, logprobs: logprobs(choice), finish_reason: finishReason(choice) }),
+    },
   });
 }
 
@@ -331,10 +320,7 @@ async function chatCompletions(context: HandlerContext, body: z.infer<typeof cha
     content: typeof message.content === 'string' ? message.content : (message.content ?? []).map((part) => part.text).join(''),
   }));
   const prompt = context.tokenizer.encode(context.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true }));
-  const id = `chatcmpl-${randomUUID()}`;
-  const created = Math.floor(Date.now() / 1000);
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? context.defaultMaxTokens;
-  const abort = abortOnClose(request, response);
   const logprobs = (choice: Choice) =>
     body.logprobs === true
       ? {
@@ -347,35 +333,68 @@ async function chatCompletions(context: HandlerContext, body: z.infer<typeof cha
           refusal: null,
         }
       : null;
-  if (body.stream === true) {
-    startStream(response);
-    const chunk = (choices: unknown[]) => ({ id, object: 'chat.completion.chunk', created, model: context.modelId, choices });
-    for (let index = 0; index < (body.n ?? 1); index++) writeEvent(response, chunk([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
-    const choices = await sample({
-      context,
-      prompt,
-      body,
-      maxTokens,
-      signal: abort.signal,
-      onDelta: (index, delta) => writeEvent(response, chunk([{ index, delta: { content: delta }, logprobs: null, finish_reason: null }])),
-    });
-    for (const choice of choices) writeEvent(response, chunk([{ index: choice.index, delta: {}, logprobs: logprobs(choice), finish_reason: finishReason(choice) }]));
-    return endStream(response);
-  }
-  const choices = await sample({ context, prompt, body, maxTokens, signal: abort.signal });
-  sendJson(response, 200, {
-    id,
-    object: 'chat.completion',
-    created,
-    model: context.modelId,
-    choices: choices.map((choice) => ({
-      index: choice.index,
-      message: { role: 'assistant', content: choice.text, refusal: null },
-      logprobs: logprobs(choice),
-      finish_reason: finishReason(choice),
-    })),
-    usage: usage(prompt.length, choices),
+  await respond({
+    context,
+    body,
+    prompt,
+    maxTokens,
+    request,
+    response,
+    shape: {
+      id: `chatcmpl-${randomUUID()}`,
+      object: 'chat.completion',
+      chunkObject: 'chat.completion.chunk',
+      opening: (index) => ({ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }),
+      delta: (index, text) => ({ index, delta: { content: text }, logprobs: null, finish_reason: null }),
+      finish: (choice) => ({ index: choice.index, delta: {}, logprobs: logprobs(choice), finish_reason: finishReason(choice) }),
+      full: (choice) => ({
+        index: choice.index,
+        message: { role: 'assistant', content: choice.text, refusal: null },
+        logprobs: logprobs(choice),
+        finish_reason: finishReason(choice),
+      }),
+    },
   });
+}
+
+/** How one endpoint shapes its choices (the envelope, streaming and usage are shared). */
+interface ResponseShape {
+  id: string;
+  object: string;
+  chunkObject: string;
+  /** first streamed choice per index (chat sends the role) */
+  opening?: (index: number) => unknown;
+  /** a streamed text delta */
+  delta: (index: number, text: string) => unknown;
+  /** the last streamed choice (finish reason, logprobs) */
+  finish: (choice: Choice) => unknown;
+  /** a choice of the non-streaming body */
+  full: (choice: Choice) => unknown;
+}
+
+async function respond(options: {
+  context: HandlerContext;
+  body: Sampling;
+  prompt: number[];
+  maxTokens: number;
+  request: IncomingMessage;
+  response: ServerResponse;
+  shape: ResponseShape;
+}): Promise<void> {
+  const { context, body, prompt, maxTokens, request, response, shape } = options;
+  const created = Math.floor(Date.now() / 1000);
+  const abort = abortOnClose(request, response);
+  const envelope = (object: string, choices: unknown[]) => ({ id: shape.id, object, created, model: context.modelId, choices });
+  if (body.stream !== true) {
+    const choices = await sample({ context, prompt, body, maxTokens, signal: abort.signal });
+    return sendJson(response, 200, { ...envelope(shape.object, choices.map(shape.full)), usage: usage(prompt.length, choices) });
+  }
+  startStream(response);
+  const event = (choice: unknown) => writeEvent(response, envelope(shape.chunkObject, [choice]));
+  if (shape.opening !== undefined) for (let index = 0; index < (body.n ?? 1); index++) event(shape.opening(index));
+  const choices = await sample({ context, prompt, body, maxTokens, signal: abort.signal, onDelta: (index, text) => event(shape.delta(index, text)) });
+  for (const choice of choices) event(shape.finish(choice));
+  endStream(response);
 }
 
 function abortOnClose(request: IncomingMessage, response: ServerResponse): AbortController {
