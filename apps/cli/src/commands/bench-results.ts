@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { builtinBenchmarks, readResultsHeader, regradeResults, type ReportFormat, type RunSummary, summarizeRun, writeReports } from '@aipo/bench';
 import { AipoError } from '@aipo/core';
 import Table from 'cli-table3';
+import { plainStyle } from '../output/table-style';
 import type { Command } from 'commander';
 import { resolveGrader } from '../graders/resolve-grader';
 import { summaryTable } from '../output/summary-table';
@@ -77,7 +78,7 @@ export function registerBenchResults(bench: Command, context: CliContext): void 
         process.stdout.write(`${JSON.stringify(benchmarks, null, 2)}\n`);
         return;
       }
-      const table = new Table({ head: ['id', 'grader', 'templates', 'breakdowns', 'description'], wordWrap: true, colWidths: [16, 18, 20, 22, 60] });
+      const table = new Table({ style: plainStyle(), head: ['id', 'grader', 'templates', 'breakdowns', 'description'], wordWrap: true, colWidths: [16, 18, 20, 22, 60] });
       for (const row of benchmarks) table.push([row.id, row.grader, row.templates.join(', '), row.breakdowns.join(', '), row.description]);
       process.stdout.write(`${table.toString()}\n`);
     });

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { builtinBenchmarks, defaultCacheDir } from '@aipo/bench';
 import { AipoError } from '@aipo/core';
 import Table from 'cli-table3';
+import { plainStyle } from '../output/table-style';
 import type { Command } from 'commander';
 import type { CliContext } from '../run';
 import { collect } from './bench-options';
@@ -29,7 +30,7 @@ export function registerDatasets(program: Command, _context: CliContext): void {
     .description('list the benchmarks and whether a local folder has data for them')
     .option('--data-dir <dir>', 'also check this local folder (one sub-folder per benchmark)', collect, [])
     .action((flags: { dataDir: string[] }) => {
-      const table = new Table({ head: ['benchmark', 'grader', 'local data', 'description'], wordWrap: true, colWidths: [16, 18, 30, 60] });
+      const table = new Table({ style: plainStyle(), head: ['benchmark', 'grader', 'local data', 'description'], wordWrap: true, colWidths: [16, 18, 30, 60] });
       for (const [id, benchmark] of builtinBenchmarks().entries()) {
         const local = flags.dataDir.flatMap((dir) => [join(dir, id), join(dir, id.split('-')[0] as string)]).find((path) => existsSync(path));
         table.push([id, benchmark.graderId, local ?? '–', benchmark.description]);

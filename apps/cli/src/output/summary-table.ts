@@ -1,11 +1,12 @@
 import type { RunSummary } from '@aipo/bench';
 import Table from 'cli-table3';
+import { plainStyle } from './table-style';
 
 const pct = (value: number): string => (value * 100).toFixed(1);
 
 /** The terminal table printed after a run: one row per benchmark. */
 export function summaryTable(summaries: readonly RunSummary[]): string {
-  const table = new Table({ head: ['benchmark', 'model', 'problems', 'n', 'pass@1 %', '95% CI', `pass@k %`, 'maj@k %', 'errors'] });
+  const table = new Table({ style: plainStyle(), head: ['benchmark', 'model', 'problems', 'n', 'pass@1 %', '95% CI', `pass@k %`, 'maj@k %', 'errors'] });
   for (const summary of summaries) {
     const last = summary.passAtK.at(-1);
     const majority = summary.majAtK.at(-1);

@@ -8,9 +8,10 @@ const HEIGHT = 200;
 
 function passAtKChart(summaries: readonly RunSummary[]): TopLevelSpec {
   const values = summaries.flatMap((summary) => [
-    ...summary.passAtK.map(({ k, value }) => ({ benchmark: summary.benchmark, metric: 'pass@k', k, value })),
-    ...summary.majAtK.map(({ k, value }) => ({ benchmark: summary.benchmark, metric: 'maj@k', k, value })),
+    ...summary.passAtK.map(({ k, value }) => ({ series: `${summary.benchmark} pass@k`, k, value })),
+    ...summary.majAtK.map(({ k, value }) => ({ series: `${summary.benchmark} maj@k`, k, value })),
   ]);
+  const ks = [...new Set(values.map(({ k }) => k))].sort((left, right) => left - right);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'pass@k and maj@k',
@@ -19,10 +20,9 @@ function passAtKChart(summaries: readonly RunSummary[]): TopLevelSpec {
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'k', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'k' },
+      x: { field: 'k', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: ks, format: 'd' }, title: 'k' },
       y: { field: 'value', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'score' },
-      color: { field: 'benchmark', type: 'nominal' },
-      strokeDash: { field: 'metric', type: 'nominal' },
+      color: { field: 'series', type: 'nominal', title: null },
     },
   };
 }
