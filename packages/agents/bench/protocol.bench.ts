@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   createAgentRegistry,
@@ -60,6 +61,7 @@ async function requestsPerSecond(options: { stream: boolean; total: number; conc
 }
 
 export default async function protocolBench(): Promise<Record<string, unknown>> {
+  const loadBefore = loadavg()[0];
   const rollouts = 2_000;
   await timeRollouts(consultingTurns, 200); // warm-up
   await timeRollouts(plainTurns, 200);
@@ -75,6 +77,9 @@ export default async function protocolBench(): Promise<Record<string, unknown>> 
     overheadPerConsultationMicroseconds: ((consultingMs - plainMs) / consultations) * 1000,
     localServerRequestsPerSecond: await requestsPerSecond({ stream: false, total: 2_000, concurrency: 8 }),
     localServerStreamingRequestsPerSecond: await requestsPerSecond({ stream: true, total: 2_000, concurrency: 8 }),
+    // the machine is shared: a high load average means these numbers are pessimistic
+    loadAverage1mBefore: loadBefore,
+    loadAverage1mAfter: loadavg()[0],
     note: 'programmatic agents, character codec, scripted policy; local node:http server on 127.0.0.1 with concurrency 8',
   };
 }
