@@ -38,6 +38,8 @@ export interface PolicyLossInput extends AggregationCounts {
   agent?: AgentTokenOptions;
   /** also return the [B,T] per-token losses (after IS weights, before aggregation); allocates */
   returnTokenLosses?: boolean;
+  /** [B,T] buffer to write the gradient into (overwritten, returned as gradLogProbs): reuse it across steps to avoid allocating */
+  gradientBuffer?: Float32Array;
   /** allow a loss's fused kernel when the inputs qualify (same results, one pass); default true */
   fastPath?: boolean;
 }

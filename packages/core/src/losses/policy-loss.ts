@@ -66,12 +66,13 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
       options,
       globalTokenCount: input.globalTokenCount,
       logProbTolerance: LOG_PROB_TOLERANCE,
+      gradientBuffer: input.gradientBuffer,
     });
   }
   const rowLengths = countRowLengths(lossMask, batchSize, sequenceLength);
   const plan = planAggregation({ ...input, mode, rowLengths, sequenceLength });
   const tokens = batchSize * sequenceLength;
-  const gradLogProbs = new Float32Array(tokens);
+  const gradLogProbs = input.gradientBuffer === undefined ? new Float32Array(tokens) : input.gradientBuffer.fill(0);
   const tokenLosses = input.returnTokenLosses ? new Float32Array(tokens) : undefined;
   const sequenceLevel = definition.ratioLevel === 'sequence';
   const tokenInput: TokenLossInput = new TokenScratch();
@@ -214,6 +215,7 @@ function validateShapes(input: PolicyLossInput): void {
   assertLength('sequenceAdvantages', input.sequenceAdvantages, batchSize);
   assertLength('isWeights', input.isWeights, tokens);
   assertLength('sourceLogProbs', input.sourceLogProbs, tokens);
+  assertLength('gradientBuffer', input.gradientBuffer, tokens);
   if ((input.advantages === undefined) === (input.sequenceAdvantages === undefined)) {
     throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'pass exactly one of advantages [B,T] or sequenceAdvantages [B]' });
   }

@@ -75,6 +75,19 @@ describe('fused PPO-clip + token-mean kernel equals the general path', () => {
     const input: PolicyLossInput = { ...rest, loss: 'ppo-clip', globalTokenCount: 1000, options: { dualClip: 3 } };
     expectSame(policyLoss(input), policyLoss({ ...input, fastPath: false }));
   });
+  it('a reused, dirty gradient buffer gives the same result as a fresh one, on both paths', () => {
+    const input: PolicyLossInput = { ...batch(8), loss: 'ppo-clip', sequenceAdvantages: undefined, options: { dualClip: 2 } };
+    const fresh = policyLoss(input);
+    for (const fastPath of [true, false]) {
+      const buffer = new Float32Array(input.lossMask.length).fill(7);
+      const reused = policyLoss({ ...input, fastPath, gradientBuffer: buffer });
+      expect(reused.gradLogProbs).toBe(buffer);
+      expectSame(reused, fresh);
+    }
+    const gspoBuffer = new Float32Array(input.lossMask.length).fill(7);
+    expectSame(policyLoss({ ...input, loss: 'gspo', gradientBuffer: gspoBuffer }), policyLoss({ ...input, loss: 'gspo' }));
+    expect(() => policyLoss({ ...input, gradientBuffer: new Float32Array(3) })).toThrow(/gradientBuffer/);
+  });
   it('rejects bad inputs with the same codes', () => {
     const input: PolicyLossInput = { ...batch(5), loss: 'ppo-clip', sequenceAdvantages: undefined };
     const codeOf = (run: () => unknown) => {

@@ -30,6 +30,8 @@ export interface FusedTokenMeanInput {
   options: ResolvedPolicyLossOptions;
   globalTokenCount: number | undefined;
   logProbTolerance: number;
+  /** reused output buffer (length B*T); masked-out positions are zeroed in the same pass */
+  gradientBuffer: Float32Array | undefined;
 }
 
 /**
@@ -56,7 +58,9 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
   const clip = options.clip;
   const preserve = options.gradientPreservingClip;
   const tolerance = input.logProbTolerance;
-  const gradLogProbs = new Float32Array(tokens);
+  // a fresh buffer is already zero; a reused one gets its masked-out positions zeroed in the main loop
+  const reused = input.gradientBuffer !== undefined;
+  const gradLogProbs = input.gradientBuffer ?? new Float32Array(tokens);
   let count = 0;
   let valueSum = 0;
   let ratioSum = 0;
@@ -74,7 +78,10 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
       throw new AipoError({ code: 'NON_FINITE_INPUT', message: `sequenceAdvantages[${row}] is ${rowAdvantage}`, details: { row } });
     }
     for (let index = offset, end = offset + sequenceLength; index < end; index++) {
-      if (lossMask[index] === 0) continue;
+      if (lossMask[index] === 0) {
+        if (reused) gradLogProbs[index] = 0;
+        continue;
+      }
       const logProb = logProbs[index] as number;
       let logRatio = logProb - (oldLogProbs[index] as number);
       const advantage = advantages === undefined ? rowAdvantage : (advantages[index] as number);
