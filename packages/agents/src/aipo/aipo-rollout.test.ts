@@ -421,6 +421,23 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
     );
   });
 
+  it('keeps a policy that ignores maxTokens within the response budget', async () => {
+    const scripted = policy(['a very long answer that runs on and on']);
+    const greedy: TokenPolicy = {
+      ...scripted,
+      generate: (request, signal) => scripted.generate({ ...request, maxTokens: 1_000 }, signal),
+    };
+    const trajectory = await runAipoRollout({
+      policy: greedy,
+      agents: agents(),
+      promptTokenIds: prompt,
+      config: { maxResponseTokens: 5 },
+    });
+    expect(trajectory.tokenIds).toHaveLength(5);
+    expect(trajectory.finish).toBe('length');
+    expectAligned(trajectory);
+  });
+
   it('rejects a bad budget with INVALID_CONFIG and can be stepped state by state', async () => {
     expect(
       () => new AipoRollout({ maxConsultations: -1 }, { policy: policy([]), agents: agents(), promptTokenIds: prompt }),

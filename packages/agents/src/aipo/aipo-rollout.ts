@@ -211,6 +211,16 @@ export class AipoRollout {
         message: `policy ${this.input.policy.modelId} returned ${raw.tokenIds.length} tokens but ${raw.logProbs.length} log-probs`,
       });
     }
+    if (raw.tokenIds.length > window) {
+      // a policy that ignores maxTokens must not push the trajectory past its budget
+      const tokenIds = raw.tokenIds.slice(0, window);
+      raw = {
+        tokenIds,
+        logProbs: raw.logProbs.slice(0, window),
+        text: this.input.policy.decode(tokenIds),
+        finishReason: 'length',
+      };
+    }
     const output = this.cutAtStop(raw);
     this.trajectory.append({
       kind: 'policy',
