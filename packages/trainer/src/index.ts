@@ -68,3 +68,4 @@ export { formatStepLine } from './recipes/format-step-line';
 export { runDemo, type DemoMethod, type DemoPhase, type DemoProgress, type DemoResult, type DemoRun, type RunDemoOptions } from './demo/run-demo';
 export { DEFAULT_DEMO_SETTINGS, FULL_DEMO_SETTINGS, type DemoSettings } from './demo/demo-settings';
 export { formatDemoTable, summarizeDemo, passAtKCurve, type DemoCell, type DemoTable } from './demo/summarize-demo';
+export { createCausalLmRecipePolicy, type CausalLmRecipePolicyOptions } from './recipes/causal-lm-recipe-policy';

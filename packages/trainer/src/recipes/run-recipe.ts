@@ -72,6 +72,10 @@ export interface RunRecipeOptions {
   initialPeerState?: PolicyState;
   /** stop after this many steps in this call (for tests of resume); the run stays resumable */
   stopAfterSteps?: number;
+  /** train this policy instead of a fresh character GRU (e.g. `createCausalLmRecipePolicy` over a HF checkpoint) */
+  policy?: RecipePolicy;
+  /** ILR: the second policy (default: a fresh GRU of `ilr.peerHiddenSize`) */
+  peer?: RecipePolicy;
 }
 
 /** What a run returns. */
@@ -105,8 +109,11 @@ export async function runRecipe(configInput: unknown, options: RunRecipeOptions 
   const config = parseRecipeConfig(configInput);
   const { signal, onProgress, outDir } = options;
   const sets = buildProblemSets({ seed: config.seed, ...config.task });
-  const policy = await createCharGruPolicy({ ...config.model, seed: config.seed });
-  const peer = config.recipe === 'ilr' ? await createCharGruPolicy({ embeddingSize: config.model.embeddingSize, hiddenSize: config.ilr.peerHiddenSize, seed: config.seed + 1 }) : undefined;
+  const policy = options.policy ?? (await createCharGruPolicy({ ...config.model, seed: config.seed }));
+  const peer =
+    config.recipe !== 'ilr'
+      ? undefined
+      : (options.peer ?? (await createCharGruPolicy({ embeddingSize: config.model.embeddingSize, hiddenSize: config.ilr.peerHiddenSize, seed: config.seed + 1 })));
   if (options.initialState) await policy.loadState(options.initialState);
   if (peer && options.initialPeerState) await peer.loadState(options.initialPeerState);
 
