@@ -33,7 +33,10 @@ describe('compareStdioOutput (LiveCodeBench grade_stdio)', () => {
   });
 
   it('names the first differing line', () => {
-    expect(compareStdioOutput({ actual: '1\n2\n4', expected: '1\n2\n3' })).toEqual({ equal: false, message: 'line 3 differs' });
+    expect(compareStdioOutput({ actual: '1\n2\n4', expected: '1\n2\n3' })).toEqual({
+      equal: false,
+      message: 'line 3 differs',
+    });
   });
 });
 

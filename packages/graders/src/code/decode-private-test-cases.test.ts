@@ -32,14 +32,18 @@ describe('decodePrivateTestCases', () => {
     const evil = [0x80, 0x02, 0x63, ...Buffer.from('os\nsystem\n'), 0x8c, 2, 0x69, 0x64, 0x85, 0x52, 0x2e];
     expect(() => decodePrivateTestCases(encode(evil))).toThrow(/opcode 0x63 is not allowed/);
     expect(() => readStringPickle(Buffer.from([0x80, 0x04, 0x4b, 0x01, 0x2e]))).toThrow(/opcode 0x4b/); // BININT1
-    expect(() => readStringPickle(Buffer.from([...short('a').slice(0, -1), 0x8c, 1, 0x62, 0x2e]))).toThrow(/more than one string/);
+    expect(() => readStringPickle(Buffer.from([...short('a').slice(0, -1), 0x8c, 1, 0x62, 0x2e]))).toThrow(
+      /more than one string/,
+    );
     expect(() => readStringPickle(Buffer.from([0x80, 0x04, 0x58, 0xff, 0xff, 0, 0]))).toThrow(/truncated/);
     expect(() => readStringPickle(Buffer.from([0x80, 0x04, 0x2e]))).toThrow(/no string/);
   });
 
   it('fails with INVALID_DATASET on garbage, never a crash', () => {
     for (const bad of ['', 'not base64 !', 'AAAA', encode(short('not json')), encode(short('[{"input": 1}]'))]) {
-      expect(() => decodePrivateTestCases(bad)).toThrow(expect.objectContaining({ code: expect.stringMatching(/INVALID_DATASET|INVALID_ARGUMENT/) }));
+      expect(() => decodePrivateTestCases(bad)).toThrow(
+        expect.objectContaining({ code: expect.stringMatching(/INVALID_DATASET|INVALID_ARGUMENT/) }),
+      );
     }
   });
 });
@@ -60,9 +64,17 @@ describe('extractLastFencedBlock (LiveCodeBench extract_code)', () => {
 describe('parseLcbReference', () => {
   it('validates the reference shape with clear codes', () => {
     expect(() => parseLcbReference({ tests: [] })).toThrow(/no tests/);
-    expect(() => parseLcbReference({ tests: [{ input: '1', output: '2', testtype: 'functional' }] })).toThrow(/fn_name/);
-    expect(() => parseLcbReference({ tests: [{ input: 1 }] })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => parseLcbReference({ tests: [{ input: '', output: '', testtype: 'stdin' }], fn_name: 'a b' })).toThrow(/identifier/);
-    expect(parseLcbReference({ tests: [{ input: '1', output: '2', testtype: 'functional' }], fn_name: 'f' }).fn_name).toBe('f');
+    expect(() => parseLcbReference({ tests: [{ input: '1', output: '2', testtype: 'functional' }] })).toThrow(
+      /fn_name/,
+    );
+    expect(() => parseLcbReference({ tests: [{ input: 1 }] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => parseLcbReference({ tests: [{ input: '', output: '', testtype: 'stdin' }], fn_name: 'a b' })).toThrow(
+      /identifier/,
+    );
+    expect(
+      parseLcbReference({ tests: [{ input: '1', output: '2', testtype: 'functional' }], fn_name: 'f' }).fn_name,
+    ).toBe('f');
   });
 });

@@ -51,7 +51,8 @@ export function readStringPickle(bytes: Uint8Array): string {
         position += 4;
         readText(view.getUint32(position - 4, true));
         break;
-      case 0x8d: { // BINUNICODE8: u64 LE length
+      case 0x8d: {
+        // BINUNICODE8: u64 LE length
         need(8);
         const length = view.getBigUint64(position, true);
         position += 8;
@@ -66,7 +67,9 @@ export function readStringPickle(bytes: Uint8Array): string {
         if (position !== bytes.length) throw corrupt('bytes after STOP');
         return value;
       default:
-        throw corrupt(`pickle opcode 0x${opcode.toString(16).padStart(2, '0')} is not allowed (only a single str is accepted)`);
+        throw corrupt(
+          `pickle opcode 0x${opcode.toString(16).padStart(2, '0')} is not allowed (only a single str is accepted)`,
+        );
     }
   }
 }

@@ -1,4 +1,11 @@
-export { codeGradeResult, truncateForReport, type CodeGradeResultOptions, type CodeVerdict, type FailingTest } from './verdict';
+export {
+  codeGradeResult,
+  endedByItself,
+  truncateForReport,
+  type CodeGradeResultOptions,
+  type CodeVerdict,
+  type FailingTest,
+} from './verdict';
 export { extractLastFencedBlock, extractProgram, lastFenceLanguage, type CodeExtraction } from './extract-code';
 export { compareStdioOutput, type OutputComparison } from './compare-stdio-output';
 export { parsePythonDecimal, pythonDecimalEquals, type PythonDecimal } from './python-decimal';

@@ -45,7 +45,9 @@ export function parseLcbTests(value: unknown): LcbTest[] {
       typeof record.output !== 'string' ||
       (record.testtype !== 'stdin' && record.testtype !== 'functional')
     ) {
-      throw invalid(`test ${index} must be {input: string, output: string, testtype: 'stdin' | 'functional'}`, { index });
+      throw invalid(`test ${index} must be {input: string, output: string, testtype: 'stdin' | 'functional'}`, {
+        index,
+      });
     }
     return { input: record.input, output: record.output, testtype: record.testtype };
   });

@@ -44,18 +44,31 @@ export function parsePythonJson(text: string): PythonValue {
       }
       if (char < ' ') return fail('control character in string');
       if (char !== '\\') {
-        const end = text.slice(position).search(/["\\\u0000-\u001f]/);
-        const chunk = end === -1 ? text.slice(position) : text.slice(position, position + end);
-        result += chunk;
-        position += chunk.length;
+        let end = position + 1;
+        while (end < text.length) {
+          const next = text.charCodeAt(end);
+          if (next === 0x22 || next === 0x5c || next < 0x20) break;
+          end += 1;
+        }
+        result += text.slice(position, end);
+        position = end;
         continue;
       }
-      const escape = text[position + 1];
-      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-      if (escape !== undefined && escape in simple) {
-        result += simple[escape];
+      const escaped = text[position + 1];
+      const simple: Record<string, string> = {
+        '"': '"',
+        '\\': '\\',
+        '/': '/',
+        b: '\b',
+        f: '\f',
+        n: '\n',
+        r: '\r',
+        t: '\t',
+      };
+      if (escaped !== undefined && escaped in simple) {
+        result += simple[escaped];
         position += 2;
-      } else if (escape === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(position + 2, position + 6))) {
+      } else if (escaped === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(position + 2, position + 6))) {
         result += String.fromCharCode(Number.parseInt(text.slice(position + 2, position + 6), 16));
         position += 6;
       } else {

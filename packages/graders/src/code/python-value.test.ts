@@ -21,7 +21,9 @@ describe('parsePythonJson (json.loads)', () => {
   });
 
   it('refuses absurd nesting instead of overflowing the stack', () => {
-    expect(() => loads(`${'['.repeat(100_000)}${']'.repeat(100_000)}`)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => loads(`${'['.repeat(100_000)}${']'.repeat(100_000)}`)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
   });
 });
 
@@ -32,7 +34,17 @@ describe('pythonEquals (Python ==)', () => {
     ['big ints exact', tagged({ i: '9007199254740993' }), loads('9007199254740992'), false],
     ['list == list', tagged([{ i: '1' }, 'a']), loads('[1, "a"]'), true],
     ['nested tuple != list', tagged([{ t: [{ i: '1' }] }]), loads('[[1]]'), false],
-    ['dict order free', tagged({ d: [['b', { i: '2' }], ['a', { i: '1' }]] }), loads('{"a": 1, "b": 2}'), true],
+    [
+      'dict order free',
+      tagged({
+        d: [
+          ['b', { i: '2' }],
+          ['a', { i: '1' }],
+        ],
+      }),
+      loads('{"a": 1, "b": 2}'),
+      true,
+    ],
     ['int key != str key', tagged({ d: [[{ i: '1' }, { i: '2' }]] }), loads('{"1": 2}'), false],
     ['nan != nan', tagged({ f: 'nan' }), loads('NaN'), false],
     ['other object never equal', tagged({ o: 'X' }), loads('true'), false],

@@ -100,7 +100,13 @@ export function describePythonValue(value: PythonValue): string {
     case 'int':
       return value.value.toString();
     case 'float':
-      return Number.isNaN(value.value) ? 'nan' : Number.isFinite(value.value) ? String(value.value) : value.value > 0 ? 'inf' : '-inf';
+      return Number.isNaN(value.value)
+        ? 'nan'
+        : Number.isFinite(value.value)
+          ? String(value.value)
+          : value.value > 0
+            ? 'inf'
+            : '-inf';
     case 'str':
       return JSON.stringify(value.value);
     case 'list':
@@ -129,13 +135,17 @@ export function decodeTaggedValue(tagged: unknown, depth = 0): PythonValue {
     const record = tagged as Record<string, unknown>;
     if (typeof record.i === 'string' && /^-?\d+$/.test(record.i)) return { kind: 'int', value: BigInt(record.i) };
     if (typeof record.f === 'string') return { kind: 'float', value: parsePythonFloatRepr(record.f) };
-    if (Array.isArray(record.t)) return { kind: 'tuple', items: record.t.map((item) => decodeTaggedValue(item, depth + 1)) };
+    if (Array.isArray(record.t))
+      return { kind: 'tuple', items: record.t.map((item) => decodeTaggedValue(item, depth + 1)) };
     if (Array.isArray(record.d)) {
       return {
         kind: 'dict',
         entries: record.d.map((pair) => {
           if (!Array.isArray(pair) || pair.length !== 2) throw invalid('malformed dict entry');
-          return [decodeTaggedValue(pair[0], depth + 1), decodeTaggedValue(pair[1], depth + 1)] as [PythonValue, PythonValue];
+          return [decodeTaggedValue(pair[0], depth + 1), decodeTaggedValue(pair[1], depth + 1)] as [
+            PythonValue,
+            PythonValue,
+          ];
         }),
       };
     }

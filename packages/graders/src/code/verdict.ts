@@ -13,6 +13,17 @@ export type CodeVerdict =
   | 'output_limit'
   | 'memory_limit';
 
+/**
+ * The program ended by itself (passed, wrong output, raised, did not compile) rather than being killed
+ * at a limit. Sandboxes are reused only after such runs: a run killed mid-way (deadline, output cap,
+ * memory) may leave its sandbox in any state, so the pools replace it ("recycle after any failure").
+ */
+export function endedByItself(verdict: CodeVerdict): boolean {
+  return (
+    verdict === 'accepted' || verdict === 'wrong_answer' || verdict === 'runtime_error' || verdict === 'compile_error'
+  );
+}
+
 /** The first test that did not pass, as reported in `details.failingTest`. */
 export interface FailingTest {
   /** 0-based index into the reference's tests (public tests first, as LiveCodeBench concatenates them) */

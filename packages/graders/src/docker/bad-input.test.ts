@@ -19,11 +19,24 @@ interface Case {
   expected?: string;
   /** what the program printed, when the point is what it could see */
   actual?: string;
+  /** the case is meant to hit the time limit: run it under the short limit */
+  hitsTimeLimit?: boolean;
 }
 
 const CASES: Case[] = [
-  { id: 'P1 fork bomb', code: 'import os\nwhile True:\n    os.fork()', verdicts: ['runtime_error', 'time_limit'] },
-  { id: 'P1 shell fork bomb', code: 'import os\nos.system(":(){ :|:& };:")\nprint("done")', verdicts: ['time_limit', 'accepted', 'runtime_error'], expected: 'done' },
+  {
+    id: 'P1 fork bomb',
+    code: 'import os\nwhile True:\n    os.fork()',
+    hitsTimeLimit: true,
+    verdicts: ['runtime_error', 'time_limit'],
+  },
+  {
+    id: 'P1 shell fork bomb',
+    code: 'import os\nos.system(":(){ :|:& };:")\nprint("done")',
+    hitsTimeLimit: true,
+    verdicts: ['time_limit', 'accepted', 'runtime_error'],
+    expected: 'done',
+  },
   {
     id: 'P2 os.system/posix.system/subprocess run unprivileged',
     code: [
@@ -36,8 +49,18 @@ const CASES: Case[] = [
     verdicts: ['accepted'],
     expected: '65534 0000000000000000 3',
   },
-  { id: 'P2 os.execv replaces the program', code: 'import os\nos.execv("/bin/echo", ["echo", "replaced"])', verdicts: ['accepted'], expected: 'replaced' },
-  { id: 'P2 pty.spawn', code: 'import pty\npty.spawn(["true"])\nprint("ok")', verdicts: ['accepted', 'runtime_error'], expected: 'ok' },
+  {
+    id: 'P2 os.execv replaces the program',
+    code: 'import os\nos.execv("/bin/echo", ["echo", "replaced"])',
+    verdicts: ['accepted'],
+    expected: 'replaced',
+  },
+  {
+    id: 'P2 pty.spawn',
+    code: 'import pty\npty.spawn(["true"])\nprint("ok")',
+    verdicts: ['accepted', 'runtime_error'],
+    expected: 'ok',
+  },
   {
     id: 'P3 metadata SSRF and outbound HTTP',
     code: [
@@ -59,7 +82,11 @@ const CASES: Case[] = [
     verdicts: ['accepted'],
     expected: "blocked blocked blocked blocked ['lo']",
   },
-  { id: 'P3 uncaught network error', code: 'import socket\nsocket.create_connection(("8.8.8.8", 53), timeout=1)', verdicts: ['runtime_error'] },
+  {
+    id: 'P3 uncaught network error',
+    code: 'import socket\nsocket.create_connection(("8.8.8.8", 53), timeout=1)',
+    verdicts: ['runtime_error'],
+  },
   { id: 'P4 disk fill', code: 'open("beans", "w").write("I love beans\\n" * 2**24)', verdicts: ['runtime_error'] },
   { id: 'P5 write outside the tmpfs', code: 'open("/var/tmp/x", "w").write("x")', verdicts: ['runtime_error'] },
   { id: 'P5 write to /run/lock', code: 'open("/run/lock/x", "w").write("x")', verdicts: ['runtime_error'] },
@@ -77,12 +104,22 @@ const CASES: Case[] = [
     verdicts: ['accepted'],
     expected: 'denied False False',
   },
-  { id: 'P7 sleeping forever', code: 'import time\ntime.sleep(10**9)', verdicts: ['time_limit'] },
-  { id: 'P8 kill the runner (PID 1)', code: 'import os\nos.kill(os.getppid(), 9)\nos.kill(1, 9)\nprint("alive")', verdicts: ['accepted'], expected: 'alive' },
+  { id: 'P7 sleeping forever', code: 'import time\ntime.sleep(10**9)', hitsTimeLimit: true, verdicts: ['time_limit'] },
+  {
+    id: 'P8 kill the runner (PID 1)',
+    code: 'import os\nos.kill(os.getppid(), 9)\nos.kill(1, 9)\nprint("alive")',
+    verdicts: ['accepted'],
+    expected: 'alive',
+  },
   { id: 'P8 kill own process group', code: 'import os\nos.killpg(0, 9)', verdicts: ['runtime_error'] },
   { id: 'P9 runaway print loop', code: 'while True:\n    print("Piston is secure")', verdicts: ['output_limit'] },
   { id: 'P9 one 100 MB write', code: 'import sys\nsys.stdout.write("x" * 10**8)', verdicts: ['output_limit'] },
-  { id: 'P12 os._exit(0) before printing', code: 'import os\nos._exit(0)\nprint(3)', verdicts: ['wrong_answer'], expected: '3' },
+  {
+    id: 'P12 os._exit(0) before printing',
+    code: 'import os\nos._exit(0)\nprint(3)',
+    verdicts: ['wrong_answer'],
+    expected: '3',
+  },
   {
     id: 'P13 forged runner frame on stdout',
     code: 'import sys, struct\nfake = b\'{"status": "exited", "exit": 0, "stdout": "3\\\\n"}\'\nsys.stdout.buffer.write(struct.pack(">I", len(fake)) + fake)',
@@ -98,11 +135,16 @@ const CASES: Case[] = [
   {
     id: 'P15 SIGALRM ignored and exceptions swallowed',
     code: 'import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    try:\n        pass\n    except Exception:\n        pass',
+    hitsTimeLimit: true,
     verdicts: ['time_limit'],
   },
   { id: 'P16 a list of 10**10', code: 'a = [0] * 10**10', verdicts: ['memory_limit'] },
   { id: 'P16 bytearray(10**10)', code: 'bytearray(10**10)', verdicts: ['memory_limit'] },
-  { id: 'P16 growing until the limit', code: 'chunks = []\nwhile True:\n    chunks.append(bytearray(50 * 2**20))', verdicts: ['memory_limit'] },
+  {
+    id: 'P16 growing until the limit',
+    code: 'chunks = []\nwhile True:\n    chunks.append(bytearray(50 * 2**20))',
+    verdicts: ['memory_limit'],
+  },
   {
     id: 'P17 10 000 threads',
     code: 'import threading, time\nfor _ in range(10000):\n    threading.Thread(target=time.sleep, args=(60,)).start()',
@@ -122,7 +164,11 @@ const CASES: Case[] = [
     verdicts: ['accepted'],
     expected: 'ok',
   },
-  { id: 'P21 overwrite the interpreter', code: 'import os\nopen(os.__file__, "a").write("x")', verdicts: ['runtime_error'] },
+  {
+    id: 'P21 overwrite the interpreter',
+    code: 'import os\nopen(os.__file__, "a").write("x")',
+    verdicts: ['runtime_error'],
+  },
   { id: 'P21 overwrite /bin/sh', code: 'open("/bin/sh", "wb").write(b"x")', verdicts: ['runtime_error'] },
   {
     id: 'P22 hunting for expected outputs',
@@ -143,7 +189,12 @@ const CASES: Case[] = [
     expected: 'aipo-expected-7f3a',
     actual: 'not found\n',
   },
-  { id: 'P23 symlink to a host path', code: 'import os\nos.symlink("/etc/shadow", "/tmp/link")\nos.symlink("/", "link2")\nprint("ok")', verdicts: ['accepted'], expected: 'ok' },
+  {
+    id: 'P23 symlink to a host path',
+    code: 'import os\nos.symlink("/etc/shadow", "/tmp/link")\nos.symlink("/", "link2")\nprint("ok")',
+    verdicts: ['accepted'],
+    expected: 'ok',
+  },
   { id: 'P24 a 1 MB solution', code: `# ${'x'.repeat(1 << 20)}\nprint(1)`, verdicts: ['accepted'], expected: '1' },
   { id: 'P25 a module the image lacks', code: 'import numpy', verdicts: ['runtime_error'] },
   {
@@ -155,7 +206,15 @@ const CASES: Case[] = [
 ];
 
 describe.skipIf(skip !== undefined)('Python bad inputs (reliability.md §4.3)', () => {
-  const grader = createPythonGrader({ image: TEST_SANDBOX_IMAGE, poolSize: 2, limits: { timeoutMs: 2_000, memoryBytes: 512 * 1024 ** 2 } });
+  // a short limit for the cases that are meant to hit it, and LiveCodeBench's 6 s for the rest, so
+  // a loaded machine cannot turn a crash or a memory error into a time limit
+  const limits = { memoryBytes: 512 * 1024 ** 2 };
+  const quick = createPythonGrader({ image: TEST_SANDBOX_IMAGE, poolSize: 1, limits: { ...limits, timeoutMs: 1_500 } });
+  const grader = createPythonGrader({
+    image: TEST_SANDBOX_IMAGE,
+    poolSize: 2,
+    limits: { ...limits, timeoutMs: 6_000 },
+  });
   const canary = createCanaryDir();
   // only this package's sandbox code: other folders are edited by other people while tests run
   const ownSource = fileURLToPath(new URL('../code/', import.meta.url));
@@ -164,23 +223,31 @@ describe.skipIf(skip !== undefined)('Python bad inputs (reliability.md §4.3)', 
   beforeAll(async () => {
     process.env.AIPO_TEST_SECRET = 'secret-value-that-must-not-leak';
     before = { canary: snapshotTree(canary), source: snapshotTree(ownSource) };
-    await grader.warmUp();
+    await Promise.all([grader.warmUp(), quick.warmUp()]);
   });
 
   afterAll(async () => {
-    await grader.close();
+    await Promise.all([grader.close(), quick.close()]);
     rmSync(canary, { recursive: true, force: true });
     delete process.env.AIPO_TEST_SECRET;
   });
 
-  it.each(CASES)('$id', async ({ code, verdicts, expected, actual }) => {
-    const result = await grader.grade({ output: fenced(code), reference: stdin('', expected ?? 'unreachable') });
-    expect(verdicts).toContain(result.details.verdict);
-    if (actual !== undefined) expect(result.details.failingTest).toMatchObject({ actual });
-  }, 30_000);
+  it.each(CASES)(
+    '$id',
+    async ({ code, verdicts, expected, actual, hitsTimeLimit }) => {
+      const result = await (hitsTimeLimit ? quick : grader).grade({
+        output: fenced(code),
+        reference: stdin('', expected ?? 'unreachable'),
+      });
+      expect(verdicts).toContain(result.details.verdict);
+      if (actual !== undefined) expect(result.details.failingTest).toMatchObject({ actual });
+    },
+    30_000,
+  );
 
   it('P14 call-based: an object whose __eq__ is always true is a wrong answer', async () => {
-    const code = 'class Solution:\n    def f(self, x):\n        class X:\n            __eq__ = lambda s, o: True\n            __hash__ = object.__hash__\n        return X()';
+    const code =
+      'class Solution:\n    def f(self, x):\n        class X:\n            __eq__ = lambda s, o: True\n            __hash__ = object.__hash__\n        return X()';
     const result = await grader.grade({
       output: fenced(code),
       reference: { fn_name: 'f', tests: [{ input: '1', output: '1', testtype: 'functional' }] },
@@ -191,7 +258,10 @@ describe.skipIf(skip !== undefined)('Python bad inputs (reliability.md §4.3)', 
   it('after all of that the host is intact, nothing outside changed, and grading still works', async () => {
     expect(snapshotTree(canary)).toEqual(before.canary);
     expect(snapshotTree(ownSource)).toEqual(before.source);
-    const result = await grader.grade({ output: fenced('print(sum(map(int, input().split())))'), reference: stdin('2 3\n', '5') });
+    const result = await grader.grade({
+      output: fenced('print(sum(map(int, input().split())))'),
+      reference: stdin('2 3\n', '5'),
+    });
     expect(result.details.verdict).toBe('accepted');
   });
 });

@@ -31,7 +31,10 @@ export class ContainerPool {
   readonly size: number;
   private readonly engines: DockerEngine[];
   private readonly idle: SandboxContainer[] = [];
-  private readonly waiters: Array<{ resolve: (container: SandboxContainer) => void; reject: (error: unknown) => void }> = [];
+  private readonly waiters: Array<{
+    resolve: (container: SandboxContainer) => void;
+    reject: (error: unknown) => void;
+  }> = [];
   private starting = 0;
   private live = 0;
   private nextEngine = 0;
@@ -43,7 +46,8 @@ export class ContainerPool {
     this.engines = (options.engines ?? [{}]).map((engine) =>
       isEngine(engine) ? engine : createDockerEngine(Object.keys(engine).length === 0 ? undefined : engine),
     );
-    if (this.engines.length === 0) throw new AipoError({ code: 'INVALID_CONFIG', message: 'engines must not be empty' });
+    if (this.engines.length === 0)
+      throw new AipoError({ code: 'INVALID_CONFIG', message: 'engines must not be empty' });
     const size = options.size ?? availableParallelism();
     if (!Number.isInteger(size) || size < 1) {
       throw new AipoError({ code: 'INVALID_CONFIG', message: `pool size must be a positive integer, got ${size}` });

@@ -5,7 +5,10 @@ import { DEFAULT_SANDBOX_IMAGE } from './python-grader';
 export const TEST_SANDBOX_IMAGE = process.env.AIPO_SANDBOX_IMAGE ?? DEFAULT_SANDBOX_IMAGE;
 
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms))]);
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)),
+  ]);
 }
 
 /**

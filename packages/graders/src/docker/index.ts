@@ -1,4 +1,9 @@
-export { createPythonGrader, DEFAULT_SANDBOX_IMAGE, type PythonGrader, type PythonGraderOptions } from './python-grader';
+export {
+  createPythonGrader,
+  DEFAULT_SANDBOX_IMAGE,
+  type PythonGrader,
+  type PythonGraderOptions,
+} from './python-grader';
 export { ContainerPool, type ContainerPoolOptions } from './container-pool';
 export { createDockerEngine, type DockerContainer, type DockerEngine, type DockerEngineOptions } from './docker-engine';
 export { SANDBOX_LABEL, sweepOrphanContainers } from './sandbox-container';

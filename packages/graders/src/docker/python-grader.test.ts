@@ -20,7 +20,9 @@ const functional = (fn_name: string, ...pairs: Array<[string, string]>): LcbRefe
 describe('sandbox limits', () => {
   it('refuses zero, negative and non-finite limits (0 must never mean unlimited)', () => {
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => resolveSandboxLimits({ timeoutMs: bad })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+      expect(() => resolveSandboxLimits({ timeoutMs: bad })).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONFIG' }),
+      );
     }
     expect(() => resolveSandboxLimits({ nope: 1 } as never)).toThrow(/unknown sandbox limit/);
     expect(resolveSandboxLimits({ pids: 32 }).pids).toBe(32);
@@ -37,7 +39,11 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
 
     it('accepts a correct program and reports every test run', async () => {
       const result = await grade('a, b = map(int, input().split())\nprint(a + b)', sum);
-      expect(result).toMatchObject({ pass: true, score: 1, details: { verdict: 'accepted', testsRun: 3, testsTotal: 3 } });
+      expect(result).toMatchObject({
+        pass: true,
+        score: 1,
+        details: { verdict: 'accepted', testsRun: 3, testsTotal: 3 },
+      });
     });
 
     it('stops at the first failing test and reports it', async () => {
@@ -67,9 +73,16 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
     it('classifies compile errors, runtime errors and a missing code block', async () => {
       expect((await grade('print(', sum)).details).toMatchObject({ verdict: 'compile_error', testsRun: 1 });
       const runtime = await grade('raise ValueError("boom")', sum);
-      expect(runtime.details).toMatchObject({ verdict: 'runtime_error', failingTest: { message: expect.stringContaining('ValueError: boom') } });
+      expect(runtime.details).toMatchObject({
+        verdict: 'runtime_error',
+        failingTest: { message: expect.stringContaining('ValueError: boom') },
+      });
       const none = await grader.grade({ output: 'print(1)  # no fence', reference: sum });
-      expect(none).toMatchObject({ pass: false, parseFailed: true, details: { verdict: 'compile_error', testsRun: 0 } });
+      expect(none).toMatchObject({
+        pass: false,
+        parseFailed: true,
+        details: { verdict: 'compile_error', testsRun: 0 },
+      });
     });
 
     it('times out a slow test at the per-test limit', async () => {
@@ -82,9 +95,12 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
       const big = `${'9'.repeat(1_000_000)}\n`.repeat(50);
       const roomy = createPythonGrader({ image: TEST_SANDBOX_IMAGE, poolSize: 1 });
       try {
-        const run = (code: string, expected: string) => roomy.grade({ output: fenced(code), reference: stdin([big, expected]) });
+        const run = (code: string, expected: string) =>
+          roomy.grade({ output: fenced(code), reference: stdin([big, expected]) });
         expect((await run('print("ok")', 'ok')).details).toMatchObject({ verdict: 'accepted' });
-        expect((await run('import sys\nprint(len(sys.stdin.read()))', String(big.length))).details).toMatchObject({ verdict: 'accepted' });
+        expect((await run('import sys\nprint(len(sys.stdin.read()))', String(big.length))).details).toMatchObject({
+          verdict: 'accepted',
+        });
       } finally {
         await roomy.close();
       }
@@ -108,16 +124,22 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
       const reference = functional('twoSum', ['[2,7,11,15]\n9', '[0, 1]'], ['[3,2,4]\n6', '[1,2]']);
       expect((await grade(code, reference)).details).toMatchObject({ verdict: 'accepted', testsRun: 2 });
       const counting = `${code}\n    def tally(self, x):\n        self.calls += x\n        return self.calls`;
-      expect((await grade(counting, functional('tally', ['1', '1'], ['2', '3'], ['3', '6']))).details).toMatchObject({ verdict: 'accepted' });
+      expect((await grade(counting, functional('tally', ['1', '1'], ['2', '3'], ['3', '6']))).details).toMatchObject({
+        verdict: 'accepted',
+      });
     });
 
     it('uses Python == on the host: a top-level tuple equals a list, 1 == 1.0, nested tuples do not', async () => {
-      const code = 'class Solution:\n    def f(self, kind):\n        return {"tuple": (1, 2), "float": 3.0, "nested": [(1, 2)], "bool": True}[kind]';
+      const code =
+        'class Solution:\n    def f(self, kind):\n        return {"tuple": (1, 2), "float": 3.0, "nested": [(1, 2)], "bool": True}[kind]';
       const run = (kind: string, expected: string) => grade(code, functional('f', [`"${kind}"`, expected]));
       expect((await run('tuple', '[1, 2]')).pass).toBe(true);
       expect((await run('float', '3')).pass).toBe(true);
       expect((await run('bool', '1')).pass).toBe(true);
-      expect((await run('nested', '[[1, 2]]')).details).toMatchObject({ verdict: 'wrong_answer', failingTest: { actual: '[(1, 2)]' } });
+      expect((await run('nested', '[[1, 2]]')).details).toMatchObject({
+        verdict: 'wrong_answer',
+        failingTest: { actual: '[(1, 2)]' },
+      });
     });
 
     it('finds module-level functions and reports a missing one as a runtime error', async () => {
@@ -130,7 +152,9 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
     });
 
     it('refuses a reference with a malformed expected output (INVALID_ARGUMENT, not a wrong answer)', async () => {
-      await expect(grade('def f(): pass', functional('f', ['1', '[1,']))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(grade('def f(): pass', functional('f', ['1', '[1,']))).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
     });
   });
 
@@ -138,7 +162,9 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
     it('passes when the asserts run to the end, fails on an assert or an early exit', async () => {
       const reference = { testCode: 'def check(candidate):\n    assert candidate(2) == 4\n', entryPoint: 'square' };
       expect((await grader.grade({ output: fenced('def square(x):\n    return x * x'), reference })).pass).toBe(true);
-      expect((await grader.grade({ output: fenced('def square(x):\n    return x + x + 1'), reference })).details).toMatchObject({
+      expect(
+        (await grader.grade({ output: fenced('def square(x):\n    return x + x + 1'), reference })).details,
+      ).toMatchObject({
         verdict: 'runtime_error',
       });
       for (const exit of ['import sys\nsys.exit(0)', 'import os\nos._exit(0)', 'quit()']) {
@@ -180,10 +206,14 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
       const paranoid = createPythonGrader({ image: TEST_SANDBOX_IMAGE, paranoid: true, limits: { timeoutMs: 2_000 } });
       try {
         const code = 'import os\nprint(os.path.exists("/tmp/mark"))\nopen("/tmp/mark", "w").write("1")';
-        expect((await paranoid.grade({ output: fenced(code), reference: stdin(['', 'False'], ['', 'False']) })).pass).toBe(true);
-        const fn = 'class Solution:\n    n = 0\n    def f(self, x):\n        Solution.n += x\n        return Solution.n';
-        expect((await paranoid.grade({ output: fenced(fn), reference: functional('f', ['1', '1'], ['1', '1']) }))
-          .details).toMatchObject({ verdict: 'accepted' });
+        expect(
+          (await paranoid.grade({ output: fenced(code), reference: stdin(['', 'False'], ['', 'False']) })).pass,
+        ).toBe(true);
+        const fn =
+          'class Solution:\n    n = 0\n    def f(self, x):\n        Solution.n += x\n        return Solution.n';
+        expect(
+          (await paranoid.grade({ output: fenced(fn), reference: functional('f', ['1', '1'], ['1', '1']) })).details,
+        ).toMatchObject({ verdict: 'accepted' });
       } finally {
         await paranoid.close();
       }
@@ -217,7 +247,10 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
 
   describe('broken environments throw SANDBOX_UNAVAILABLE', () => {
     it('an unreachable engine', async () => {
-      const broken = createPythonGrader({ image: TEST_SANDBOX_IMAGE, engines: [{ socketPath: '/nonexistent/docker.sock' }] });
+      const broken = createPythonGrader({
+        image: TEST_SANDBOX_IMAGE,
+        engines: [{ socketPath: '/nonexistent/docker.sock' }],
+      });
       await expect(broken.grade({ output: fenced('print(1)'), reference: stdin(['', '1']) })).rejects.toMatchObject({
         code: 'SANDBOX_UNAVAILABLE',
       });
@@ -225,7 +258,9 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
 
     it('a missing image names the build command', async () => {
       const broken = createPythonGrader({ image: 'aipo-sandbox-python:does-not-exist' });
-      await expect(broken.grade({ output: fenced('print(1)'), reference: stdin(['', '1']) })).rejects.toThrow(/build-sandbox-image/);
+      await expect(broken.grade({ output: fenced('print(1)'), reference: stdin(['', '1']) })).rejects.toThrow(
+        /build-sandbox-image/,
+      );
     });
   });
 
@@ -234,11 +269,17 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
       const engine = createDockerEngine();
       const limits = resolveSandboxLimits();
       const ours = await SandboxContainer.start({ engine, image: TEST_SANDBOX_IMAGE, limits });
-      const deadPid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+      const deadPid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+        encoding: 'utf8',
+      }).stdout;
       const orphan = await engine.createContainer({
         Image: TEST_SANDBOX_IMAGE,
         Cmd: ['true'],
-        Labels: { [SANDBOX_LABEL]: 'python', 'aipo.sandbox.host': (await import('node:os')).hostname(), 'aipo.sandbox.pid': deadPid },
+        Labels: {
+          [SANDBOX_LABEL]: 'python',
+          'aipo.sandbox.host': (await import('node:os')).hostname(),
+          'aipo.sandbox.pid': deadPid,
+        },
       });
       try {
         expect(await sweepOrphanContainers(engine)).toBeGreaterThanOrEqual(1);

@@ -10,7 +10,7 @@ import {
 } from '../code/lcb-reference';
 import { parsePythonJson } from '../code/parse-python-json';
 import { decodeTaggedValue, describePythonValue, pythonEquals, type PythonValue } from '../code/python-value';
-import { codeGradeResult, truncateForReport, type CodeVerdict, type FailingTest } from '../code/verdict';
+import { codeGradeResult, endedByItself, truncateForReport, type CodeVerdict, type FailingTest } from '../code/verdict';
 import type { GradeInput, GradeResult, Grader } from '../grader';
 import { ContainerPool } from './container-pool';
 import type { DockerEngine, DockerEngineOptions } from './docker-engine';
@@ -129,13 +129,19 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
   async function runAssertProgram(session: Session, code: string, reference: AssertReference): Promise<TestOutcome> {
     const program = `${code}\n\n${reference.testCode}\n${reference.entryPoint ? `\ncheck(${reference.entryPoint})\n` : ''}`;
     const container = await session.container();
-    const reply = await session.request(container, { op: 'exec', mode: 'script', code: program, input: '', ...job(limits.timeoutMs, limits.timeoutMs / 1000 + 1) }, limits.timeoutMs);
+    const reply = await session.request(
+      container,
+      { op: 'exec', mode: 'script', code: program, input: '', ...job(limits.timeoutMs, limits.timeoutMs / 1000 + 1) },
+      limits.timeoutMs,
+    );
     const test = { input: '', output: '' };
     if (reply instanceof SandboxLostError) return lostOutcome(reply, 0, test);
+    const leftovers = (reply.leftovers ?? 0) > 0;
     const failure = runFailure(reply, limits.timeoutMs);
-    if (failure) return failed(failure.verdict, 0, test, failure.message, reply.stdout);
-    if (reply.completed !== true) return failed('runtime_error', 0, test, 'the program exited before its tests finished');
-    return { verdict: 'accepted', healthy: (reply.leftovers ?? 0) === 0 };
+    if (failure) return unhealthyIf(leftovers, failed(failure.verdict, 0, test, failure.message, reply.stdout));
+    if (reply.completed !== true)
+      return unhealthyIf(leftovers, failed('runtime_error', 0, test, 'the program exited before its tests finished'));
+    return { verdict: 'accepted', healthy: !leftovers };
   }
 
   interface RunTestsOptions {
@@ -161,15 +167,22 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
       if (reply instanceof SandboxLostError) return lostOutcome(reply, index, test);
       healthy &&= (reply.leftovers ?? 0) === 0;
       const failure = runFailure(reply, timeoutMs);
-      if (failure) return failed(failure.verdict, index, test, failure.message, reply.stdout);
+      if (failure) return unhealthyIf(!healthy, failed(failure.verdict, index, test, failure.message, reply.stdout));
       const comparison = compareStdioOutput({ actual: reply.stdout ?? '', expected: test.output });
-      if (!comparison.equal) return { ...failed('wrong_answer', index, test, comparison.message, reply.stdout), healthy };
+      if (!comparison.equal)
+        return unhealthyIf(!healthy, failed('wrong_answer', index, test, comparison.message, reply.stdout));
       session.release();
     }
     return { verdict: 'accepted', healthy };
   }
 
-  async function runFunctionalTests({ session, code, reference, deadline, onTest }: RunTestsOptions): Promise<TestOutcome> {
+  async function runFunctionalTests({
+    session,
+    code,
+    reference,
+    deadline,
+    onTest,
+  }: RunTestsOptions): Promise<TestOutcome> {
     // a malformed expected output is a broken reference: refuse it before running anything
     const expected = reference.tests.map((test) => parsePythonJson(test.output));
     const fn = reference.fn_name as string;
@@ -181,10 +194,17 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
       const container = await session.container();
       if (opened !== container) {
         const cpuSeconds = (deadline - performance.now()) / 1000 + 1;
-        const reply = await session.request(container, { op: 'open', code, fn, ...job(timeoutMs, cpuSeconds) }, timeoutMs);
+        const reply = await session.request(
+          container,
+          { op: 'open', code, fn, ...job(timeoutMs, cpuSeconds) },
+          timeoutMs,
+        );
         if (reply instanceof SandboxLostError) return lostOutcome(reply, index, test);
         if (reply.status !== 'ready') {
-          const failure = runFailure(reply, timeoutMs) ?? { verdict: 'runtime_error' as const, message: `function ${fn} not found` };
+          const failure = runFailure(reply, timeoutMs) ?? {
+            verdict: 'runtime_error' as const,
+            message: `function ${fn} not found`,
+          };
           return failed(failure.verdict, index, test, failure.message);
         }
         opened = container;
@@ -201,7 +221,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
         return failed('runtime_error', index, test, 'the returned value could not be read');
       }
       if (!pythonEquals(actual, expected[index] as PythonValue)) {
-        return { ...failed('wrong_answer', index, test, 'returned value differs', describePythonValue(actual)), healthy: true };
+        return failed('wrong_answer', index, test, 'returned value differs', describePythonValue(actual));
       }
       if (options.paranoid) {
         session.release();
@@ -213,7 +233,8 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
 
   return {
     id: 'code-python',
-    description: 'Python programs in a Docker sandbox, LiveCodeBench semantics (stdin and functional tests) or assert programs',
+    description:
+      'Python programs in a Docker sandbox, LiveCodeBench semantics (stdin and functional tests) or assert programs',
     needsSandbox: true,
     grade,
     warmUp: () => pool.warmUp(),
@@ -230,7 +251,9 @@ function failed(
 ): TestOutcome {
   return {
     verdict,
-    healthy: false,
+    // a program that ended by itself leaves a clean container: the runner killed every leftover
+    // process and wiped /tmp, /dev/shm and SysV IPC (and reports anything it had to clean)
+    healthy: endedByItself(verdict),
     failingTest: {
       index,
       input: truncateForReport(test.input),
@@ -241,10 +264,16 @@ function failed(
   };
 }
 
+function unhealthyIf(condition: boolean, outcome: TestOutcome): TestOutcome {
+  return condition ? { ...outcome, healthy: false } : outcome;
+}
+
 function lostOutcome(error: SandboxLostError, index: number, test: { input: string; output: string }): TestOutcome {
-  return error.reason === 'deadline'
-    ? failed('time_limit', index, test, 'killed by the host at the deadline')
-    : failed('runtime_error', index, test, 'the sandbox container died');
+  const outcome =
+    error.reason === 'deadline'
+      ? failed('time_limit', index, test, 'killed by the host at the deadline')
+      : failed('runtime_error', index, test, 'the sandbox container died');
+  return unhealthyIf(true, outcome);
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -273,7 +302,11 @@ class Session {
   }
 
   /** Send a job; a lost container (host kill, death) is returned, not thrown. */
-  async request(container: SandboxContainer, message: Record<string, unknown>, timeoutMs: number): Promise<RunnerReply | SandboxLostError> {
+  async request(
+    container: SandboxContainer,
+    message: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<RunnerReply | SandboxLostError> {
     const abort = () => void container.destroy();
     this.signal?.addEventListener('abort', abort, { once: true });
     try {
@@ -304,7 +337,8 @@ class Session {
     if (container === undefined) return;
     if (this.onEnd && container.alive) {
       const reply = await this.onEnd().catch(() => undefined);
-      if (reply === undefined || reply instanceof SandboxLostError || (reply as RunnerReply).leftovers) this.healthy = false;
+      if (reply === undefined || reply instanceof SandboxLostError || (reply as RunnerReply).leftovers)
+        this.healthy = false;
     }
     this.pool.release(container, { healthy: this.healthy && container.alive });
   }

@@ -6,7 +6,10 @@ const SIGXCPU = 24;
 const SIGXFSZ = 25;
 
 /** The verdict of a run that did not finish normally, or undefined when its output should be compared. */
-export function runFailure(reply: RunnerReply, timeoutMs: number): { verdict: CodeVerdict; message: string } | undefined {
+export function runFailure(
+  reply: RunnerReply,
+  timeoutMs: number,
+): { verdict: CodeVerdict; message: string } | undefined {
   const stderr = (reply.stderr ?? '').trim();
   const tail = stderr === '' ? '' : `: ${stderr.split('\n').slice(-3).join(' | ')}`;
   switch (reply.status) {
@@ -25,7 +28,8 @@ export function runFailure(reply: RunnerReply, timeoutMs: number): { verdict: Co
     case 'signaled':
       if (reply.signal === SIGXCPU) return { verdict: 'time_limit', message: 'CPU time limit (SIGXCPU)' };
       // the runner reads the memory cgroup's oom_kill counter: a plain 137 is not proof of OOM
-      if (reply.signal === SIGKILL && reply.oomKilled) return { verdict: 'memory_limit', message: 'killed by the OOM killer' };
+      if (reply.signal === SIGKILL && reply.oomKilled)
+        return { verdict: 'memory_limit', message: 'killed by the OOM killer' };
       if (reply.signal === SIGXFSZ) return { verdict: 'runtime_error', message: 'file size limit (SIGXFSZ)' };
       return { verdict: 'runtime_error', message: `killed by signal ${reply.signal ?? '?'}${tail}` };
     case 'raised':

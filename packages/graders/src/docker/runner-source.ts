@@ -103,7 +103,25 @@ def janitor():
             except OSError:
                 pass
     os.makedirs(WORK, exist_ok=True)
-    return leftovers
+    return leftovers + remove_sysv_ipc()
+
+
+def remove_sysv_ipc():
+    """SysV shared memory, semaphores and queues outlive their creator: remove them all."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    removed = 0
+    for table, remove in (("shm", libc.shmctl), ("sem", libc.semctl), ("msg", libc.msgctl)):
+        try:
+            with open("/proc/sysvipc/" + table) as handle:
+                rows = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            ipc_id = int(row.split()[1])
+            # IPC_RMID = 0; semctl takes a semaphore number before the command
+            result = remove(ipc_id, 0, 0, None) if table == "sem" else remove(ipc_id, 0, None)
+            removed += result == 0
+    return removed
 
 
 def oom_kills():

@@ -12,7 +12,18 @@ const PID_LABEL = 'aipo.sandbox.pid';
 
 /** A reply of the in-container runner (see runner-source.ts). */
 export interface RunnerReply {
-  status: 'ready' | 'exited' | 'signaled' | 'timeout' | 'output_limit' | 'returned' | 'raised' | 'closed' | 'no_session' | 'runner_error' | 'bad_request';
+  status:
+    | 'ready'
+    | 'exited'
+    | 'signaled'
+    | 'timeout'
+    | 'output_limit'
+    | 'returned'
+    | 'raised'
+    | 'closed'
+    | 'no_session'
+    | 'runner_error'
+    | 'bad_request';
   exit?: number;
   signal?: number;
   stdout?: string;

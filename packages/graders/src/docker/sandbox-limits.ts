@@ -49,6 +49,7 @@ export function resolveSandboxLimits(overrides: Partial<SandboxLimits> = {}): Sa
     }
     limits[key as keyof SandboxLimits] = value;
   }
-  if (limits.pids < 4) throw new AipoError({ code: 'INVALID_CONFIG', message: 'sandbox limit pids must be at least 4' });
+  if (limits.pids < 4)
+    throw new AipoError({ code: 'INVALID_CONFIG', message: 'sandbox limit pids must be at least 4' });
   return limits;
 }

@@ -21,11 +21,27 @@ const marker = join(canary, 'escaped');
 
 const CASES: Case[] = [
   { id: 'J1 while(true)', code: 'while (true) {}', verdicts: ['time_limit'] },
-  { id: 'J2 microtask loop', code: 'Promise.resolve().then(function f() { Promise.resolve().then(f); for (;;); })', verdicts: ['time_limit'] },
-  { id: 'J3 a promise that never settles', code: '(async () => { await new Promise(() => {}) })()', verdicts: ['time_limit'] },
+  {
+    id: 'J2 microtask loop',
+    code: 'Promise.resolve().then(function f() { Promise.resolve().then(f); for (;;); })',
+    verdicts: ['time_limit'],
+  },
+  {
+    id: 'J3 a promise that never settles',
+    code: '(async () => { await new Promise(() => {}) })()',
+    verdicts: ['time_limit'],
+  },
   { id: 'J3 awaiting in a loop', code: '(async () => { while (true) await null })()', verdicts: ['time_limit'] },
-  { id: 'J4 growing arrays', code: 'const a = []; for (;;) a.push(new Array(1e6).fill(1))', verdicts: ['memory_limit'] },
-  { id: 'J5 huge Array.fill', code: 'new Array(1024 * 1024 * 60).fill()', verdicts: ['memory_limit', 'time_limit', 'accepted', 'runtime_error'] },
+  {
+    id: 'J4 growing arrays',
+    code: 'const a = []; for (;;) a.push(new Array(1e6).fill(1))',
+    verdicts: ['memory_limit'],
+  },
+  {
+    id: 'J5 huge Array.fill',
+    code: 'new Array(1024 * 1024 * 60).fill()',
+    verdicts: ['memory_limit', 'time_limit', 'accepted', 'runtime_error'],
+  },
   { id: 'J7 spreading a 1e9-char string', code: "[...'.'.repeat(1e9)]", verdicts: ['runtime_error', 'memory_limit'] },
   { id: 'J8 string too long', code: "'x'.repeat(2 ** 29)", verdicts: ['runtime_error'] },
   { id: 'J9 unbounded recursion', code: 'function f() { return f() + 1 } f()', verdicts: ['runtime_error'] },
@@ -51,7 +67,11 @@ const CASES: Case[] = [
     expected: 'expected',
   },
   { id: 'J16 log flood', code: 'for (;;) console.log("x".repeat(1e6))', verdicts: ['output_limit'] },
-  { id: 'J17 Atomics.wait', code: 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)', verdicts: ['time_limit', 'runtime_error'] },
+  {
+    id: 'J17 Atomics.wait',
+    code: 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)',
+    verdicts: ['time_limit', 'runtime_error'],
+  },
   {
     id: 'J17 WebAssembly infinite loop',
     code: 'const bytes = new Uint8Array([0,97,115,109,1,0,0,0,1,4,1,96,0,0,3,2,1,0,7,5,1,1,102,0,0,10,9,1,7,0,3,64,12,0,11,11]);\nnew WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f();',
@@ -88,15 +108,19 @@ describe('JavaScript bad inputs (reliability.md §4.2)', () => {
     rmSync(canary, { recursive: true, force: true });
   });
 
-  it.each(CASES)('$id', async ({ code, verdicts, expected, actual }) => {
-    const program = code.replaceAll('MARK', JSON.stringify(marker));
-    const result = await grader.grade({
-      output: `\`\`\`js\n${program}\n\`\`\``,
-      reference: { tests: [{ input: '', output: expected ?? 'unreachable', testtype: 'stdin' }] },
-    });
-    expect(verdicts).toContain(result.details.verdict);
-    if (actual !== undefined) expect(result.details.failingTest).toMatchObject({ actual });
-  }, 30_000);
+  it.each(CASES)(
+    '$id',
+    async ({ code, verdicts, expected, actual }) => {
+      const program = code.replaceAll('MARK', JSON.stringify(marker));
+      const result = await grader.grade({
+        output: `\`\`\`js\n${program}\n\`\`\``,
+        reference: { tests: [{ input: '', output: expected ?? 'unreachable', testtype: 'stdin' }] },
+      });
+      expect(verdicts).toContain(result.details.verdict);
+      if (actual !== undefined) expect(result.details.failingTest).toMatchObject({ actual });
+    },
+    30_000,
+  );
 
   it('J15 a result whose getters loop forever, and a thenable that never settles', async () => {
     const reference = { fn_name: 'f', tests: [{ input: '1', output: '1', testtype: 'functional' as const }] };

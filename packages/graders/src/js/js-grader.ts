@@ -5,7 +5,7 @@ import { extractProgram, lastFenceLanguage, type CodeExtraction } from '../code/
 import { parseLcbReference, type LcbReference } from '../code/lcb-reference';
 import { parsePythonJson } from '../code/parse-python-json';
 import { describePythonValue, pythonEquals, type PythonValue } from '../code/python-value';
-import { codeGradeResult, truncateForReport, type CodeVerdict, type FailingTest } from '../code/verdict';
+import { codeGradeResult, endedByItself, truncateForReport, type CodeVerdict, type FailingTest } from '../code/verdict';
 import type { GradeInput, GradeResult, Grader } from '../grader';
 import { WorkerLostError, type JsWorker, type WorkerReply } from './js-worker';
 import { JsWorkerPool } from './js-worker-pool';
@@ -45,11 +45,16 @@ function resolveLimits(overrides: Partial<JsGraderLimits> = {}): JsGraderLimits 
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     if (!(key in DEFAULT_LIMITS) || typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new AipoError({ code: 'INVALID_CONFIG', message: `JS grader limit ${key} must be a positive finite number`, details: { key, value } });
+      throw new AipoError({
+        code: 'INVALID_CONFIG',
+        message: `JS grader limit ${key} must be a positive finite number`,
+        details: { key, value },
+      });
     }
     limits[key as keyof JsGraderLimits] = value;
   }
-  if (limits.memoryMb < 8) throw new AipoError({ code: 'INVALID_CONFIG', message: 'memoryMb must be at least 8 (isolated-vm minimum)' });
+  if (limits.memoryMb < 8)
+    throw new AipoError({ code: 'INVALID_CONFIG', message: 'memoryMb must be at least 8 (isolated-vm minimum)' });
   return limits;
 }
 
@@ -90,7 +95,10 @@ export function createJsGrader(options: JsGraderOptions = {}): JsGrader {
       if (error.reason === 'deadline') return { status: 'timeout' };
       await new Promise((resolve) => setTimeout(resolve, 50)); // let the last stderr bytes arrive
       const oom = /out of memory|heap limit|allocation failed/i.test(worker.stderr);
-      return { status: oom ? 'memory_limit' : 'runtime_error', message: `the isolate's process died: ${error.message}` };
+      return {
+        status: oom ? 'memory_limit' : 'runtime_error',
+        message: `the isolate's process died: ${error.message}`,
+      };
     }
   }
 
@@ -101,7 +109,11 @@ export function createJsGrader(options: JsGraderOptions = {}): JsGrader {
     for (const [index, test] of reference.tests.entries()) {
       const timeoutMs = Math.max(1, Math.floor(Math.min(limits.timeoutMs, deadline - performance.now())));
       if (index === 0 && functional) {
-        const opened = await send(worker, { op: 'open', code, language, fnName: reference.fn_name, ...job(timeoutMs) }, timeoutMs);
+        const opened = await send(
+          worker,
+          { op: 'open', code, language, fnName: reference.fn_name, ...job(timeoutMs) },
+          timeoutMs,
+        );
         const openFailure = failure(opened, timeoutMs);
         if (openFailure) return failed(openFailure.verdict, index, test, openFailure.message);
       }
@@ -140,7 +152,8 @@ export function createJsGrader(options: JsGraderOptions = {}): JsGrader {
     }
     const fence = lastFenceLanguage(input.output);
     const language =
-      options.language === 'typescript' || (options.language !== 'javascript' && (fence === 'ts' || fence === 'typescript'))
+      options.language === 'typescript' ||
+      (options.language !== 'javascript' && (fence === 'ts' || fence === 'typescript'))
         ? 'typescript'
         : 'javascript';
     if (input.signal?.aborted) throw new AipoError({ code: 'ABORTED', message: 'grading was aborted' });
@@ -151,7 +164,7 @@ export function createJsGrader(options: JsGraderOptions = {}): JsGrader {
     let healthy = false;
     try {
       const outcome = await runTests(worker, code, language, reference);
-      healthy = outcome.verdict === 'accepted' || outcome.verdict === 'wrong_answer';
+      healthy = endedByItself(outcome.verdict);
       if (input.signal?.aborted) throw new AipoError({ code: 'ABORTED', message: 'grading was aborted' });
       return codeGradeResult({
         verdict: outcome.verdict,
@@ -176,7 +189,13 @@ export function createJsGrader(options: JsGraderOptions = {}): JsGrader {
   };
 }
 
-function failed(verdict: CodeVerdict, index: number, test: { input: string; output: string }, message: string, actual?: string): Outcome {
+function failed(
+  verdict: CodeVerdict,
+  index: number,
+  test: { input: string; output: string },
+  message: string,
+  actual?: string,
+): Outcome {
   return {
     verdict,
     failingTest: {

@@ -71,7 +71,9 @@ export class JsWorker {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new AipoError({ code: 'SANDBOX_UNAVAILABLE', message: 'the isolated-vm worker did not start within 20 s' }));
+        reject(
+          new AipoError({ code: 'SANDBOX_UNAVAILABLE', message: 'the isolated-vm worker did not start within 20 s' }),
+        );
       }, 20_000);
       child.once('message', () => {
         clearTimeout(timer);
@@ -93,7 +95,8 @@ export class JsWorker {
   request(message: Record<string, unknown>, hostTimeoutMs: number): Promise<WorkerReply> {
     if (this.lost) return Promise.reject(this.lost);
     this.jobs += 1;
-    const id = (this.nextId += 1);
+    this.nextId += 1;
+    const id = this.nextId;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(new WorkerLostError('deadline', `no reply within ${Math.round(hostTimeoutMs)} ms; worker killed`));
