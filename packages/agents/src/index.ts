@@ -51,15 +51,15 @@ export {
   type TriggerContext,
   type TriggeredConsultation,
 } from './aipo/consultation-trigger';
+export { AipoRollout, runAipoRollout } from './aipo/aipo-rollout';
 export {
-  AipoRollout,
   defaultErrorMessages,
-  runAipoRollout,
   type AipoRolloutConfig,
   type AipoRolloutInput,
   type RolloutErrorMessages,
   type RolloutState,
-} from './aipo/aipo-rollout';
+} from './aipo/rollout-config';
+export { consultWithDeadline } from './aipo/consult-with-deadline';
 export {
   packTrajectories,
   type AipoTrajectory,

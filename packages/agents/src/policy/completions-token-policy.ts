@@ -4,6 +4,7 @@ import { assertSettings } from '../model/openai-chat-model';
 import { classifyOpenAIError, toModelError } from '../model/openai-errors';
 import { retryWithBackoff } from '../model/retry-with-backoff';
 import { findFirstStop } from '../model/stop-matcher';
+import { shortestPrefixCovering } from './shortest-prefix-covering';
 import type { TokenPolicy, TokenPolicyOutput, TokenPolicyRequest } from './token-policy';
 
 /** Settings for {@link createCompletionsTokenPolicy}. */
@@ -111,13 +112,9 @@ export function createCompletionsTokenPolicy(settings: CompletionsTokenPolicySet
     const match = stops.length > 0 ? findFirstStop(tokenizer.decode(tokenIds), stops) : undefined;
     if (match !== undefined) {
       // keep the shortest token prefix whose text holds the stop string (the server may run past it)
-      for (let count = 1; count <= tokenIds.length; count++) {
-        if (tokenizer.decode(tokenIds.slice(0, count)).length >= match.text.length) {
-          tokenIds = tokenIds.slice(0, count);
-          logProbs = logProbs.slice(0, count);
-          break;
-        }
-      }
+      const count = shortestPrefixCovering({ tokenIds, decode: tokenizer.decode, length: match.text.length });
+      tokenIds = tokenIds.slice(0, count);
+      logProbs = logProbs.slice(0, count);
       return { tokenIds, logProbs, text: tokenizer.decode(tokenIds), finishReason: 'stop', stop: match.stop };
     }
     const last = tokenIds.at(-1);
