@@ -5,7 +5,7 @@
 import { loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { computeAdvantages, computeSequenceAdvantages, policyLoss } from '@aipo/core';
+import { computeAdvantages, computeSequenceAdvantages, createRng, policyLoss } from '@aipo/core';
 
 const B = 512;
 const T = 4096;
@@ -14,11 +14,8 @@ const WARMUP = 5;
 const ITERATIONS = 40;
 
 function makeBatch() {
-  let state = 12345;
-  const next = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
+  const rng = createRng(12345);
+  const next = () => rng.next();
   const tokens = B * T;
   const logProbs = new Float32Array(tokens);
   const oldLogProbs = new Float32Array(tokens);

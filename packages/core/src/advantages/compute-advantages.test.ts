@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { expectAipoError } from '../batch/testing/expect-aipo-error';
 import { AipoError } from '../errors/aipo-error';
 import type { AdvantageEstimator } from './advantage-estimator';
 import { advantageEstimators, builtinAdvantageEstimators, createAdvantageEstimatorRegistry } from './builtin';
 import { computeAdvantages, type ComputeAdvantagesOptions, computeSequenceAdvantages } from './compute-advantages';
 
-function expectCode(run: () => unknown, code: string): AipoError {
-  try {
-    run();
-  } catch (error) {
-    expect(AipoError.isInstance(error)).toBe(true);
-    expect((error as AipoError).code).toBe(code);
-    return error as AipoError;
-  }
-  throw new Error(`expected an AipoError with code ${code}`);
-}
 
 // Five sequences, T = 3, two interleaved groups with arbitrary ids:
 // group 5 = rows 0, 2, 4 with rewards 1, 0, 0; group -2 = rows 1, 3 with rewards 0.5, 1.
@@ -155,7 +146,7 @@ describe('groups, singletons, zero variance, unscorable rewards', () => {
     const raw = computeAdvantages({ ...singleton, rewards: Float32Array.from([1, 0.5, 0, 1, 0.75]), estimator: 'rloo', options: { singletonPolicy: 'raw-reward' } });
     expect(raw.sequenceAdvantages?.[4]).toBe(0.75);
     expect(raw.diagnostics.singletonGroupCount).toBe(1);
-    expectCode(() => computeAdvantages({ ...singleton, estimator: 'grpo', options: { singletonPolicy: 'error' } }), 'INVALID_ARGUMENT');
+    expectAipoError(() => computeAdvantages({ ...singleton, estimator: 'grpo', options: { singletonPolicy: 'error' } }), 'INVALID_ARGUMENT');
   });
   it('all-equal float32 rewards (0.35) give exactly 0 and are reported in zeroVarianceMask', () => {
     const equal = Float32Array.from([0.35, 0.35, 0.35, 0.35]);
@@ -201,8 +192,8 @@ describe('groups, singletons, zero variance, unscorable rewards', () => {
     expect(Array.from(excluded.advantages.subarray(6, 9))).toEqual([0, 0, 0]);
     const zero = computeAdvantages({ ...base, rewards: withNaN, estimator: 'dr-grpo', options: { unscorablePolicy: 'zero' } });
     expectClose(Array.from(zero.sequenceAdvantages ?? []), [2 / 3, -0.25, -1 / 3, 0.25, -1 / 3]);
-    expectCode(() => computeAdvantages({ ...base, rewards: withNaN, estimator: 'grpo', options: { unscorablePolicy: 'error' } }), 'NON_FINITE_INPUT');
-    expectCode(() => computeAdvantages({ ...base, rewards: Float32Array.from([1, 0, Number.POSITIVE_INFINITY, 0, 0]), estimator: 'grpo' }), 'NON_FINITE_INPUT');
+    expectAipoError(() => computeAdvantages({ ...base, rewards: withNaN, estimator: 'grpo', options: { unscorablePolicy: 'error' } }), 'NON_FINITE_INPUT');
+    expectAipoError(() => computeAdvantages({ ...base, rewards: Float32Array.from([1, 0, Number.POSITIVE_INFINITY, 0, 0]), estimator: 'grpo' }), 'NON_FINITE_INPUT');
   });
   it('token estimators also leave unscorable rows at 0', () => {
     const result = computeAdvantages({ ...base, rewards: Float32Array.from([Number.NaN, 0.5, 0, 1, 0]), estimator: 'reinforce++' });
@@ -227,7 +218,7 @@ describe('groups, singletons, zero variance, unscorable rewards', () => {
   it('GAE rejects a NaN value at a masked-in position but ignores masked-out ones', () => {
     const options = { batchSize: 1, sequenceLength: 2, rewards: Float32Array.from([1]), lossMask: Uint8Array.from([1, 0]), estimator: 'gae' } as const;
     expect(() => computeAdvantages({ ...options, values: Float32Array.from([0, Number.NaN]) })).not.toThrow();
-    expectCode(() => computeAdvantages({ ...options, values: Float32Array.from([Number.NaN, 0]) }), 'NON_FINITE_INPUT');
+    expectAipoError(() => computeAdvantages({ ...options, values: Float32Array.from([Number.NaN, 0]) }), 'NON_FINITE_INPUT');
   });
 });
 
@@ -254,8 +245,8 @@ describe('multi-reward combination', () => {
     expectClose(Array.from(result.sequenceAdvantages ?? []), Array.from(result.rewards), 6);
   });
   it('rejects mismatched components and weights', () => {
-    expectCode(() => computeAdvantages({ ...shape, estimator: 'grpo', rewards: { components: [correctness, Float32Array.from([1])], combine: 'sum-then-normalize' } }), 'SHAPE_MISMATCH');
-    expectCode(() => computeAdvantages({ ...shape, estimator: 'grpo', rewards: { components: [correctness], weights: [1, 2], combine: 'sum-then-normalize' } }), 'SHAPE_MISMATCH');
+    expectAipoError(() => computeAdvantages({ ...shape, estimator: 'grpo', rewards: { components: [correctness, Float32Array.from([1])], combine: 'sum-then-normalize' } }), 'SHAPE_MISMATCH');
+    expectAipoError(() => computeAdvantages({ ...shape, estimator: 'grpo', rewards: { components: [correctness], weights: [1, 2], combine: 'sum-then-normalize' } }), 'SHAPE_MISMATCH');
   });
 });
 
@@ -267,7 +258,7 @@ describe('advantage estimator registry', () => {
     expect(builtinAdvantageEstimators.length).toBe(12);
   });
   it('an unknown name throws UNKNOWN_ENTRY listing the available ones', () => {
-    const error = expectCode(() => computeAdvantages({ ...base, estimator: 'ppo-gae' }), 'UNKNOWN_ENTRY');
+    const error = expectAipoError(() => computeAdvantages({ ...base, estimator: 'ppo-gae' }), 'UNKNOWN_ENTRY');
     expect(error.message).toContain('grpo, dr-grpo');
   });
   it('a custom estimator registered on a fresh registry is used by name; the default registry is untouched', () => {
@@ -278,10 +269,10 @@ describe('advantage estimator registry', () => {
     expect(advantageEstimators.has('constant')).toBe(false);
   });
   it('missing required inputs and shape mismatches are typed errors', () => {
-    expectCode(() => computeAdvantages({ ...base, estimator: 'gae' }), 'INVALID_ARGUMENT');
-    expectCode(() => computeAdvantages({ ...base, estimator: 'remax' }), 'INVALID_ARGUMENT');
-    expectCode(() => computeAdvantages({ ...base, groupIds: Int32Array.from([1, 2]), estimator: 'grpo' }), 'SHAPE_MISMATCH');
-    expectCode(() => computeAdvantages({ ...base, rewards: Float32Array.from([1]), estimator: 'grpo' }), 'SHAPE_MISMATCH');
+    expectAipoError(() => computeAdvantages({ ...base, estimator: 'gae' }), 'INVALID_ARGUMENT');
+    expectAipoError(() => computeAdvantages({ ...base, estimator: 'remax' }), 'INVALID_ARGUMENT');
+    expectAipoError(() => computeAdvantages({ ...base, groupIds: Int32Array.from([1, 2]), estimator: 'grpo' }), 'SHAPE_MISMATCH');
+    expectAipoError(() => computeAdvantages({ ...base, rewards: Float32Array.from([1]), estimator: 'grpo' }), 'SHAPE_MISMATCH');
   });
 });
 
@@ -299,6 +290,6 @@ describe('computeSequenceAdvantages (no [B,T] broadcast)', () => {
     expect(Array.from(remax.sequenceReturns ?? [])).toEqual([1, 0.5, 0, 1, 0]);
   });
   it('refuses token-level estimators', () => {
-    expectCode(() => computeSequenceAdvantages({ ...base, estimator: 'reinforce++' }), 'INVALID_ARGUMENT');
+    expectAipoError(() => computeSequenceAdvantages({ ...base, estimator: 'reinforce++' }), 'INVALID_ARGUMENT');
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { expectAipoError } from '../batch/testing/expect-aipo-error';
 import { AipoError } from '../errors/aipo-error';
+import { createRng } from '../random/create-rng';
 import { aggregateLoss } from './aggregate-loss';
 import { AGGREGATION_MODES, type AggregationMode } from './aggregation-plan';
 
@@ -8,16 +10,6 @@ const values = Float64Array.from([1, 2, 3, 4, Number.NaN, Number.POSITIVE_INFINI
 const mask = Uint8Array.from([1, 1, 1, 1, 0, 0]);
 const shape = { batchSize: 2, sequenceLength: 3 };
 
-function expectCode(run: () => unknown, code: string): void {
-  try {
-    run();
-  } catch (error) {
-    expect(AipoError.isInstance(error)).toBe(true);
-    expect((error as AipoError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected an AipoError with code ${code}`);
-}
 
 describe('aggregateLoss golden values', () => {
   const cases: Array<[AggregationMode, Record<string, number>, number]> = [
@@ -44,11 +36,8 @@ describe('aggregateLoss golden values', () => {
 });
 
 function randomBatch(seed: number, batchSize: number, sequenceLength: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
+  const rng = createRng(seed);
+  const next = () => rng.next();
   const tokens = batchSize * sequenceLength;
   const values = new Float64Array(tokens);
   const mask = new Uint8Array(tokens);
@@ -138,14 +127,14 @@ describe('aggregateLoss edge cases', () => {
     expect(result.value).toBe(0);
   });
   it('rejects NaN at a masked-in position with NON_FINITE_INPUT', () => {
-    expectCode(() => aggregateLoss({ values: Float32Array.from([1, Number.NaN]), mask: Uint8Array.from([1, 1]), batchSize: 1, sequenceLength: 2, mode: 'token-mean' }), 'NON_FINITE_INPUT');
+    expectAipoError(() => aggregateLoss({ values: Float32Array.from([1, Number.NaN]), mask: Uint8Array.from([1, 1]), batchSize: 1, sequenceLength: 2, mode: 'token-mean' }), 'NON_FINITE_INPUT');
   });
   it('rejects shape mismatches, unknown modes, bad constants and too-small global counts', () => {
     const base = { values: new Float32Array(4), mask: Uint8Array.from([1, 1, 1, 0]), batchSize: 2, sequenceLength: 2 } as const;
-    expectCode(() => aggregateLoss({ ...base, batchSize: 3, mode: 'token-mean' }), 'SHAPE_MISMATCH');
-    expectCode(() => aggregateLoss({ ...base, mode: 'mean' as AggregationMode }), 'INVALID_ARGUMENT');
-    expectCode(() => aggregateLoss({ ...base, mode: 'seq-mean-token-sum-norm', normConstant: 0 }), 'INVALID_ARGUMENT');
-    expectCode(() => aggregateLoss({ ...base, mode: 'token-mean', globalTokenCount: 2 }), 'INVALID_ARGUMENT');
-    expectCode(() => aggregateLoss({ ...base, mode: 'seq-mean-token-mean', globalSequenceCount: 1.5 }), 'INVALID_ARGUMENT');
+    expectAipoError(() => aggregateLoss({ ...base, batchSize: 3, mode: 'token-mean' }), 'SHAPE_MISMATCH');
+    expectAipoError(() => aggregateLoss({ ...base, mode: 'mean' as AggregationMode }), 'INVALID_ARGUMENT');
+    expectAipoError(() => aggregateLoss({ ...base, mode: 'seq-mean-token-sum-norm', normConstant: 0 }), 'INVALID_ARGUMENT');
+    expectAipoError(() => aggregateLoss({ ...base, mode: 'token-mean', globalTokenCount: 2 }), 'INVALID_ARGUMENT');
+    expectAipoError(() => aggregateLoss({ ...base, mode: 'seq-mean-token-mean', globalSequenceCount: 1.5 }), 'INVALID_ARGUMENT');
   });
 });

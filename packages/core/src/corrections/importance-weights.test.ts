@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { errorCodeOf } from '../batch/testing/expect-aipo-error';
 import { AipoError } from '../errors/aipo-error';
 import { importanceWeights } from './importance-weights';
 import { rejectionMask } from './rejection-mask';
@@ -10,14 +11,6 @@ const rolloutLogProbs = Float64Array.from([-1, -1, -1, -2, Number.NEGATIVE_INFIN
 const lossMask = Uint8Array.from([1, 1, 1, 1, 0, 0]);
 const base = { batchSize: 2, sequenceLength: 3, oldLogProbs, rolloutLogProbs, lossMask };
 
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return AipoError.isInstance(error) ? error.code : 'not an AipoError';
-  }
-  return 'no error';
-}
 
 describe('importanceWeights', () => {
   it('token TIS truncates at C = 2 (one-sided)', () => {
@@ -61,10 +54,10 @@ describe('importanceWeights', () => {
   it('non-finite masked-in log-probs and bad thresholds are typed errors', () => {
     const bad = Float64Array.from(rolloutLogProbs);
     bad[1] = Number.NEGATIVE_INFINITY;
-    expect(codeOf(() => importanceWeights({ ...base, rolloutLogProbs: bad }))).toBe('NON_FINITE_INPUT');
-    expect(codeOf(() => importanceWeights({ ...base, upper: -1 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => importanceWeights({ ...base, level: 'batch' as 'token' }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => importanceWeights({ ...base, oldLogProbs: new Float32Array(2) }))).toBe('SHAPE_MISMATCH');
+    expect(errorCodeOf(() => importanceWeights({ ...base, rolloutLogProbs: bad }))).toBe('NON_FINITE_INPUT');
+    expect(errorCodeOf(() => importanceWeights({ ...base, upper: -1 }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => importanceWeights({ ...base, level: 'batch' as 'token' }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => importanceWeights({ ...base, oldLogProbs: new Float32Array(2) }))).toBe('SHAPE_MISMATCH');
   });
   it('an all-masked batch gives zero weights and zero diagnostics', () => {
     const result = importanceWeights({ ...base, lossMask: new Uint8Array(6) });
@@ -92,8 +85,8 @@ describe('rejectionMask', () => {
     expect(Array.from(mean.mask)).toEqual([0, 0, 0, 0, 0, 0]);
   });
   it('rejects unknown statistics and inverted bounds', () => {
-    expect(codeOf(() => rejectionMask({ ...base, criteria: [{ statistic: 'k4' as 'k1', level: 'token' }] }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => rejectionMask({ ...base, criteria: [{ statistic: 'k1', level: 'token', lower: 1, upper: 0 }] }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => rejectionMask({ ...base, criteria: [] }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => rejectionMask({ ...base, criteria: [{ statistic: 'k4' as 'k1', level: 'token' }] }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => rejectionMask({ ...base, criteria: [{ statistic: 'k1', level: 'token', lower: 1, upper: 0 }] }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => rejectionMask({ ...base, criteria: [] }))).toBe('INVALID_ARGUMENT');
   });
 });

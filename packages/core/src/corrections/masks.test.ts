@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { errorCodeOf } from '../batch/testing/expect-aipo-error';
 import { AipoError } from '../errors/aipo-error';
 import { entropyQuantileMask } from './entropy-quantile-mask';
 import { maskNonFiniteLogProbs } from './mask-non-finite-log-probs';
@@ -6,14 +7,6 @@ import { offPolicySequenceMask } from './off-policy-sequence-mask';
 import { overlongPenalty } from './overlong-penalty';
 import { truncationMask } from './truncation-mask';
 
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return AipoError.isInstance(error) ? error.code : 'not an AipoError';
-  }
-  return 'no error';
-}
 
 describe('maskNonFiniteLogProbs', () => {
   it('drops masked-in positions where any array holds -inf or NaN, before any arithmetic', () => {
@@ -30,7 +23,7 @@ describe('truncationMask', () => {
     const result = truncationMask({ batchSize: 3, sequenceLength: 2, lossMask: new Uint8Array(6).fill(1), truncated: Uint8Array.from([0, 1, 0]) });
     expect(Array.from(result.mask)).toEqual([1, 1, 0, 0, 1, 1]);
     expect(result.truncatedCount).toBe(1);
-    expect(codeOf(() => truncationMask({ batchSize: 3, sequenceLength: 2, lossMask: new Uint8Array(6), truncated: new Uint8Array(2) }))).toBe('SHAPE_MISMATCH');
+    expect(errorCodeOf(() => truncationMask({ batchSize: 3, sequenceLength: 2, lossMask: new Uint8Array(6), truncated: new Uint8Array(2) }))).toBe('SHAPE_MISMATCH');
   });
 });
 
@@ -49,7 +42,7 @@ describe('overlongPenalty (DAPO)', () => {
     expect(result.penalizedCount).toBe(3);
     const uncapped = overlongPenalty({ rewards: Float32Array.from([1]), lengths: [500], maxLength: 400, bufferLength: 100, capAtFactor: false });
     expect(uncapped.rewards[0]).toBe(-1);
-    expect(codeOf(() => overlongPenalty({ rewards: Float32Array.from([1]), lengths: [1], maxLength: 10, bufferLength: 20 }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => overlongPenalty({ rewards: Float32Array.from([1]), lengths: [1], maxLength: 10, bufferLength: 20 }))).toBe('INVALID_ARGUMENT');
   });
 });
 
@@ -70,10 +63,10 @@ describe('entropyQuantileMask', () => {
   it('no valid tokens gives an all-false mask; bad fractions are INVALID_ARGUMENT', () => {
     const empty = entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies, lossMask: new Uint8Array(6), keepFraction: 0.2 });
     expect(Array.from(empty.mask)).toEqual([0, 0, 0, 0, 0, 0]);
-    expect(codeOf(() => entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies, lossMask, keepFraction: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies, lossMask, keepFraction: 0 }))).toBe('INVALID_ARGUMENT');
     const nan = Float32Array.from(entropies);
     nan[0] = Number.NaN;
-    expect(codeOf(() => entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies: nan, lossMask, keepFraction: 0.2 }))).toBe('NON_FINITE_INPUT');
+    expect(errorCodeOf(() => entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies: nan, lossMask, keepFraction: 0.2 }))).toBe('NON_FINITE_INPUT');
   });
 });
 

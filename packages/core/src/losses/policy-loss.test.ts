@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { expectAipoError } from '../batch/testing/expect-aipo-error';
 import { aggregateLoss } from '../aggregation/aggregate-loss';
 import { AGGREGATION_MODES, type AggregationMode } from '../aggregation/aggregation-plan';
 import { TokenSource } from '../batch/token-source';
+import { createRng } from '../random/create-rng';
 import { AipoError } from '../errors/aipo-error';
 import type { AgentTokenOptions } from './agent-coefficient';
 import { builtinPolicyLosses, createPolicyLossRegistry, policyLosses } from './builtin';
@@ -10,16 +12,6 @@ import type { PolicyLossOptions } from './policy-loss-definition';
 import { policyLoss } from './policy-loss';
 import type { PolicyLossInput } from './policy-loss-input';
 
-function expectCode(run: () => unknown, code: string): AipoError {
-  try {
-    run();
-  } catch (error) {
-    expect(AipoError.isInstance(error)).toBe(true);
-    expect((error as AipoError).code).toBe(code);
-    return error as AipoError;
-  }
-  throw new Error(`expected an AipoError with code ${code}`);
-}
 
 /** A one-row batch of the given tokens: log r and log p per token, one advantage. */
 function row(tokens: Array<{ logRatio?: number; logProb?: number; source?: number }>, advantage: number) {
@@ -152,12 +144,9 @@ interface Case {
   agent?: AgentTokenOptions;
 }
 
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
+function seeded(seed: number): () => number {
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 const B = 4;
@@ -389,28 +378,28 @@ describe('edge cases (rl-frameworks.md §3.2)', () => {
   it('-inf or NaN at a masked-in position is a NON_FINITE_INPUT error, never a NaN loss', () => {
     const logProbs = Float64Array.from(input.logProbs);
     logProbs[0] = Number.NEGATIVE_INFINITY;
-    const error = expectCode(() => policyLoss({ ...base, logProbs }), 'NON_FINITE_INPUT');
+    const error = expectAipoError(() => policyLoss({ ...base, logProbs }), 'NON_FINITE_INPUT');
     expect(error.message).toContain('logProbs[0,0]');
     const old = Float64Array.from(input.oldLogProbs);
     old[1] = Number.NaN;
-    expectCode(() => policyLoss({ ...base, oldLogProbs: old }), 'NON_FINITE_INPUT');
+    expectAipoError(() => policyLoss({ ...base, oldLogProbs: old }), 'NON_FINITE_INPUT');
     const advantages = Float64Array.from(input.advantages);
     advantages[0] = Number.NaN;
-    expectCode(() => policyLoss({ ...base, advantages }), 'NON_FINITE_INPUT');
+    expectAipoError(() => policyLoss({ ...base, advantages }), 'NON_FINITE_INPUT');
     const weights = new Float64Array(B * T).fill(1);
     weights[0] = Number.POSITIVE_INFINITY;
-    expectCode(() => policyLoss({ ...base, isWeights: weights }), 'NON_FINITE_INPUT');
+    expectAipoError(() => policyLoss({ ...base, isWeights: weights }), 'NON_FINITE_INPUT');
   });
   it('a positive log-prob is INVALID_ARGUMENT; shape mismatches are SHAPE_MISMATCH', () => {
     const logProbs = Float64Array.from(input.logProbs);
     logProbs[0] = 0.5;
-    expectCode(() => policyLoss({ ...base, logProbs }), 'INVALID_ARGUMENT');
-    expectCode(() => policyLoss({ ...base, lossMask: new Uint8Array(3) }), 'SHAPE_MISMATCH');
-    expectCode(() => policyLoss({ ...base, oldLogProbs: new Float32Array(2) }), 'SHAPE_MISMATCH');
-    expectCode(() => policyLoss({ ...base, sequenceAdvantages: new Float32Array(B) }), 'INVALID_ARGUMENT');
-    expectCode(() => policyLoss({ ...base, options: { dualClip: 0.9 } }), 'INVALID_ARGUMENT');
-    expectCode(() => policyLoss({ ...base, sourceMask: new Uint8Array(B * T).fill(7) }), 'INVALID_ARGUMENT');
-    expectCode(() => policyLoss({ ...base, offPolicy: { shaping: 'p_div_p_0.9' as 'p_div_p_0.1' } }), 'INVALID_ARGUMENT');
+    expectAipoError(() => policyLoss({ ...base, logProbs }), 'INVALID_ARGUMENT');
+    expectAipoError(() => policyLoss({ ...base, lossMask: new Uint8Array(3) }), 'SHAPE_MISMATCH');
+    expectAipoError(() => policyLoss({ ...base, oldLogProbs: new Float32Array(2) }), 'SHAPE_MISMATCH');
+    expectAipoError(() => policyLoss({ ...base, sequenceAdvantages: new Float32Array(B) }), 'INVALID_ARGUMENT');
+    expectAipoError(() => policyLoss({ ...base, options: { dualClip: 0.9 } }), 'INVALID_ARGUMENT');
+    expectAipoError(() => policyLoss({ ...base, sourceMask: new Uint8Array(B * T).fill(7) }), 'INVALID_ARGUMENT');
+    expectAipoError(() => policyLoss({ ...base, offPolicy: { shaping: 'p_div_p_0.9' as 'p_div_p_0.1' } }), 'INVALID_ARGUMENT');
   });
   it('an all-masked batch gives value 0 and zero gradients for every loss and mode', () => {
     for (const loss of policyLosses.list()) {
@@ -486,7 +475,7 @@ describe('policy loss registry', () => {
     expect(builtinPolicyLosses.length).toBe(6);
   });
   it('an unknown name throws UNKNOWN_ENTRY listing the available ones', () => {
-    const error = expectCode(() => policyLoss({ ...row([{}], 1), loss: 'vanilla' }), 'UNKNOWN_ENTRY');
+    const error = expectAipoError(() => policyLoss({ ...row([{}], 1), loss: 'vanilla' }), 'UNKNOWN_ENTRY');
     expect(error.message).toContain('ppo-clip, gspo, cispo');
   });
   it('a custom loss on a fresh registry runs through the same driver', () => {

@@ -6,9 +6,12 @@ import { TokenSource } from '../batch/token-source';
 import { AipoError } from '../errors/aipo-error';
 import { agentTokenLoss, resolveAgentOptions } from './agent-coefficient';
 import { policyLosses } from './builtin';
+import { badLogProbError, LOG_PROB_TOLERANCE } from './log-prob-error';
 import { resolveOffPolicyShaping, shapeProbability } from './off-policy-shaping';
 import { CLIP_NONE, type PolicyLossDefinition, resolvePolicyLossOptions, type TokenLossInput, type TokenLossOutput } from './policy-loss-definition';
 import type { PolicyLossInput, PolicyLossResult } from './policy-loss-input';
+
+export { LOG_PROB_TOLERANCE } from './log-prob-error';
 import { addStat, newStats, recordPolicyToken, STAT_AGENT_FLOOR_TOKENS, STAT_AGENT_TOKENS, STAT_AGENT_VALUE, STAT_KL_SUM, STAT_OFF_POLICY_TOKENS, STAT_OFF_POLICY_VALUE, STAT_OFF_POLICY_WEIGHT_SUM, STAT_POLICY_VALUE, summarize } from './loss-stats';
 
 const SOURCE_POLICY: number = TokenSource.policy;
@@ -28,8 +31,6 @@ class OutputScratch implements TokenLossOutput {
   clip = 0;
 }
 
-/** Log-probs above this are rejected: a log-probability is <= 0 (float32 log-softmax may round to tiny positives). */
-export const LOG_PROB_TOLERANCE = 1e-4;
 
 /**
  * Evaluate a policy loss, its gradient with respect to every log-prob and its diagnostics, after
@@ -113,7 +114,7 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
       const advantage = advantages === undefined ? rowAdvantage : (advantages[index] as number);
       if (!Number.isFinite(advantage)) throw nonFiniteError('advantages', index, advantage, sequenceLength);
       const logProb = logProbs[index] as number;
-      if (!(logProb <= LOG_PROB_TOLERANCE)) throw badLogProb(index, logProb, sequenceLength);
+      if (!(logProb <= LOG_PROB_TOLERANCE)) throw badLogProbError(index, logProb, sequenceLength);
       let weight = 1;
       if (isWeights !== undefined) {
         weight = isWeights[index] as number;
@@ -240,13 +241,4 @@ function sourceLogProb(sourceLogProbs: FloatArray | undefined, index: number, se
   return value;
 }
 
-function badLogProb(index: number, logProb: number, sequenceLength: number): AipoError {
-  if (!Number.isFinite(logProb)) return nonFiniteError('logProbs', index, logProb, sequenceLength);
-  const row = Math.floor(index / sequenceLength);
-  return new AipoError({
-    code: 'INVALID_ARGUMENT',
-    message: `logProbs[${row},${index - row * sequenceLength}] is ${logProb} > 0: a log-probability cannot be positive`,
-    details: { row, column: index - row * sequenceLength, value: logProb },
-  });
-}
 

@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { errorCodeOf } from '../batch/testing/expect-aipo-error';
+import { createRng } from '../random/create-rng';
 import { TokenSource } from '../batch/token-source';
-import { AipoError } from '../errors/aipo-error';
 import type { PolicyLossOptions } from './policy-loss-definition';
 import { policyLoss } from './policy-loss';
 import type { PolicyLossInput } from './policy-loss-input';
 
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
+function seeded(seed: number): () => number {
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 function batch(seed: number, batchSize = 7, sequenceLength = 33) {
@@ -90,23 +88,15 @@ describe('fused PPO-clip + token-mean kernel equals the general path', () => {
   });
   it('rejects bad inputs with the same codes', () => {
     const input: PolicyLossInput = { ...batch(5), loss: 'ppo-clip', sequenceAdvantages: undefined };
-    const codeOf = (run: () => unknown) => {
-      try {
-        run();
-      } catch (error) {
-        return AipoError.isInstance(error) ? error.code : 'not an AipoError';
-      }
-      return 'no error';
-    };
     const nan = Float32Array.from(input.oldLogProbs as Float32Array);
     nan[0] = Number.NaN;
-    expect(codeOf(() => policyLoss({ ...input, oldLogProbs: nan }))).toBe('NON_FINITE_INPUT');
-    expect(codeOf(() => policyLoss({ ...input, oldLogProbs: nan, fastPath: false }))).toBe('NON_FINITE_INPUT');
+    expect(errorCodeOf(() => policyLoss({ ...input, oldLogProbs: nan }))).toBe('NON_FINITE_INPUT');
+    expect(errorCodeOf(() => policyLoss({ ...input, oldLogProbs: nan, fastPath: false }))).toBe('NON_FINITE_INPUT');
     const positive = Float32Array.from(input.logProbs as Float32Array);
     positive[0] = 0.5;
-    expect(codeOf(() => policyLoss({ ...input, logProbs: positive }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => policyLoss({ ...input, globalTokenCount: 3 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => policyLoss({ ...input, globalTokenCount: 3, fastPath: false }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => policyLoss({ ...input, logProbs: positive }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => policyLoss({ ...input, globalTokenCount: 3 }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => policyLoss({ ...input, globalTokenCount: 3, fastPath: false }))).toBe('INVALID_ARGUMENT');
   });
   it('its gradient matches central differences in float64 (no stop-gradient knobs)', () => {
     const source = batch(6, 3, 5);

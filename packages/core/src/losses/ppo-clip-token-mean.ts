@@ -17,6 +17,7 @@ import {
 } from './loss-stats';
 import type { ResolvedPolicyLossOptions } from './policy-loss-definition';
 import type { PolicyLossResult } from './policy-loss-input';
+import { badLogProbError } from './log-prob-error';
 
 /** What the fused kernel needs; `policyLoss` only calls it for all-policy tokens, no IS weights, token-mean. */
 export interface FusedTokenMeanInput {
@@ -149,13 +150,7 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
 
 function tokenError(input: { logProb: number; oldLogProb: number; advantage: number; index: number; sequenceLength: number; tolerance: number }): AipoError {
   const { logProb, oldLogProb, advantage, index, sequenceLength } = input;
-  if (!Number.isFinite(logProb)) return nonFiniteError('logProbs', index, logProb, sequenceLength);
-  if (!Number.isFinite(oldLogProb)) return nonFiniteError('oldLogProbs', index, oldLogProb, sequenceLength);
-  if (!Number.isFinite(advantage)) return nonFiniteError('advantages', index, advantage, sequenceLength);
-  const row = Math.floor(index / sequenceLength);
-  return new AipoError({
-    code: 'INVALID_ARGUMENT',
-    message: `logProbs[${row},${index - row * sequenceLength}] is ${logProb} > 0: a log-probability cannot be positive`,
-    details: { row, column: index - row * sequenceLength, value: logProb },
-  });
+  if (Number.isFinite(logProb) && !Number.isFinite(oldLogProb)) return nonFiniteError('oldLogProbs', index, oldLogProb, sequenceLength);
+  if (Number.isFinite(logProb) && !Number.isFinite(advantage)) return nonFiniteError('advantages', index, advantage, sequenceLength);
+  return badLogProbError(index, logProb, sequenceLength);
 }
