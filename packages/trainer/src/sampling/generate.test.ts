@@ -1,3 +1,4 @@
+import type { TokenPolicy as AgentsTokenPolicy } from '@aipo/agents';
 import { AipoError } from '@aipo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/select-backend';
@@ -115,7 +116,8 @@ describe('generate', () => {
 
 describe('TokenPolicy', () => {
   it('pauses at a closing tag, takes inserted agent tokens and continues the same sequence', async () => {
-    const policy = createTokenPolicy({ model, tokenizer, modelId: 'tiny' });
+    // compile-time check: the trainer's policy satisfies @aipo/agents' structural interface
+    const policy: AgentsTokenPolicy = createTokenPolicy({ model, tokenizer, modelId: 'tiny' });
     const context = policy.encode(policy.applyChatTemplate!([{ role: 'user', content: 'think' }], { addGenerationPrompt: true }));
     const first = await policy.generate({ context, maxTokens: 12, temperature: 0 });
     const stop = first.text.slice(2, 4);
