@@ -1,4 +1,4 @@
-import { AipoError, TokenSource } from '@aipo/core';
+import { AipoError, type AggregationMode, policyLoss, TokenSource } from '@aipo/core';
 import type { RecipeConfig } from './recipe-config';
 import type { Trajectory } from './trajectory';
 
@@ -33,96 +33,94 @@ export interface PolicyGradientWeightsOptions {
   config: Pick<RecipeConfig, 'loss' | 'luffy' | 'aipo' | 'maxResponseTokens'>;
 }
 
+const AGGREGATION: Record<RecipeConfig['loss']['aggregation'], AggregationMode> = {
+  'token-mean': 'token-mean',
+  'seq-mean-token-mean': 'seq-mean-token-mean',
+  // Dr.GRPO: Σ tokens / (rows · C) with the constant C = maxResponseTokens
+  'constant-length': 'seq-mean-token-sum-norm',
+};
+
 /**
- * Per-token gradient weights w = ∂L/∂log π_θ of the recipes' objective (the trainer minimises
- * Σ sg(w)·log π_θ). Each token source gets its paper's term:
- * - policy tokens: PPO-clip L = −min(r·Â, clip(r, 1−ε_l, 1+ε_h)·Â), r = π_θ/π_old, so w = −Â·r
- *   on the unclipped branch and 0 on the clipped one (or −Â·bound with a gradient-preserving
- *   clip, AIPO prototype dp_actor.py; algorithms.md §1.3);
- * - off-policy tokens (LUFFY, arXiv 2504.14945, mix_core_alg.py): L = −Â·f(p), f(p) = p/(p+γ), so
- *   w = −Â·γp/(p+γ)², unclipped, with the behaviour probability taken as 1;
- * - agent tokens (AIPO, arXiv 2605.08401; coefficient from the prototype, §1.3): the IS coefficient
- *   is π_θ itself with a gradient-preserving floor, L = max(−Â·p, −Â·max(p, c_min)_gp), so w = −λÂ·p
- *   for Â ≥ 0 and −λÂ·max(p, c_min) for Â < 0 (the floor keeps rejected agent text from vanishing).
- * Aggregation divides by the batch's loss tokens (token-mean, DAPO), by rows × row length
- * (seq-mean-token-mean, GRPO paper) or by rows × maxResponseTokens (Dr.GRPO's constant).
+ * Per-token gradient weights w = ∂L/∂log π_θ of a recipe's objective, from core's `policyLoss`
+ * (the trainer minimises Σ sg(w)·log π_θ). Each token source gets its paper's term:
+ * - policy tokens: PPO-clip −min(r·Â, clip(r, 1−ε_l, 1+ε_h)·Â), r = π_θ/π_old (optionally no
+ *   clip, LUFFY; or the gradient-preserving clip of the AIPO prototype, algorithms.md §1.3);
+ * - off-policy tokens (LUFFY, arXiv 2504.14945): −Â·f(π_θ), f(p) = p/(p+γ), unclipped, behaviour
+ *   probability 1;
+ * - agent tokens (AIPO, arXiv 2605.08401, prototype coefficient): max(−Â·p, −Â·max(p, c_min)_gp)·λ,
+ *   or left out of the loss when `aipo.trainOnAgentTokens` is false.
+ * Rows are laid out [B,T] (T = longest response) for core and cut back per trajectory.
  */
 export function computePolicyGradientWeights(options: PolicyGradientWeightsOptions): { weights: Float32Array[]; stats: WeightStats } {
   const { trajectories, logProbs, advantages, config } = options;
   if (logProbs.length !== trajectories.length || advantages.length !== trajectories.length) {
     throw new AipoError({ code: 'SHAPE_MISMATCH', message: 'trajectories, logProbs and advantages must have the same length' });
   }
-  const { clipLow, clipHigh, disableClip, gradientPreservingClip, aggregation } = config.loss;
-  const { gamma } = config.luffy;
-  const { coefficientFloor, agentTokenWeight, trainOnAgentTokens } = config.aipo;
-  const inLoss = (source: number) => source !== TokenSource.agent || trainOnAgentTokens;
-  const rowTokens = trajectories.map((trajectory) => trajectory.sources.filter(inLoss).length);
-  const totalTokens = rowTokens.reduce((a, b) => a + b, 0);
-  const rows = trajectories.length;
-  let ratioSum = 0;
-  let ratioMax = 0;
-  let policyTokens = 0;
-  let clippedLow = 0;
-  let clippedHigh = 0;
+  const batchSize = trajectories.length;
+  const sequenceLength = Math.max(1, ...trajectories.map((trajectory) => trajectory.response.length));
+  const current = new Float32Array(batchSize * sequenceLength);
+  const old = new Float32Array(batchSize * sequenceLength);
+  const lossMask = new Uint8Array(batchSize * sequenceLength);
+  const sourceMask = new Uint8Array(batchSize * sequenceLength);
   let offSum = 0;
   let offCount = 0;
   let agentSum = 0;
   let agentCount = 0;
-  let agentFloored = 0;
-  const weights = trajectories.map((trajectory, row) => {
-    const advantage = advantages[row] ?? 0;
-    const current = logProbs[row] as Float32Array;
-    if (current.length !== trajectory.response.length) {
-      throw new AipoError({ code: 'SHAPE_MISMATCH', message: `row ${row}: ${current.length} log-probs for ${trajectory.response.length} tokens` });
+  trajectories.forEach((trajectory, row) => {
+    const values = logProbs[row] as Float32Array;
+    if (values.length !== trajectory.response.length) {
+      throw new AipoError({ code: 'SHAPE_MISMATCH', message: `row ${row}: ${values.length} log-probs for ${trajectory.response.length} tokens` });
     }
-    const scale =
-      aggregation === 'token-mean'
-        ? 1 / Math.max(1, totalTokens)
-        : aggregation === 'seq-mean-token-mean'
-          ? 1 / (rows * Math.max(1, rowTokens[row] ?? 0))
-          : 1 / (rows * config.maxResponseTokens);
-    const rowWeights = new Float32Array(current.length);
     trajectory.sources.forEach((source, t) => {
-      const logProb = current[t] ?? 0;
-      const probability = Math.exp(logProb);
-      let weight = 0;
-      if (source === TokenSource.policy) {
-        const ratio = Math.exp(logProb - (trajectory.oldLogProbs[t] ?? logProb));
-        policyTokens += 1;
-        ratioSum += ratio;
-        ratioMax = Math.max(ratioMax, ratio);
-        const low = !disableClip && advantage < 0 && ratio < 1 - clipLow;
-        const high = !disableClip && advantage > 0 && ratio > 1 + clipHigh;
-        if (low) clippedLow += 1;
-        if (high) clippedHigh += 1;
-        if (!low && !high) weight = -advantage * ratio;
-        else if (gradientPreservingClip) weight = -advantage * (low ? 1 - clipLow : 1 + clipHigh);
-      } else if (source === TokenSource.offPolicy) {
-        offSum += probability;
+      const index = row * sequenceLength + t;
+      const logProb = values[t] ?? 0;
+      current[index] = logProb;
+      // only policy tokens have a π_old; the others' ratio is never formed
+      old[index] = source === TokenSource.policy ? (trajectory.oldLogProbs[t] ?? logProb) : logProb;
+      sourceMask[index] = source;
+      const trained = source !== TokenSource.agent || config.aipo.trainOnAgentTokens;
+      lossMask[index] = trained ? 1 : 0;
+      if (source === TokenSource.offPolicy) {
+        offSum += Math.exp(logProb);
         offCount += 1;
-        weight = (-advantage * gamma * probability) / (probability + gamma) ** 2;
-      } else if (trainOnAgentTokens) {
-        agentSum += probability;
+      } else if (source === TokenSource.agent && trained) {
+        agentSum += Math.exp(logProb);
         agentCount += 1;
-        const floored = advantage < 0 && probability < coefficientFloor;
-        if (floored) agentFloored += 1;
-        weight = -agentTokenWeight * advantage * (advantage < 0 ? Math.max(probability, coefficientFloor) : probability);
       }
-      rowWeights[t] = weight * scale;
     });
-    return rowWeights;
   });
+  const result = policyLoss({
+    loss: 'ppo-clip',
+    batchSize,
+    sequenceLength,
+    logProbs: current,
+    oldLogProbs: old,
+    sequenceAdvantages: Float32Array.from(advantages),
+    lossMask,
+    sourceMask,
+    aggregation: AGGREGATION[config.loss.aggregation],
+    normConstant: config.maxResponseTokens,
+    options: {
+      clipEpsLow: config.loss.clipLow,
+      clipEpsHigh: config.loss.clipHigh,
+      clip: !config.loss.disableClip,
+      gradientPreservingClip: config.loss.gradientPreservingClip,
+    },
+    offPolicy: { shaping: { fn: 'p/(p+gamma)', gamma: config.luffy.gamma } },
+    agent: { coefficient: 'identity', floor: config.aipo.coefficientFloor, pessimistic: true, weight: config.aipo.agentTokenWeight },
+  });
+  const { diagnostics } = result;
   return {
-    weights,
+    weights: trajectories.map((trajectory, row) => result.gradLogProbs.slice(row * sequenceLength, row * sequenceLength + trajectory.response.length)),
     stats: {
-      ratioMean: policyTokens > 0 ? ratioSum / policyTokens : 1,
-      ratioMax,
-      clipFractionLow: policyTokens > 0 ? clippedLow / policyTokens : 0,
-      clipFractionHigh: policyTokens > 0 ? clippedHigh / policyTokens : 0,
+      ratioMean: diagnostics.policyTokenCount > 0 ? diagnostics.ratioMean : 1,
+      ratioMax: diagnostics.ratioMax,
+      clipFractionLow: diagnostics.clipFractionLow,
+      clipFractionHigh: diagnostics.clipFractionHigh,
       offPolicyProbabilityMean: offCount > 0 ? offSum / offCount : Number.NaN,
       agentProbabilityMean: agentCount > 0 ? agentSum / agentCount : Number.NaN,
-      agentFloorFraction: agentCount > 0 ? agentFloored / agentCount : 0,
-      lossTokens: totalTokens,
+      agentFloorFraction: diagnostics.agentFloorFraction,
+      lossTokens: diagnostics.tokenCount,
     },
   };
 }
