@@ -43,6 +43,7 @@ if (!FROM_SOURCE && !isMainThread && (workerData as { role?: unknown } | null)?.
   void import('./cas-worker');
 }
 const MAX_STARTUP_FAILURES = 3;
+const STARTUP_TIMEOUT_MS = 30_000;
 
 /**
  * A pool of worker threads running the CAS comparison under a hard deadline (reliability.md §4.1
@@ -109,8 +110,12 @@ export class MathPool {
     });
     const slot: Slot = { worker, ready: false };
     this.slots.push(slot);
+    // a worker that never reports ready (a hung module load) counts as a failed start; unref'd so
+    // a starting worker with nothing queued never keeps the process alive
+    const startup = setTimeout(() => this.onWorkerDeath(slot, `did not start within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS).unref();
     worker.on('message', (message: { ready?: boolean; id?: number; verdict?: CasVerdict }) => {
       if (message.ready) {
+        clearTimeout(startup);
         slot.ready = true;
         this.startupFailures = 0;
       } else if (slot.job !== undefined && message.verdict !== undefined) {
@@ -118,8 +123,14 @@ export class MathPool {
       }
       this.dispatch();
     });
-    worker.on('error', (error) => this.onWorkerDeath(slot, error.message));
-    worker.on('exit', (code) => this.onWorkerDeath(slot, `exited with code ${code}`));
+    worker.on('error', (error) => {
+      clearTimeout(startup);
+      this.onWorkerDeath(slot, error.message);
+    });
+    worker.on('exit', (code) => {
+      clearTimeout(startup);
+      this.onWorkerDeath(slot, `exited with code ${code}`);
+    });
     this.updateRefs();
     return slot;
   }
@@ -153,6 +164,7 @@ export class MathPool {
     if (this.startupFailures >= MAX_STARTUP_FAILURES) {
       const error = new AipoError({ code: 'SANDBOX_UNAVAILABLE', message: `the math CAS worker cannot start: ${reason}`, details: { workerUrl: WORKER_URL.href } });
       this.slots.splice(this.slots.indexOf(slot), 1);
+      void slot.worker.terminate();
       for (const job of this.queue.splice(0)) job.reject(error);
       return;
     }
