@@ -421,6 +421,28 @@ describe('AIPO rollout over a TokenPolicy with a real BPE tokenizer and programm
     );
   });
 
+  it('throws ABORTED (not an agent error) when the caller aborts during a consultation', async () => {
+    const controller = new AbortController();
+    const seen: AbortSignal[] = [];
+    const slow: Agent = {
+      name: 'verify',
+      description: 'aborts the caller while answering',
+      consult: (_request, signal) => {
+        if (signal) seen.push(signal);
+        controller.abort();
+        return new Promise(() => {});
+      },
+    };
+    const error = await runAipoRollout({
+      policy: policy(['<query agent="verify">is 1+1 = 2?</query>', ' done']),
+      agents: createAgentRegistry([slow]),
+      promptTokenIds: prompt,
+      signal: controller.signal,
+    }).catch((failure: unknown) => failure);
+    expect(AipoError.isInstance(error) && error.code).toBe('ABORTED');
+    expect(seen[0]?.aborted).toBe(true);
+  });
+
   it('keeps a policy that ignores maxTokens within the response budget', async () => {
     const scripted = policy(['a very long answer that runs on and on']);
     const greedy: TokenPolicy = {
