@@ -222,6 +222,27 @@ describe('groups, singletons, zero variance, unscorable rewards', () => {
   });
 });
 
+describe('group composition: statisticsMask (LUFFY grpo_split)', () => {
+  const shape = { batchSize: 4, sequenceLength: 1, lossMask: new Uint8Array(4).fill(1), groupIds: Int32Array.from([0, 0, 0, 0]) };
+  it('the off-policy sample is scored against the on-policy statistics only', () => {
+    const rewards = Float32Array.from([0, 0, 1, 1]);
+    const statisticsMask = Uint8Array.from([1, 1, 1, 0]);
+    const dr = computeAdvantages({ ...shape, rewards, statisticsMask, estimator: 'dr-grpo' });
+    expectClose(Array.from(dr.sequenceAdvantages ?? []), [-1 / 3, -1 / 3, 2 / 3, 2 / 3]);
+    const rloo = computeAdvantages({ ...shape, rewards, statisticsMask, estimator: 'rloo' });
+    expectClose(Array.from(rloo.sequenceAdvantages ?? []), [-0.5, -0.5, 1, 2 / 3]);
+    // without the switch the off-policy sample is inside the group statistics (LUFFY's default)
+    const mixed = computeAdvantages({ ...shape, rewards, estimator: 'dr-grpo' });
+    expectClose(Array.from(mixed.sequenceAdvantages ?? []), [-0.5, -0.5, 0.5, 0.5]);
+  });
+  it('all on-policy samples wrong: they get exactly 0, the correct trace still learns', () => {
+    const result = computeAdvantages({ ...shape, rewards: Float32Array.from([0, 0, 0, 1]), statisticsMask: Uint8Array.from([1, 1, 1, 0]), estimator: 'dr-grpo' });
+    expect(Array.from(result.sequenceAdvantages ?? [])).toEqual([0, 0, 0, 1]);
+    expect(Array.from(result.zeroVarianceMask)).toEqual([1, 1, 1, 1]);
+    expectAipoError(() => computeAdvantages({ ...shape, rewards: Float32Array.from([0, 0, 0, 1]), statisticsMask: new Uint8Array(2), estimator: 'grpo' }), 'SHAPE_MISMATCH');
+  });
+});
+
 describe('multi-reward combination', () => {
   const correctness = Float32Array.from([1, 0, 0, 1]);
   const format = Float32Array.from([1, 1, 0, 0]);

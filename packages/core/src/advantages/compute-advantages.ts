@@ -22,6 +22,12 @@ export interface ComputeAdvantagesOptions {
   lossMask: Uint8Array;
   /** [B] arbitrary group id per sequence (need not be contiguous); absent = one group */
   groupIds?: Int32Array;
+  /**
+   * [B] 1 = the sequence enters its group's mean/std; 0 = it only receives an advantage against the
+   * others' statistics (the group-composition switch of algorithms.md §4, LUFFY's `grpo_split`:
+   * statistics over on-policy samples only); default every scorable sequence
+   */
+  statisticsMask?: Uint8Array;
   /** [B,T] extra per-token rewards, e.g. -beta*KL in the reward (token estimators only) */
   tokenRewards?: FloatArray;
   /** [B,T] critic values (gae) */
@@ -141,6 +147,7 @@ function prepare(options: ComputeAdvantagesOptions): Prepared {
   assertLength('tokenRewards', options.tokenRewards, batchSize * sequenceLength);
   assertLength('values', options.values, batchSize * sequenceLength);
   assertLength('rewardBaselines', options.rewardBaselines, batchSize);
+  assertLength('statisticsMask', options.statisticsMask, batchSize);
   const estimator =
     typeof options.estimator === 'string' ? (options.registry ?? advantageEstimators).get(options.estimator) : options.estimator;
   for (const input of estimator.requires ?? []) {
@@ -165,7 +172,7 @@ function prepare(options: ComputeAdvantagesOptions): Prepared {
       }
     }
   }
-  const groups = computeGroupStatistics({ rewards, groupIds, settings });
+  const groups = computeGroupStatistics({ rewards, groupIds, settings, statisticsMask: options.statisticsMask });
   const context: AdvantageContext = {
     batchSize,
     sequenceLength,

@@ -17,6 +17,12 @@ export function mapGroupRelative(
     const reward = rewards[row] as number;
     if (Number.isNaN(reward)) continue;
     const group = groups.groupOf[row] as number;
+    if (groups.member[row] === 0) {
+      // outside the statistics (e.g. LUFFY's off-policy trace with grpo_split): scored against the
+      // members' baseline; a group without members has no baseline and gives 0
+      if ((groups.size[group] as number) > 0) advantages[row] = score(reward, group, row);
+      continue;
+    }
     if ((groups.size[group] as number) === 1) {
       if (policy === 'error') {
         throw new AipoError({

@@ -5,9 +5,11 @@ import type { AdvantageOptions } from './advantage-estimator';
 export interface GroupStatistics {
   /** number of distinct group ids */
   count: number;
+  /** [B] 1 = the sequence is one of the statistics members (scorable and in statisticsMask) */
+  member: Uint8Array;
   /** [B] dense group index of each sequence (0..count-1, in order of first appearance) */
   groupOf: Int32Array;
-  /** [G] scorable members per group */
+  /** [G] scorable members per group that enter the statistics */
   size: Int32Array;
   /** [G] mean reward over scorable members (0 for a group without any) */
   mean: Float64Array;
@@ -25,8 +27,11 @@ export function computeGroupStatistics(options: {
   rewards: Float64Array;
   groupIds: Int32Array | undefined;
   settings: AdvantageOptions;
+  /** [B] 1 = the sequence enters the group statistics (default: every scorable sequence) */
+  statisticsMask?: Uint8Array | undefined;
 }): GroupStatistics {
-  const { rewards, groupIds, settings } = options;
+  const { rewards, groupIds, settings, statisticsMask } = options;
+  const excluded = (row: number) => Number.isNaN(rewards[row] as number) || (statisticsMask !== undefined && statisticsMask[row] === 0);
   const batchSize = rewards.length;
   const groupOf = new Int32Array(batchSize);
   let count = 0;
@@ -51,8 +56,8 @@ export function computeGroupStatistics(options: {
   const minimum = new Float64Array(count).fill(Number.POSITIVE_INFINITY);
   const maximum = new Float64Array(count).fill(Number.NEGATIVE_INFINITY);
   for (let row = 0; row < batchSize; row++) {
+    if (excluded(row)) continue;
     const reward = rewards[row] as number;
-    if (Number.isNaN(reward)) continue;
     const group = groupOf[row] as number;
     size[group] = (size[group] as number) + 1;
     mean[group] = (mean[group] as number) + reward;
@@ -63,8 +68,8 @@ export function computeGroupStatistics(options: {
     if ((size[group] as number) > 0) mean[group] = (mean[group] as number) / (size[group] as number);
   }
   for (let row = 0; row < batchSize; row++) {
+    if (excluded(row)) continue;
     const reward = rewards[row] as number;
-    if (Number.isNaN(reward)) continue;
     const group = groupOf[row] as number;
     const deviation = reward - (mean[group] as number);
     std[group] = (std[group] as number) + deviation * deviation;
@@ -83,7 +88,9 @@ export function computeGroupStatistics(options: {
     const scale = Math.max(1, Math.abs(maximum[group] as number), Math.abs(minimum[group] as number));
     zeroVariance[group] = members < 2 || spread <= tolerance * scale ? 1 : 0;
   }
-  return { count, groupOf, size, mean, std, zeroVariance };
+  const member = new Uint8Array(batchSize);
+  for (let row = 0; row < batchSize; row++) member[row] = excluded(row) ? 0 : 1;
+  return { count, member, groupOf, size, mean, std, zeroVariance };
 }
 
 /** Population or unbiased std of the non-NaN entries of `values` (batch-level scaling). */

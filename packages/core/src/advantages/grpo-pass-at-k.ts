@@ -18,8 +18,8 @@ export const grpoPassAtKEstimator: AdvantageEstimator = {
     const first = new Float64Array(groups.count).fill(Number.NEGATIVE_INFINITY);
     const second = new Float64Array(groups.count).fill(Number.NEGATIVE_INFINITY);
     for (let row = 0; row < rewards.length; row++) {
+      if (groups.member[row] === 0) continue;
       const reward = rewards[row] as number;
-      if (Number.isNaN(reward)) continue;
       const group = groups.groupOf[row] as number;
       if (reward > (first[group] as number)) {
         second[group] = first[group] as number;

@@ -14,8 +14,8 @@ export const opoEstimator: AdvantageEstimator = {
     const weightedSum = new Float64Array(groups.count);
     const lengthSum = new Float64Array(groups.count);
     for (let row = 0; row < rewards.length; row++) {
+      if (groups.member[row] === 0) continue;
       const reward = rewards[row] as number;
-      if (Number.isNaN(reward)) continue;
       const group = groups.groupOf[row] as number;
       const length = rowLengths[row] as number;
       weightedSum[group] = (weightedSum[group] as number) + length * reward;

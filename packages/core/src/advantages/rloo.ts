@@ -12,7 +12,9 @@ export const rlooEstimator: AdvantageEstimator = {
   compute(context) {
     const { mean, size } = context.groups;
     return {
-      advantages: mapGroupRelative(context, (reward, group) => {
+      advantages: mapGroupRelative(context, (reward, group, row) => {
+        // a sequence outside the statistics has no own reward inside the mean to leave out
+        if (context.groups.member[row] === 0) return reward - (mean[group] as number);
         const members = size[group] as number;
         return (members / (members - 1)) * (reward - (mean[group] as number));
       }),
