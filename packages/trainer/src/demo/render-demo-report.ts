@@ -1,7 +1,7 @@
 import type { DemoSettings } from './demo-settings';
 import type { DemoMethod, DemoRun } from './run-demo';
 import { type DemoTable, formatDemoTable, passAtKCurve } from './summarize-demo';
-import { renderLineChart } from './svg-line-chart';
+import { escapeXml, renderLineChart } from './svg-line-chart';
 
 const COLORS: Record<DemoMethod, string> = {
   warmup: '#888888',
@@ -11,8 +11,6 @@ const COLORS: Record<DemoMethod, string> = {
   ilr: '#d62728',
   'ilr-peer': '#9467bd',
 };
-
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The demo's HTML report: one self-contained file, charts as inline SVG. */
 export function renderDemoReport(options: {
@@ -88,13 +86,13 @@ export function renderDemoReport(options: {
 .charts{display:flex;flex-wrap:wrap;gap:8px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}</style></head>
 <body>
 <h1>aipo demo: ${ilr ? 'GRPO vs ILR' : 'GRPO vs LUFFY vs AIPO'}</h1>
-<p><b>Question.</b> ${escape(question)}</p>
+<p><b>Question.</b> ${escapeXml(question)}</p>
 <p>Task: chains of single-digit additions/subtractions, difficulty = number of operations, graded by the math grader on the final <code>\\boxed{}</code>.
 Model: character-level GRU (embedding ${settings.recipe.model?.embeddingSize}, hidden ${settings.recipe.model?.hiddenSize}). Warm-up: ${settings.warmupSteps} supervised steps on difficulties ${settings.warmupDifficulties.join(', ')}.
 Each RL method: ${settings.sampledTokenBudget.toLocaleString('en')} policy-sampled tokens${ilr ? ' per policy' : ''} from the warm-up checkpoint. Evaluation: each policy alone (no agents), ${settings.evaluationSamples} samples per held-out problem, temperature 1.
-Seeds: ${seeds}. Backend: ${escape(backend)}. Wall time: ${(wallMs / 1000).toFixed(0)} s.</p>
+Seeds: ${seeds}. Backend: ${escapeXml(backend)}. Wall time: ${(wallMs / 1000).toFixed(0)} s.</p>
 <h2>Held-out pass@k (mean [95% bootstrap interval over problems, seeds pooled])</h2>
-<pre>${escape(formatDemoTable(table))}</pre>
+<pre>${escapeXml(formatDemoTable(table))}</pre>
 ${seeds > 1 ? `<p>Per-seed values are in results.json (<code>table.rows[].cells[k].perSeed</code>).</p>` : '<p>One seed: the interval covers problem sampling only, not training noise; run with 3 seeds for that.</p>'}
 <h2>pass@k curves (k = 1…${settings.evaluationSamples})</h2><div class="charts">${passCharts.join('')}</div>
 <h2>Training curves</h2><div class="charts">${trainingCharts.join('')}</div>

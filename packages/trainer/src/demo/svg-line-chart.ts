@@ -27,7 +27,8 @@ export interface LineChartOptions {
   height?: number;
 }
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Escape text for SVG/HTML content. */
+export const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
  * A self-contained SVG line chart (no scripts, no external assets), so the report opens offline
@@ -52,7 +53,7 @@ export function renderLineChart(options: LineChartOptions): string {
   const format = (value: number) => (Math.abs(value) >= 1000 ? `${(value / 1000).toFixed(0)}k` : Number(value.toFixed(2)).toString());
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="10">`,
-    `<text x="${width / 2}" y="14" text-anchor="middle" font-size="12" font-weight="bold">${escape(title)}</text>`,
+    `<text x="${width / 2}" y="14" text-anchor="middle" font-size="12" font-weight="bold">${escapeXml(title)}</text>`,
     `<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#999"/>`,
   ];
   for (const tick of xTicks) {
@@ -65,8 +66,8 @@ export function renderLineChart(options: LineChartOptions): string {
     parts.push(`<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${y}" y2="${y}" stroke="#eee"/>`);
     parts.push(`<text x="${margin.left - 4}" y="${y + 3}" text-anchor="end">${format(tick)}</text>`);
   }
-  parts.push(`<text x="${margin.left + plotWidth / 2}" y="${margin.top + plotHeight + 28}" text-anchor="middle">${escape(xLabel)}</text>`);
-  parts.push(`<text transform="translate(12 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escape(yLabel)}</text>`);
+  parts.push(`<text x="${margin.left + plotWidth / 2}" y="${margin.top + plotHeight + 28}" text-anchor="middle">${escapeXml(xLabel)}</text>`);
+  parts.push(`<text transform="translate(12 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`);
   for (const line of series) {
     const points = line.points.filter(([x, y]) => Number.isFinite(tx(x)) && Number.isFinite(y));
     if (points.length === 0) continue;
@@ -77,7 +78,7 @@ export function renderLineChart(options: LineChartOptions): string {
     const x = margin.left + (index % 3) * (plotWidth / 3);
     const y = margin.top + plotHeight + 38 + Math.floor(index / 3) * 16;
     parts.push(`<line x1="${x}" x2="${x + 14}" y1="${y - 3}" y2="${y - 3}" stroke="${line.color}" stroke-width="2"${line.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
-    parts.push(`<text x="${x + 18}" y="${y}">${escape(line.label)}</text>`);
+    parts.push(`<text x="${x + 18}" y="${y}">${escapeXml(line.label)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');

@@ -28,7 +28,7 @@ describe('createCausalLmRecipePolicy', () => {
     const [sample] = await policy.sample({ contexts: [context], maxTokens: 4, temperature: 1, rng: createRng(1) });
     expect(sample?.tokenIds.length).toBeGreaterThan(0);
     const scored = await policy.score([{ prompt: context, response: sample?.tokenIds ?? [] }]);
-    sample?.logProbs.forEach((logProb, t) => expect(scored.logProbs[0]?.[t]).toBeCloseTo(logProb, 3));
+    for (const [t, logProb] of (sample?.logProbs ?? []).entries()) expect(scored.logProbs[0]?.[t]).toBeCloseTo(logProb, 3);
     const target = [{ prompt: context, response: policy.encode('3') }];
     const before = (await policy.score(target)).logProbs[0]?.[0] ?? Number.NaN;
     await policy.trainStep({ sequences: target, weights: [new Float32Array(target[0]?.response.length ?? 0).fill(-1)], learningRate: 0.05 });

@@ -83,7 +83,7 @@ export function createCausalLmRecipePolicy(options: CausalLmRecipePolicyOptions)
       learningRate = rate;
       const width = Math.max(...sequences.map((sequence) => sequence.response.length));
       const grid = new Float32Array(sequences.length * width);
-      weights.forEach((row, index) => grid.set(row, index * width));
+      for (const [index, row] of weights.entries()) grid.set(row, index * width);
       const metrics = await trainer.step({
         batch: { prompts: sequences.map((sequence) => sequence.prompt), responses: sequences.map((sequence) => sequence.response) },
         lossWeights: ({ rows, logProbs }) => {

@@ -15,7 +15,7 @@ describe('createCharGruPolicy', () => {
     const scores = await policy.score(samples.map((sample, index) => ({ prompt: contexts[index] ?? [], response: sample.tokenIds })));
     samples.forEach((sample, index) => {
       expect(sample.tokenIds.length).toBeGreaterThan(0);
-      sample.logProbs.forEach((logProb, t) => expect(scores.logProbs[index]?.[t]).toBeCloseTo(logProb, 4));
+      for (const [t, logProb] of sample.logProbs.entries()) expect(scores.logProbs[index]?.[t]).toBeCloseTo(logProb, 4);
     });
     policy.dispose();
   });

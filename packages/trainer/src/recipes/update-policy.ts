@@ -48,13 +48,13 @@ export async function updatePolicy(options: {
     const sequences = batch.map((trajectory) => ({ prompt: trajectory.prompt, response: trajectory.response }));
     const scores = await policy.score(sequences);
     if (update === 0) {
-      batch.forEach((trajectory, row) =>
-        trajectory.sources.forEach((source, t) => {
-          if (source !== TokenSource.policy) return;
+      for (const [row, trajectory] of batch.entries()) {
+        for (const [t, source] of trajectory.sources.entries()) {
+          if (source !== TokenSource.policy) continue;
           totals.entropy += scores.entropies[row]?.[t] ?? 0;
           totals.entropyCount += 1;
-        }),
-      );
+        }
+      }
     }
     const { weights, stats } = computePolicyGradientWeights({
       trajectories: batch,
@@ -109,13 +109,13 @@ async function measureKl(policy: RecipePolicy, trajectories: readonly Trajectory
   const scores = await policy.score(trajectories.map((trajectory) => ({ prompt: trajectory.prompt, response: trajectory.response })));
   let sum = 0;
   let count = 0;
-  trajectories.forEach((trajectory, row) =>
-    trajectory.sources.forEach((source, t) => {
-      if (source !== TokenSource.policy) return;
+  for (const [row, trajectory] of trajectories.entries()) {
+    for (const [t, source] of trajectory.sources.entries()) {
+      if (source !== TokenSource.policy) continue;
       const logRatio = (scores.logProbs[row]?.[t] ?? 0) - (trajectory.oldLogProbs[t] ?? 0);
       sum += Math.exp(logRatio) - 1 - logRatio;
       count += 1;
-    }),
-  );
+    }
+  }
   return count > 0 ? sum / count : 0;
 }
