@@ -59,6 +59,9 @@ export { truncationMask } from './corrections/truncation-mask';
 export { overlongPenalty } from './corrections/overlong-penalty';
 export { entropyQuantileMask } from './corrections/entropy-quantile-mask';
 export { offPolicySequenceMask } from './corrections/off-policy-sequence-mask';
+export { groupFilterMask } from './corrections/group-filter';
+export { clipRewards } from './corrections/clip-rewards';
+export { valueLoss, type ValueLossOptions, type ValueLossResult } from './losses/value-loss';
 
 // --- KL, entropy, ILR, metrics, random ---
 export { createRng, type Rng } from './random/create-rng';
