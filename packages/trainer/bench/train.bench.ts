@@ -3,17 +3,24 @@
 // python3-torch is installed, else the reference numbers of tfjs-perf.md, marked as such).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-interface TfjsResult {
-  backend: string;
+interface Timings {
   trainStepMs: number;
+  trainStepCpuMs?: number;
   forwardLogProbMs: number;
+  forwardLogProbCpuMs?: number;
   sampleKvTokensPerSecond: number;
+  sampleKvTokensPerCpuSecond?: number;
+}
+
+interface TfjsResult extends Timings {
+  backend: string;
   [key: string]: unknown;
 }
 
@@ -25,10 +32,7 @@ async function tfjs(backend: string, patches: string, trainRuns: number, sampleR
   return JSON.parse(stdout.trim().split('\n').pop()!) as TfjsResult;
 }
 
-interface TorchResult {
-  trainStepMs: number;
-  forwardLogProbMs: number;
-  sampleKvTokensPerSecond: number;
+interface TorchResult extends Timings {
   source: string;
 }
 
@@ -52,12 +56,16 @@ export default async function trainBench(): Promise<Record<string, unknown>> {
   const wasmStock = await tfjs('wasm', 'segsum', quick ? 1 : 3, quick ? 1 : 2);
   const cpu = await tfjs('cpu', 'all', 1, 1);
   const baseline = await torch();
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? null : Number((a / b).toFixed(2)));
   const ratios = (result: TfjsResult) => ({
-    trainStepTimeVsTorch: Number((result.trainStepMs / baseline.trainStepMs).toFixed(2)),
-    forwardTimeVsTorch: Number((result.forwardLogProbMs / baseline.forwardLogProbMs).toFixed(2)),
-    samplingTimeVsTorch: Number((baseline.sampleKvTokensPerSecond / result.sampleKvTokensPerSecond).toFixed(2)),
+    trainStepTimeVsTorch: ratio(result.trainStepMs, baseline.trainStepMs),
+    forwardTimeVsTorch: ratio(result.forwardLogProbMs, baseline.forwardLogProbMs),
+    samplingTimeVsTorch: ratio(baseline.sampleKvTokensPerSecond, result.sampleKvTokensPerSecond),
+    trainStepCpuTimeVsTorch: ratio(result.trainStepCpuMs, baseline.trainStepCpuMs),
+    samplingCpuTimeVsTorch: ratio(baseline.sampleKvTokensPerCpuSecond, result.sampleKvTokensPerCpuSecond),
   });
   return {
+    loadAverageAtEnd: loadavg().map((x) => Number(x.toFixed(1))),
     model: 'llama-style d=128, 4 layers, 4 heads, FFN 384, vocab 512, tied head',
     workload: 'train: B=16 x T=128 policy-gradient step (fwd+bwd+clip+AdamW); fwd: log-prob pass; sampling: 16 x (64 prompt + 64 new), KV cache, temperature 1',
     targets: { trainStepTimeVsTorch: 1.5, samplingTimeVsTorch: 1.0 },
