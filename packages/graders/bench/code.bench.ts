@@ -138,15 +138,21 @@ def run_one(program):
         results.append(ok)
         if not ok: break
     return all(results)
+def child(program, connection):
+    connection.send(run_one(program))
 def isolated(program):
-    # LiveCodeBench runs each sample in its own multiprocessing.Process
-    with multiprocessing.get_context("fork").Pool(1) as single:
-        return single.apply(run_one, (program,))
+    # LiveCodeBench runs each sample in its own multiprocessing.Process and joins it
+    reader, writer = multiprocessing.Pipe(False)
+    process = multiprocessing.get_context("fork").Process(target=child, args=(program, writer))
+    process.start()
+    process.join(60)
+    return reader.recv() if reader.poll() else False
 if __name__ == "__main__":
+    from concurrent.futures import ThreadPoolExecutor
     programs = json.load(sys.stdin)
     start = time.time()
-    with multiprocessing.get_context("fork").Pool(2) as pool:
-        passed = sum(pool.map(isolated, programs, chunksize=1))
+    with ThreadPoolExecutor(2) as pool:
+        passed = sum(pool.map(isolated, programs))
     print(json.dumps({"seconds": time.time() - start, "passed": passed}))
 `;
 
