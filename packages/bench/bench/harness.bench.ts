@@ -1,7 +1,7 @@
 // Harness overhead: how many samples per second `runBenchmark` moves through a real HTTP round
 // trip, math grading and the fsync'd results file, against a zero-latency local server; and
 // whether memory stays flat. promptfoo 0.123 manages 142 samples/s here and grows 24 KiB/sample
-// (ecosystem.md §2; the issue's anchor). The server runs in this process, so its CPU is counted.
+// (ecosystem.md §2; the issue's anchor). The server runs in a child process, so its CPU is not counted.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { builtinGraders, closeMathPool } from '@aipo/graders';
 import { type BenchItem, createSampler, runBenchmark, summarizeRun } from '../src/index';
-import { startOpenAiServer } from '../src/test/index';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const PROBLEMS = Number(process.env.AIPO_HARNESS_PROBLEMS ?? 2000);
 const SAMPLES_PER_PROBLEM = 10;
@@ -48,12 +49,10 @@ export default async function harness(): Promise<Record<string, unknown>> {
     reference: String(index + (index % 7)),
     tags: { level: String(1 + (index % 5)) },
   }));
-  const server = await startOpenAiServer({
-    respond: ({ prompt, seed }) => {
-      const [, a, b] = /Compute (\d+) \+ (\d+)/.exec(prompt) ?? [];
-      const right = (seed ?? 0) % 4 !== 0;
-      return { kind: 'reply', content: `<think>add them</think> The sum is $\\boxed{${right ? Number(a) + Number(b) : -1}}$.`, completionTokens: 20 };
-    },
+  const serverProcess = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./zero-latency-server.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    serverProcess.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    serverProcess.once('exit', (code) => reject(new Error(`the benchmark server exited with ${code}`)));
   });
   const dir = mkdtempSync(join(tmpdir(), 'aipo-harness-'));
   const memory: MemoryPoint[] = [];
@@ -68,7 +67,7 @@ export default async function harness(): Promise<Record<string, unknown>> {
       items,
       template: { user: '{problem}' },
       grader,
-      sampler: createSampler({ baseURL: server.url, model: 'zero-latency', concurrency: 32 }),
+      sampler: createSampler({ baseURL: url, model: 'zero-latency', concurrency: 32 }),
       resultsPath: join(dir, 'results.jsonl'),
       gradeConcurrency: 8,
       onProgress: ({ phase, done }) => {
@@ -90,7 +89,7 @@ export default async function harness(): Promise<Record<string, unknown>> {
       seconds: Number(seconds.toFixed(2)),
       samplesPerSecond: Math.round(TOTAL / seconds),
       targetSamplesPerSecond: 1000,
-      // CPU time of this process (all threads, incl. the math worker pool and the in-process server):
+      // CPU time of the harness process (all threads, incl. the math worker pool; not the server):
       // a load-independent cost, since the 2 shared cores are often busy with other jobs.
       cpuMsPerSample: Number(((cpuSeconds * 1000) / TOTAL).toFixed(3)),
       samplesPerCpuSecond: Math.round(TOTAL / cpuSeconds),
@@ -102,10 +101,10 @@ export default async function harness(): Promise<Record<string, unknown>> {
       heapGrowthBytesPerSample: Math.round(slopeBytesPerSample(afterWarmUp, 'heapMiB')),
       promptfooGrowthBytesPerSample: 24 * 1024,
       memory: memory.map((point) => ({ samples: point.samples, rssMiB: Number(point.rssMiB.toFixed(1)), heapMiB: Number(point.heapMiB.toFixed(1)) })),
-      notes: 'server, sampler, math grader and results file share one process on this machine; memory is read after a full GC at every 2k graded samples; the slope is least squares over checkpoints from 4k samples on',
+      notes: 'the server runs in a child process; CPU figures cover the harness process only (sampler, math grader worker pool, results file); memory is read after a full GC at every 2k graded samples; the slope is least squares over checkpoints from 4k samples on',
     };
   } finally {
-    await server.close();
+    serverProcess.kill('SIGTERM');
     await closeMathPool();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { formatMultipleChoicePrompt, shuffleChoices } from '@aipo/graders';
 import { z } from 'zod';
 import type { Benchmark, LoadOptions } from '../benchmark';
-import { downloadHubFile } from '../datasets/download-hub-file';
+import { downloadHubFile, hubOptionsFrom } from '../datasets/download-hub-file';
 import { parseCsv } from '../datasets/parse-csv';
 import { resolveLocal } from '../datasets/read-dataset-files';
 import type { SourcedRecord } from '../datasets/read-records';
@@ -33,14 +33,7 @@ async function readGpqaRecords(options: LoadOptions): Promise<SourcedRecord[]> {
       ? await readZipEntry({ bytes, entry: 'dataset/gpqa_diamond.csv', password: GPQA_ZIP_PASSWORD, file })
       : bytes.toString('utf8');
   } else {
-    const downloaded = await downloadHubFile(
-      { repo: 'Idavidrein/gpqa', path: 'gpqa_diamond.csv' },
-      {
-        ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
-        ...(options.token === undefined ? {} : { token: options.token }),
-        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-      },
-    );
+    const downloaded = await downloadHubFile({ repo: 'Idavidrein/gpqa', path: 'gpqa_diamond.csv' }, hubOptionsFrom(options));
     file = downloaded.path;
     text = new TextDecoder().decode(downloaded.bytes);
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AipoError } from '@aipo/core';
 import { z } from 'zod';
 import type { Benchmark, LoadOptions } from '../benchmark';
-import { downloadHubFile } from '../datasets/download-hub-file';
+import { downloadHubFile, hubOptionsFrom } from '../datasets/download-hub-file';
 import { readRecords, type SourcedRecord } from '../datasets/read-records';
 import { validateRecords } from '../datasets/validate-records';
 
@@ -137,10 +137,7 @@ export const livecodebench: Benchmark = {
     else {
       raw = [];
       for (const path of names) {
-        const { path: file, bytes } = await downloadHubFile(
-          { repo: REPO, path },
-          { ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }), ...(options.fetch === undefined ? {} : { fetch: options.fetch }) },
-        );
+        const { path: file, bytes } = await downloadHubFile({ repo: REPO, path }, hubOptionsFrom(options));
         raw.push(...(await readRecords({ file, bytes })));
       }
     }

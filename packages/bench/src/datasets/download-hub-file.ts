@@ -26,6 +26,15 @@ export interface DownloadHubFileOptions {
   fetch?: typeof fetch;
 }
 
+/** The hub settings of a benchmark's load options (cache, token, fetch), without undefined keys. */
+export function hubOptionsFrom(options: { cacheDir?: string; token?: string; fetch?: typeof fetch }): DownloadHubFileOptions {
+  return {
+    ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+  };
+}
+
 export function defaultCacheDir(): string {
   return process.env.AIPO_CACHE_DIR ?? join(homedir(), '.cache', 'aipo', 'datasets');
 }

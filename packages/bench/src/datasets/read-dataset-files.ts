@@ -2,7 +2,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AipoError } from '@aipo/core';
 import type { LoadOptions } from '../benchmark';
-import { downloadHubFile, type HubFile } from './download-hub-file';
+import { downloadHubFile, type HubFile, hubOptionsFrom } from './download-hub-file';
 import { readRecords, type SourcedRecord } from './read-records';
 
 /** How a benchmark finds its files: on the hub, or by name inside a local directory. */
@@ -24,11 +24,7 @@ export async function readDatasetFiles({ files, options }: { files: DatasetFiles
   }
   const records: SourcedRecord[] = [];
   for (const hubFile of files.hub) {
-    const { path, bytes } = await downloadHubFile(hubFile, {
-      ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
-      ...(options.token === undefined ? {} : { token: options.token }),
-      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-    });
+    const { path, bytes } = await downloadHubFile(hubFile, hubOptionsFrom(options));
     records.push(...(await readRecords({ file: path, bytes })));
   }
   return records;

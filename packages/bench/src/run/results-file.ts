@@ -45,10 +45,11 @@ export function parseResults(text: string, path: string): { records: ResultRecor
 }
 
 /**
- * An append-only JSONL results file. Each record is serialised first and written with one
- * `write`, so a crash can tear at most the last line; fsyncs are grouped every few ms so
- * durability does not cap throughput (a killed process loses nothing already written; the
- * window only matters if the machine itself dies).
+ * An append-only JSONL results file. Records are serialised whole and written at the end of the
+ * event-loop turn that produced them (one `write` for all of that turn's lines), so a crash can
+ * tear at most the last line; fsyncs are grouped every 25 ms so durability does not cap
+ * throughput (a killed process loses at most the current turn's lines; the fsync window only
+ * matters if the machine itself dies).
  */
 export function openResultsFile({ path, resume = false, overwrite = false }: { path: string; resume?: boolean; overwrite?: boolean }): ResultsFile {
   let existing: ResultRecord[] = [];
@@ -75,22 +76,34 @@ export function openResultsFile({ path, resume = false, overwrite = false }: { p
     throw new AipoError({ code: 'IO_ERROR', message: `cannot open ${path} for writing`, cause: error, details: { path } });
   }
   let timer: NodeJS.Timeout | undefined;
+  let pending = '';
   let closed = false;
+  // Lines of one event-loop turn go out in one write (whole lines only, so tears stay at the end).
+  const flush = (): void => {
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    writeSync(fd, text);
+  };
   const sync = (): void => {
     timer = undefined;
-    if (!closed) fsyncSync(fd);
+    if (closed) return;
+    flush();
+    fsyncSync(fd);
   };
   return {
     existing,
     droppedTornLine,
     append(record) {
       if (closed) throw new AipoError({ code: 'INTERNAL', message: 'append after close' });
-      writeSync(fd, `${JSON.stringify(record)}\n`);
+      if (pending === '') setImmediate(flush);
+      pending += `${JSON.stringify(record)}\n`;
       timer ??= setTimeout(sync, FSYNC_INTERVAL_MS);
     },
     close() {
       if (closed) return;
       if (timer !== undefined) clearTimeout(timer);
+      flush();
       fsyncSync(fd);
       closed = true;
       closeSync(fd);
