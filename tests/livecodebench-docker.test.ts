@@ -108,4 +108,25 @@ describe.skipIf(skipReason !== undefined)('LiveCodeBench end to end through the 
     expect(summary.breakdowns.difficulty?.map(({ group }) => group)).toEqual(['easy', 'hard', 'medium']);
     expect(summary.breakdowns.platform?.map(({ group }) => group)).toEqual(['atcoder', 'leetcode']);
   }, 240_000);
+
+  it('`aipo grade code` runs a one-off Python program and a batch against LiveCodeBench-format tests', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aipo-e2e-grade-code-'));
+    const first = PROBLEMS[0] as Problem;
+    writeFileSync(join(dir, 'prog.py'), first.right);
+    writeFileSync(join(dir, 'tests.json'), first.record.private_test_cases as string);
+    const one = await runCli(['grade', 'code', '--code', join(dir, 'prog.py'), '--tests', join(dir, 'tests.json')]);
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout)).toMatchObject({ pass: true, score: 1 });
+    const third = PROBLEMS[2] as Problem;
+    const batch = [
+      { id: 'right', code: third.right, language: 'python', fn_name: 'maxPairSum', tests: JSON.parse(third.record.private_test_cases as string) },
+      { id: 'wrong', code: third.wrong, language: 'python', fn_name: 'maxPairSum', tests: JSON.parse(third.record.private_test_cases as string) },
+    ];
+    const many = await runCli(['grade', 'code', '--input', '-', '--output', '-'], { stdin: `${batch.map((line) => JSON.stringify(line)).join('\n')}\n` });
+    expect(many.code).toBe(0);
+    expect(many.stdout.trim().split('\n').map((line) => [JSON.parse(line).id, JSON.parse(line).pass])).toEqual([
+      ['right', true],
+      ['wrong', false],
+    ]);
+  }, 120_000);
 });

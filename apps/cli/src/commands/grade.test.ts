@@ -39,6 +39,23 @@ describe('aipo grade', () => {
     error.mockRestore();
   });
 
+  it('grades JavaScript programs in isolated-vm: stdin and functional tests, in input order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aipo-grade-'));
+    const records = [
+      { id: 'sum', language: 'javascript', code: "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(' ').map(Number);\nconsole.log(a + b);", tests: [{ input: '1 2\n', output: '3\n', testtype: 'stdin' }] },
+      { id: 'pair', language: 'javascript', fn_name: 'pair', code: 'function pair(a, b) { return [b, a]; }', tests: [{ input: '1\n2', output: '[2, 1]', testtype: 'functional' }] },
+      { id: 'wrong', language: 'javascript', fn_name: 'pair', code: 'function pair(a, b) { return [a, b]; }', tests: [{ input: '1\n2', output: '[2, 1]', testtype: 'functional' }] },
+    ];
+    writeFileSync(join(dir, 'in.jsonl'), `${records.map((record) => JSON.stringify(record)).join('\n')}\n`);
+    expect(await run(['grade', 'code', '--input', join(dir, 'in.jsonl'), '--output', join(dir, 'out.jsonl')])).toBe(0);
+    const out = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { id: unknown; pass: boolean });
+    expect(out.map(({ id, pass }) => [id, pass])).toEqual([
+      ['sum', true],
+      ['pair', true],
+      ['wrong', false],
+    ]);
+  });
+
   it('rejects code records that are not in LiveCodeBench test format before touching a sandbox', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aipo-grade-'));
     writeFileSync(join(dir, 'in.jsonl'), `${JSON.stringify({ id: 1, code: 'print(1)', language: 'ruby', tests: [] })}\n${JSON.stringify({ id: 2, code: 'x', language: 'python', tests: [{ input: '', output: '' }] })}\n`);

@@ -23,11 +23,9 @@ export async function resolveGrader(id: string, options: { sandboxImage?: string
     return { grader, close: () => grader.close() };
   }
   if (id === 'code-javascript') {
-    const module = (await import('@aipo/graders/js')) as Record<string, unknown>;
-    const create = module.createJsGrader as ((options?: Record<string, unknown>) => Grader & { close?: () => Promise<void> }) | undefined;
-    if (create === undefined) throw new AipoError({ code: 'MISSING_DEPENDENCY', message: 'the JavaScript grader (@aipo/graders/js createJsGrader) is not available in this build' });
-    const grader = create(options.extraction === undefined ? {} : { extraction: options.extraction });
-    return { grader, close: async () => grader.close?.() };
+    const { createJsGrader } = await import('@aipo/graders/js');
+    const grader = createJsGrader(options.extraction === undefined ? {} : { extraction: options.extraction });
+    return { grader, close: () => grader.close() };
   }
   throw new AipoError({ code: 'UNKNOWN_ENTRY', message: `unknown grader "${id}" (available: ${[...registry.list(), 'code-python', 'code-javascript'].join(', ')})`, details: { id } });
 }
