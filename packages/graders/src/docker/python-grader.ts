@@ -152,7 +152,58 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
     onTest: (index: number) => void;
   }
 
-  async function runStdinTests({ session, code, reference, deadline, onTest }: RunTestsOptions): Promise<TestOutcome> {
+  async function runStdinTests(options: RunTestsOptions): Promise<TestOutcome> {
+    return options.session.paranoid ? runStdinTestsOneByOne(options) : runStdinBatch(options);
+  }
+
+  /** All stdin tests in one job: the runner streams one reply per test, the host stops it at a wrong answer. */
+  async function runStdinBatch({ session, code, reference, deadline, onTest }: RunTestsOptions): Promise<TestOutcome> {
+    const container = await session.container();
+    const budget = (deadline - performance.now()) / 1000;
+    let outcome: TestOutcome | undefined;
+    let healthy = true;
+    let index = 0;
+    const lost = await session.stream(
+      container,
+      {
+        op: 'batch',
+        mode: 'stdin',
+        code,
+        inputs: reference.tests.map((test) => test.input),
+        budget,
+        ...job(limits.timeoutMs, limits.timeoutMs / 1000 + 1),
+      },
+      limits.timeoutMs,
+      (reply) => {
+        if (reply.status === 'stopped') return false;
+        index = reply.index ?? index;
+        const test = reference.tests[index] as { input: string; output: string };
+        onTest(index);
+        healthy &&= (reply.leftovers ?? 0) === 0;
+        if (reply.budget) {
+          outcome = failed('time_limit', index, test, 'global deadline of the sample exceeded');
+          return false;
+        }
+        const failure = runFailure(reply, limits.timeoutMs);
+        if (failure) {
+          outcome = failed(failure.verdict, index, test, failure.message, reply.stdout);
+          return false;
+        }
+        const comparison = compareStdioOutput({ actual: reply.stdout ?? '', expected: test.output });
+        if (!comparison.equal) {
+          outcome = failed('wrong_answer', index, test, comparison.message, reply.stdout);
+          return false;
+        }
+        index += 1;
+        return true;
+      },
+    );
+    if (outcome) return unhealthyIf(!healthy, outcome);
+    if (lost) return lostOutcome(lost, index, reference.tests[index] ?? { input: '', output: '' });
+    return { verdict: 'accepted', healthy };
+  }
+
+  async function runStdinTestsOneByOne({ session, code, reference, deadline, onTest }: RunTestsOptions): Promise<TestOutcome> {
     let healthy = true;
     for (const [index, test] of reference.tests.entries()) {
       onTest(index);
@@ -291,7 +342,7 @@ class Session {
 
   constructor(
     private readonly pool: ContainerPool,
-    private readonly paranoid: boolean,
+    readonly paranoid: boolean,
     private readonly signal: AbortSignal | undefined,
   ) {}
 
@@ -311,6 +362,30 @@ class Session {
     this.signal?.addEventListener('abort', abort, { once: true });
     try {
       return await container.request(message, timeoutMs + HOST_GRACE_MS);
+    } catch (error) {
+      if (error instanceof SandboxLostError) {
+        this.healthy = false;
+        throwIfAborted(this.signal);
+        return error;
+      }
+      throw error;
+    } finally {
+      this.signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  /** Stream a batch job; a lost container is returned, not thrown. */
+  async stream(
+    container: SandboxContainer,
+    message: Record<string, unknown>,
+    timeoutMs: number,
+    onReply: (reply: RunnerReply) => boolean,
+  ): Promise<SandboxLostError | undefined> {
+    const abort = () => void container.destroy();
+    this.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      await container.stream(message, timeoutMs + HOST_GRACE_MS, onReply);
+      return undefined;
     } catch (error) {
       if (error instanceof SandboxLostError) {
         this.healthy = false;

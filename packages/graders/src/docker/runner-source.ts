@@ -397,33 +397,77 @@ session = None
 
 
 def handle(job):
-    global session
     op = job["op"]
     deadline = time.monotonic() + float(job.get("timeout", 6))
     cap = int(job.get("output", 8 << 20))
     if op == "exec":
-        token = os.urandom(16).hex() if job["mode"] == "script" else None
-        if token:
-            job["token"] = token
-        run = Run(job, run_program)
-        job.pop("token", None)
-        run.pending = memoryview(job.get("input", "").encode())
-        if not len(run.pending):
-            os.close(run.stdin)
-            run.stdin = -1
-        started = time.monotonic()
-        outcome = run.supervise(deadline, cap, False)
-        reply = run.report(outcome)
-        reply["elapsedMs"] = round((time.monotonic() - started) * 1000, 3)
-        # a failed run's output is only shown in the report: send a prefix, not megabytes
-        shown = run.out if outcome == "exited" else run.out[:4096]
-        reply["stdout"] = shown.decode("utf-8", "replace")
-        if token is not None:
-            reply["completed"] = bytes(run.frames) == token.encode()
-        run.kill()
-        run.close_fds()
-        reply["leftovers"] = janitor()
-        return reply
+        return execute(job, deadline, cap)
+    if op == "batch":
+        run_batch(job, cap)
+        return None
+    if op == "stop":
+        # a stop that arrived after its batch had already ended: nothing to stop
+        return None
+    return handle_session(job, deadline, cap)
+
+
+def stop_requested():
+    if not select.select([0], [], [], 0)[0]:
+        return False
+    return recv(0).get("op") == "stop"
+
+
+def run_batch(job, cap):
+    """The stdin tests of one program back to back, one reply each, with no round trip in between.
+    The host compares outputs (they never enter the sandbox) and sends a stop at the first wrong answer;
+    a run that fails by itself ends the batch here. "budget" is LiveCodeBench's global deadline."""
+    inputs = job.pop("inputs")
+    budget_end = time.monotonic() + float(job["budget"])
+    for index, text in enumerate(inputs):
+        if index and stop_requested():
+            send(1, {"status": "stopped", "index": index, "final": True})
+            return
+        left = min(float(job["timeout"]), budget_end - time.monotonic())
+        if left <= 0:
+            send(1, {"status": "timeout", "index": index, "final": True, "budget": True})
+            return
+        job["input"] = text
+        reply = execute(job, time.monotonic() + left, cap)
+        reply["index"] = index
+        reply["final"] = index == len(inputs) - 1 or reply["status"] != "exited" or reply.get("exit", 0) != 0
+        send(1, reply)
+        if reply["final"]:
+            return
+
+
+def execute(job, deadline, cap):
+    token = os.urandom(16).hex() if job["mode"] == "script" else None
+    if token:
+        job["token"] = token
+    run = Run(job, run_program)
+    job.pop("token", None)
+    run.pending = memoryview(job.get("input", "").encode())
+    if not len(run.pending):
+        os.close(run.stdin)
+        run.stdin = -1
+    started = time.monotonic()
+    outcome = run.supervise(deadline, cap, False)
+    reply = run.report(outcome)
+    reply["elapsedMs"] = round((time.monotonic() - started) * 1000, 3)
+    # a failed run's output is only shown in the report: send a prefix, not megabytes
+    shown = run.out if outcome == "exited" else run.out[:4096]
+    reply["stdout"] = shown.decode("utf-8", "replace")
+    if token is not None:
+        reply["completed"] = bytes(run.frames) == token.encode()
+    run.kill()
+    run.close_fds()
+    reply["leftovers"] = janitor()
+    return reply
+
+
+def handle_session(job, deadline, cap):
+    global session
+    op = job["op"]
     if op == "open":
         run = Run(job, serve_calls)
         os.close(run.stdin)
@@ -485,8 +529,9 @@ def main():
         try:
             reply = handle(job)
         except Exception:
-            reply = {"status": "runner_error", "stderr": traceback.format_exc()[-STDERR_KEEP:]}
-        send(1, reply)
+            reply = {"status": "runner_error", "final": True, "stderr": traceback.format_exc()[-STDERR_KEEP:]}
+        if reply is not None:
+            send(1, reply)
 
 
 main()

@@ -33,6 +33,11 @@ export interface RunnerReply {
   oomKilled?: boolean;
   leftovers?: number;
   elapsedMs?: number;
+  /** batch replies: which test, and whether the batch ends with this reply */
+  index?: number;
+  final?: boolean;
+  /** a batch ended because LiveCodeBench's global deadline ran out */
+  budget?: boolean;
 }
 
 /** The container stopped answering (killed at the host deadline, died, or the stream broke). */
@@ -64,6 +69,7 @@ export interface StartSandboxOptions {
  */
 export class SandboxContainer {
   jobs = 0;
+  private readonly queued: RunnerReply[] = [];
   private readonly attached = new ByteQueue();
   private readonly frames = new ByteQueue();
   private pending: { resolve: (reply: RunnerReply) => void; reject: (error: Error) => void } | undefined;
@@ -72,7 +78,7 @@ export class SandboxContainer {
   private constructor(
     readonly engine: DockerEngine,
     readonly container: DockerContainer,
-    private readonly stream: NodeJS.ReadWriteStream,
+    private readonly attachStream: NodeJS.ReadWriteStream,
   ) {}
 
   get alive(): boolean {
@@ -150,20 +156,45 @@ export class SandboxContainer {
   /** Send one job and wait for its reply; past `hostTimeoutMs` the container is killed from the host. */
   async request(message: Record<string, unknown>, hostTimeoutMs: number): Promise<RunnerReply> {
     if (this.lost) throw this.lost;
+    const reply = this.next(hostTimeoutMs);
+    this.write(message);
+    this.jobs += 1;
+    return reply;
+  }
+
+  /**
+   * Send a batch job and hand each reply to `onReply` until the runner marks one `final`. When
+   * `onReply` returns false (a wrong answer), a stop is sent and the remaining replies are drained.
+   * The host-side kill deadline restarts with every reply.
+   */
+  async stream(message: Record<string, unknown>, hostTimeoutMs: number, onReply: (reply: RunnerReply) => boolean): Promise<void> {
+    if (this.lost) throw this.lost;
+    this.write(message);
+    this.jobs += 1;
+    let stopped = false;
+    for (;;) {
+      const reply = await this.next(hostTimeoutMs);
+      const keepGoing = stopped ? false : onReply(reply);
+      if (reply.final) return;
+      if (!keepGoing && !stopped) {
+        stopped = true;
+        this.write({ op: 'stop' });
+      }
+    }
+  }
+
+  private write(message: Record<string, unknown>): void {
     const body = Buffer.from(JSON.stringify(message));
     const header = Buffer.alloc(4);
     header.writeUInt32BE(body.length);
-    const reply = this.next(hostTimeoutMs);
-    this.stream.write(Buffer.concat([header, body]));
-    this.jobs += 1;
-    return reply;
+    this.attachStream.write(Buffer.concat([header, body]));
   }
 
   /** Kill and remove the container (idempotent, never throws). */
   async destroy(): Promise<void> {
     this.fail(new SandboxLostError('died', 'container destroyed'));
     try {
-      this.stream.end();
+      this.attachStream.end();
     } catch {
       // the stream may already be gone
     }
@@ -171,6 +202,9 @@ export class SandboxContainer {
   }
 
   private next(timeoutMs: number): Promise<RunnerReply> {
+    const queued = this.queued.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.lost) return Promise.reject(this.lost);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const error = new SandboxLostError('deadline', `no reply within ${Math.round(timeoutMs)} ms; container killed`);
@@ -200,7 +234,7 @@ export class SandboxContainer {
 
   /** Demultiplex Docker's attach stream (8-byte headers, Tty off) and cut stdout into frames. */
   private listen(): void {
-    this.stream.on('data', (chunk: Buffer) => {
+    this.attachStream.on('data', (chunk: Buffer) => {
       this.attached.push(chunk);
       while (this.attached.length >= 8) {
         const header = this.attached.peek(8);
@@ -212,9 +246,9 @@ export class SandboxContainer {
       }
     });
     const died = () => this.fail(new SandboxLostError('died', 'sandbox container exited'));
-    this.stream.on('end', died);
-    this.stream.on('close', died);
-    this.stream.on('error', died);
+    this.attachStream.on('end', died);
+    this.attachStream.on('close', died);
+    this.attachStream.on('error', died);
   }
 
   private onStdout(payload: Buffer): void {
@@ -228,13 +262,18 @@ export class SandboxContainer {
       if (this.frames.length < 4 + size) return;
       this.frames.take(4);
       const body = this.frames.take(size).toString('utf8');
+      let reply: RunnerReply;
+      try {
+        reply = JSON.parse(body) as RunnerReply;
+      } catch {
+        this.fail(new SandboxLostError('died', 'unreadable runner reply'));
+        return;
+      }
       const pending = this.pending;
       this.pending = undefined;
-      try {
-        pending?.resolve(JSON.parse(body) as RunnerReply);
-      } catch (error) {
-        pending?.reject(error as Error);
-      }
+      // batch replies can arrive before the host asks for the next one
+      if (pending) pending.resolve(reply);
+      else this.queued.push(reply);
     }
   }
 }
