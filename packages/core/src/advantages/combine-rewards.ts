@@ -33,7 +33,7 @@ export function combineRewards(options: CombineRewardsOptions): Float64Array {
     throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'combineRewards needs at least one reward component' });
   }
   const batchSize = (components[0] as FloatArray).length;
-  components.forEach((component, index) => assertLength(`rewards.components[${index}]`, component, batchSize));
+  for (const [index, component] of components.entries()) assertLength(`rewards.components[${index}]`, component, batchSize);
   assertLength('groupIds', groupIds, batchSize);
   const weights = options.weights ?? components.map(() => 1);
   assertLength('rewards.weights', weights, components.length);

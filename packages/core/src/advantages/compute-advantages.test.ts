@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { expectAipoError } from '../batch/testing/expect-aipo-error';
-import { AipoError } from '../errors/aipo-error';
 import type { AdvantageEstimator } from './advantage-estimator';
 import { advantageEstimators, builtinAdvantageEstimators, createAdvantageEstimatorRegistry } from './builtin';
 import { computeAdvantages, type ComputeAdvantagesOptions, computeSequenceAdvantages } from './compute-advantages';
@@ -24,7 +23,7 @@ function sequenceAdvantages(options: Partial<ComputeAdvantagesOptions> & { estim
 
 function expectClose(actual: ArrayLike<number>, expected: number[], digits = 5): void {
   expect(actual.length).toBe(expected.length);
-  expected.forEach((value, index) => expect(actual[index]).toBeCloseTo(value, digits));
+  for (const [index, value] of expected.entries()) expect(actual[index]).toBeCloseTo(value, digits);
 }
 
 describe('golden values per estimator (hand-computed)', () => {
@@ -129,7 +128,7 @@ describe('groups, singletons, zero variance, unscorable rewards', () => {
   it('arbitrary group ids: permuting rows permutes the advantages', () => {
     const order = [3, 0, 4, 1, 2];
     const permutedMask = new Uint8Array(15);
-    order.forEach((source, target) => permutedMask.set(lossMask.subarray(source * 3, source * 3 + 3), target * 3));
+    for (const [target, source] of order.entries()) permutedMask.set(lossMask.subarray(source * 3, source * 3 + 3), target * 3);
     const permuted = computeAdvantages({
       ...base,
       estimator: 'grpo',

@@ -41,7 +41,7 @@ export const reinforcePlusPlusBaselineEstimator: AdvantageEstimator = {
   description: 'group-centred reward broadcast over tokens, whitened over the batch',
   level: 'token',
   compute(context, output) {
-    const { lossMask, sequenceLength, rewards, groups, options } = context;
+    const { lossMask, sequenceLength, rewards, groups } = context;
     const centred = mapGroupRelative(context, (reward, group) => reward - (groups.mean[group] as number));
     for (let row = 0; row < rewards.length; row++) {
       if (Number.isNaN(rewards[row] as number)) continue;

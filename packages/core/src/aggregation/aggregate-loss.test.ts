@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { expectAipoError } from '../batch/testing/expect-aipo-error';
-import { AipoError } from '../errors/aipo-error';
 import { createRng } from '../random/create-rng';
 import { aggregateLoss } from './aggregate-loss';
 import { AGGREGATION_MODES, type AggregationMode } from './aggregation-plan';

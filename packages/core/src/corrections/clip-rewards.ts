@@ -14,7 +14,7 @@ export function clipRewards(options: { rewards: FloatArray; lower: number; upper
   let clippedCount = 0;
   for (let row = 0; row < rewards.length; row++) {
     const reward = rewards[row] as number;
-    const value = reward < lower ? lower : reward > upper ? upper : reward;
+    const value = Math.min(Math.max(reward, lower), upper);
     if (value !== reward && !Number.isNaN(reward)) clippedCount++;
     clipped[row] = value;
   }

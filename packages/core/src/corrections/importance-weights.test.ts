@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { errorCodeOf } from '../batch/testing/expect-aipo-error';
-import { AipoError } from '../errors/aipo-error';
 import { importanceWeights } from './importance-weights';
 import { rejectionMask } from './rejection-mask';
 

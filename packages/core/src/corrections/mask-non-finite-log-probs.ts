@@ -15,7 +15,7 @@ export function maskNonFiniteLogProbs(options: {
 }): { mask: Uint8Array; maskedCount: number } {
   const { batchSize, sequenceLength, lossMask, logProbs } = options;
   assertBatchShape({ batchSize, sequenceLength, lossMask });
-  logProbs.forEach((array, index) => assertLength(`logProbs[${index}]`, array, batchSize * sequenceLength));
+  for (const [index, array] of logProbs.entries()) assertLength(`logProbs[${index}]`, array, batchSize * sequenceLength);
   const mask = Uint8Array.from(lossMask, (value) => (value === 0 ? 0 : 1));
   let maskedCount = 0;
   for (let index = 0; index < mask.length; index++) {

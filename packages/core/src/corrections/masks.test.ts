@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { errorCodeOf } from '../batch/testing/expect-aipo-error';
-import { AipoError } from '../errors/aipo-error';
 import { entropyQuantileMask } from './entropy-quantile-mask';
 import { maskNonFiniteLogProbs } from './mask-non-finite-log-probs';
 import { offPolicySequenceMask } from './off-policy-sequence-mask';

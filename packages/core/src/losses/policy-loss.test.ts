@@ -4,7 +4,6 @@ import { aggregateLoss } from '../aggregation/aggregate-loss';
 import { AGGREGATION_MODES, type AggregationMode } from '../aggregation/aggregation-plan';
 import { TokenSource } from '../batch/token-source';
 import { createRng } from '../random/create-rng';
-import { AipoError } from '../errors/aipo-error';
 import type { AgentTokenOptions } from './agent-coefficient';
 import { builtinPolicyLosses, createPolicyLossRegistry, policyLosses } from './builtin';
 import type { OffPolicyShapingOptions } from './off-policy-shaping';

@@ -16,7 +16,7 @@ export function ppoClipToken(input: TokenLossInput, options: ResolvedPolicyLossO
   if (!options.clip) return;
   const lower = 1 - options.clipLow;
   const upper = 1 + options.clipHigh;
-  const bound = ratio < lower ? lower : ratio > upper ? upper : ratio;
+  const bound = Math.min(Math.max(ratio, lower), upper);
   const clipped = -advantage * bound;
   if (clipped > unclipped) {
     out.value = clipped;

@@ -76,7 +76,7 @@ export function valueLoss(options: ValueLossOptions): ValueLossResult {
         if (!Number.isFinite(old)) throw nonFiniteError('oldValues', index, old, sequenceLength);
         const low = old - clipRange;
         const high = old + clipRange;
-        const bounded = value < low ? low : value > high ? high : value;
+        const bounded = Math.min(Math.max(value, low), high);
         const clippedLoss = 0.5 * (bounded - target) ** 2;
         if (clippedLoss > loss) {
           loss = clippedLoss;
