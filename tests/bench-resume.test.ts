@@ -81,4 +81,36 @@ describe.skipIf(!available)('SIGKILL mid-run, then --resume', () => {
     expect(scores(read(killedDir))).toEqual(scores(read(cleanDir)));
     expect(read(killedDir).perProblem.map((problem) => problem.correct)).toEqual(expectedCorrect({ records, n: N, seed: SEED }));
   });
+
+  it('Ctrl-C (SIGINT) stops the run with an error code and keeps what was written; --resume completes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aipo-e2e-sigint-'));
+    const resultsPath = join(dir, 'math500.results.jsonl');
+    const child = spawnCli(args(dir));
+    child.stdin?.end();
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (countSamples(resultsPath) >= 10) {
+          clearInterval(timer);
+          child.kill('SIGINT');
+          resolve();
+        }
+      }, 20);
+    });
+    expect(await exited).toBe(1);
+    expect(stderr).toContain('interrupted');
+    expect(stderr).toContain('[ABORTED]');
+    const saved = countSamples(resultsPath);
+    expect(saved).toBeGreaterThanOrEqual(10);
+    expect(saved).toBeLessThan(PROBLEMS * N);
+    const resumed = await runCli([...args(dir), '--resume']);
+    expect(resumed.code).toBe(0);
+    expect(countSamples(resultsPath)).toBe(PROBLEMS * N);
+    const summary = (JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { summaries: RunSummary[] }).summaries[0] as RunSummary;
+    expect(summary.perProblem.map((problem) => problem.correct)).toEqual(expectedCorrect({ records, n: N, seed: SEED }));
+  });
 });

@@ -131,7 +131,7 @@ export function registerBenchRun(bench: Command, context: CliContext): void {
           concurrency: flags.concurrency ?? config.concurrency ?? 8,
           ...(chatTemplate === undefined ? {} : { mode: 'completion' as const, chatTemplate }),
         });
-        const progress = createProgress({ label: benchmark.id, enabled: flags.progress });
+        const progress = createProgress({ label: benchmark.id, enabled: flags.progress && config.progress !== false });
         try {
           const outcome = await runBenchmark({
             header: { benchmark: benchmark.id, model, template: templateName, sampling, seed, n, dataset: { ...dataset, ...(limit === undefined ? {} : { limit }) } },
@@ -140,9 +140,9 @@ export function registerBenchRun(bench: Command, context: CliContext): void {
             grader,
             sampler,
             resultsPath: join(output, `${benchmark.id}.results.jsonl`),
-            resume: flags.resume ?? false,
-            overwrite: flags.overwrite ?? false,
-            retryErrors: flags.retryErrors ?? false,
+            resume: flags.resume ?? config.resume ?? false,
+            overwrite: flags.overwrite ?? config.overwrite ?? false,
+            retryErrors: flags.retryErrors ?? config.retryErrors ?? false,
             gradeConcurrency: flags.gradeConcurrency ?? config.gradeConcurrency ?? 4,
             signal: context.signal,
             onProgress: (event) => progress.update(event),

@@ -53,6 +53,14 @@ export const benchConfigSchema = z
     minScore: z.union([z.number().min(0).max(1), z.record(z.string(), z.number().min(0).max(1))]).optional(),
     /** Docker sandbox image for code benchmarks */
     sandboxImage: z.string().optional(),
+    /** continue from existing results files */
+    resume: z.boolean().optional(),
+    /** replace existing results files */
+    overwrite: z.boolean().optional(),
+    /** with resume, ask again for samples that ended as API errors */
+    retryErrors: z.boolean().optional(),
+    /** progress bars on a terminal (default true) */
+    progress: z.boolean().optional(),
   })
   .strict();
 
