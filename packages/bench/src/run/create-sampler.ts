@@ -132,6 +132,8 @@ export function createSampler(options: SamplerOptions): Sampler {
     apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? 'EMPTY',
     maxRetries: 0,
     timeout: timeoutMs,
+    // The client's own request logging costs CPU on every call; OPENAI_LOG still turns it on.
+    ...(process.env.OPENAI_LOG ? {} : { logLevel: 'off' as const }),
     fetch: options.fetch ?? createHttpFetch({ maxSockets: Math.max(16, 2 * (options.concurrency ?? 8)), ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }) }),
   });
   const limiter = new AdaptiveLimiter({ maxConcurrency: options.concurrency ?? 8 });
