@@ -56,7 +56,14 @@ export default async function run(): Promise<Record<string, unknown>> {
   const batch = makeBatch();
   const gc = exposeGc();
   const shape = { batchSize: B, sequenceLength: T, lossMask: batch.lossMask };
-  const lossOptions = { loss: 'ppo-clip', ...shape, logProbs: batch.logProbs, oldLogProbs: batch.oldLogProbs, aggregation: 'token-mean', options: { clipEpsLow: 0.2, clipEpsHigh: 0.28 } } as const;
+  const lossOptions = {
+    loss: 'ppo-clip',
+    ...shape,
+    logProbs: batch.logProbs,
+    oldLogProbs: batch.oldLogProbs,
+    aggregation: 'token-mean',
+    options: { clipEpsLow: 0.2, clipEpsHigh: 0.28 },
+  } as const;
   const advantageOptions = { estimator: 'grpo', ...shape, rewards: batch.rewards, groupIds: batch.groupIds } as const;
   // general: [B,T] advantages + the per-token driver; fused: [B,T] advantages + the one-pass kernel;
   // fusedSequence: [B] advantages (no broadcast) + the one-pass kernel reading one advantage per row
@@ -84,7 +91,10 @@ export default async function run(): Promise<Record<string, unknown>> {
         sequenceAdvantages: advantages.sequenceAdvantages,
         ...(reuse ? { gradientBuffer: gradientBuffer } : {}),
       });
-      return { outputBytes: advantages.sequenceAdvantages.byteLength + (reuse ? 0 : loss.gradLogProbs.byteLength), loss };
+      return {
+        outputBytes: advantages.sequenceAdvantages.byteLength + (reuse ? 0 : loss.gradLogProbs.byteLength),
+        loss,
+      };
     }
     const advantages = computeAdvantages(advantageOptions);
     const loss = policyLoss({ ...lossOptions, advantages: advantages.advantages, fastPath: variant === 'fused' });
@@ -134,8 +144,15 @@ export default async function run(): Promise<Record<string, unknown>> {
       lossValue: kept.loss.value,
     };
   };
-  const results: Record<string, unknown> = { batchSize: B, sequenceLength: T, tokens: B * T, groupSize: GROUP_SIZE, loadAverage1m: loadavg()[0] };
-  for (const variant of ['bareExpLoop', 'general', 'fused', 'fusedSequence', 'fusedSequenceReusedBuffer'] as const) results[variant] = await measure(variant);
+  const results: Record<string, unknown> = {
+    batchSize: B,
+    sequenceLength: T,
+    tokens: B * T,
+    groupSize: GROUP_SIZE,
+    loadAverage1m: loadavg()[0],
+  };
+  for (const variant of ['bareExpLoop', 'general', 'fused', 'fusedSequence', 'fusedSequenceReusedBuffer'] as const)
+    results[variant] = await measure(variant);
   results.loadAverage1mAfter = loadavg()[0];
   return results;
 }

@@ -1,6 +1,6 @@
-import { AipoError } from '../errors/aipo-error';
-import { assertLength } from '../batch/policy-batch';
 import type { FloatArray } from '../batch/float-array';
+import { assertLength } from '../batch/policy-batch';
+import { AipoError } from '../errors/aipo-error';
 import { batchStd, computeGroupStatistics } from './group-statistics';
 
 /**
@@ -33,7 +33,8 @@ export function combineRewards(options: CombineRewardsOptions): Float64Array {
     throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'combineRewards needs at least one reward component' });
   }
   const batchSize = (components[0] as FloatArray).length;
-  for (const [index, component] of components.entries()) assertLength(`rewards.components[${index}]`, component, batchSize);
+  for (const [index, component] of components.entries())
+    assertLength(`rewards.components[${index}]`, component, batchSize);
   assertLength('groupIds', groupIds, batchSize);
   const weights = options.weights ?? components.map(() => 1);
   assertLength('rewards.weights', weights, components.length);
@@ -44,7 +45,8 @@ export function combineRewards(options: CombineRewardsOptions): Float64Array {
   if (combine === 'sum-then-normalize') {
     components.forEach((component, index) => {
       const weight = weights[index] as number;
-      for (let row = 0; row < batchSize; row++) combined[row] = (combined[row] as number) + weight * (component[row] as number);
+      for (let row = 0; row < batchSize; row++)
+        combined[row] = (combined[row] as number) + weight * (component[row] as number);
     });
     return combined;
   }

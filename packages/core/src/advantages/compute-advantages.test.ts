@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expectAipoError } from '../batch/testing/expect-aipo-error';
 import type { AdvantageEstimator } from './advantage-estimator';
 import { advantageEstimators, builtinAdvantageEstimators, createAdvantageEstimatorRegistry } from './builtin';
-import { computeAdvantages, type ComputeAdvantagesOptions, computeSequenceAdvantages } from './compute-advantages';
-
+import { type ComputeAdvantagesOptions, computeAdvantages, computeSequenceAdvantages } from './compute-advantages';
 
 // Five sequences, T = 3, two interleaved groups with arbitrary ids:
 // group 5 = rows 0, 2, 4 with rewards 1, 0, 0; group -2 = rows 1, 3 with rewards 0.5, 1.
@@ -16,7 +15,9 @@ const base = { batchSize: 5, sequenceLength: 3, rewards, lossMask, groupIds };
 const stdA = Math.sqrt(((2 / 3) ** 2 + 2 * (1 / 3) ** 2) / 2); // unbiased std of {1, 0, 0}
 const stdB = Math.sqrt(2 * 0.25 ** 2); // unbiased std of {0.5, 1}
 
-function sequenceAdvantages(options: Partial<ComputeAdvantagesOptions> & { estimator: ComputeAdvantagesOptions['estimator'] }) {
+function sequenceAdvantages(
+  options: Partial<ComputeAdvantagesOptions> & { estimator: ComputeAdvantagesOptions['estimator'] },
+) {
   const result = computeAdvantages({ ...base, ...options });
   return Array.from(result.sequenceAdvantages ?? []);
 }
@@ -29,17 +30,17 @@ function expectClose(actual: ArrayLike<number>, expected: number[], digits = 5):
 describe('golden values per estimator (hand-computed)', () => {
   it('grpo: (R - mean_g) / (unbiased std_g + 1e-6)', () => {
     expectClose(sequenceAdvantages({ estimator: 'grpo' }), [
-      (2 / 3) / (stdA + 1e-6),
+      2 / 3 / (stdA + 1e-6),
       -0.25 / (stdB + 1e-6),
-      (-1 / 3) / (stdA + 1e-6),
+      -1 / 3 / (stdA + 1e-6),
       0.25 / (stdB + 1e-6),
-      (-1 / 3) / (stdA + 1e-6),
+      -1 / 3 / (stdA + 1e-6),
     ]);
   });
   it('grpo with population std and a custom eps (TRL / OpenRLHF parity knobs)', () => {
     const populationA = Math.sqrt(((2 / 3) ** 2 + 2 * (1 / 3) ** 2) / 3);
     const result = sequenceAdvantages({ estimator: 'grpo', options: { std: 'population', epsilon: 1e-4 } });
-    expect(result[0]).toBeCloseTo((2 / 3) / (populationA + 1e-4), 5);
+    expect(result[0]).toBeCloseTo(2 / 3 / (populationA + 1e-4), 5);
     expect(result[1]).toBeCloseTo(-0.25 / (0.25 + 1e-4), 5);
   });
   it('grpo without std normalisation equals dr-grpo: R - mean_g', () => {
@@ -48,7 +49,10 @@ describe('golden values per estimator (hand-computed)', () => {
     expectClose(sequenceAdvantages({ estimator: 'dr-grpo' }), expected);
   });
   it('batch-std: (R - mean_g) / (std of the whole batch + eps); batch std of {1, .5, 0, 1, 0} is 0.5', () => {
-    expectClose(sequenceAdvantages({ estimator: 'batch-std' }), [2 / 3, -0.25, -1 / 3, 0.25, -1 / 3].map((value) => value / (0.5 + 1e-6)));
+    expectClose(
+      sequenceAdvantages({ estimator: 'batch-std' }),
+      [2 / 3, -0.25, -1 / 3, 0.25, -1 / 3].map((value) => value / (0.5 + 1e-6)),
+    );
   });
   it('rloo: R - mean of the other members', () => {
     expectClose(sequenceAdvantages({ estimator: 'rloo' }), [1 - 0, 0.5 - 1, 0 - 0.5, 1 - 0.5, 0 - 0.5]);
@@ -59,23 +63,43 @@ describe('golden values per estimator (hand-computed)', () => {
     expectClose(sequenceAdvantages({ estimator: 'opo' }), [0.5, 0.5 - baselineB, -0.5, 1 - baselineB, -0.5]);
   });
   it('gpg: alpha = B / #nonzero = 5/3 times the centred reward', () => {
-    expectClose(sequenceAdvantages({ estimator: 'gpg' }), [2 / 3, -0.25, -1 / 3, 0.25, -1 / 3].map((value) => (5 / 3) * value));
+    expectClose(
+      sequenceAdvantages({ estimator: 'gpg' }),
+      [2 / 3, -0.25, -1 / 3, 0.25, -1 / 3].map((value) => (5 / 3) * value),
+    );
   });
   it('grpo-pass@k: only the best of each group learns, by the margin over the runner-up', () => {
     expectClose(sequenceAdvantages({ estimator: 'grpo-pass@k' }), [1 / (stdA + 1e-6), 0, 0, 0.5 / (stdB + 1e-6), 0]);
-    expectClose(sequenceAdvantages({ estimator: 'grpo-pass@k', options: { normalizeByStd: false } }), [1, 0, 0, 0.5, 0]);
+    expectClose(
+      sequenceAdvantages({ estimator: 'grpo-pass@k', options: { normalizeByStd: false } }),
+      [1, 0, 0, 0.5, 0],
+    );
   });
   it('grpo-pass@k: two equal maxima give the whole group 0', () => {
-    const result = computeAdvantages({ ...base, rewards: Float32Array.from([1, 0, 1, 1, 0]), groupIds: Int32Array.from([1, 2, 1, 2, 1]), estimator: 'grpo-pass@k' });
+    const result = computeAdvantages({
+      ...base,
+      rewards: Float32Array.from([1, 0, 1, 1, 0]),
+      groupIds: Int32Array.from([1, 2, 1, 2, 1]),
+      estimator: 'grpo-pass@k',
+    });
     expectClose(Array.from(result.sequenceAdvantages ?? []), [0, -0, 0, 1 / (Math.SQRT1_2 + 1e-6), 0]);
   });
   it('maxrl: (R - mean_g)/mean_g, 0 when mean_g <= 0', () => {
     expectClose(sequenceAdvantages({ estimator: 'maxrl' }), [2, (0.5 - 0.75) / 0.75, -1, 0.25 / 0.75, -1]);
-    const negative = computeAdvantages({ ...base, rewards: Float32Array.from([-1, 0, 1, 0, 0]), estimator: 'maxrl', groupIds: Int32Array.from([0, 1, 0, 1, 0]) });
+    const negative = computeAdvantages({
+      ...base,
+      rewards: Float32Array.from([-1, 0, 1, 0, 0]),
+      estimator: 'maxrl',
+      groupIds: Int32Array.from([0, 1, 0, 1, 0]),
+    });
     expect(Array.from(negative.sequenceAdvantages ?? [])).toEqual([0, 0, 0, 0, 0]);
   });
   it('remax: R - greedy baseline; returns are R', () => {
-    const result = computeAdvantages({ ...base, estimator: 'remax', rewardBaselines: Float32Array.from([0.5, 0.5, 1, 0, 0]) });
+    const result = computeAdvantages({
+      ...base,
+      estimator: 'remax',
+      rewardBaselines: Float32Array.from([0.5, 0.5, 1, 0, 0]),
+    });
     expectClose(Array.from(result.sequenceAdvantages ?? []), [0.5, 0, -1, 1, 0]);
     expectClose(Array.from(result.returns.subarray(0, 3)), [1, 1, 1]);
   });
@@ -128,7 +152,8 @@ describe('groups, singletons, zero variance, unscorable rewards', () => {
   it('arbitrary group ids: permuting rows permutes the advantages', () => {
     const order = [3, 0, 4, 1, 2];
     const permutedMask = new Uint8Array(15);
-    for (const [target, source] of order.entries()) permutedMask.set(lossMask.subarray(source * 3, source * 3 + 3), target * 3);
+    for (const [target, source] of order.entries())
+      permutedMask.set(lossMask.subarray(source * 3, source * 3 + 3), target * 3);
     const permuted = computeAdvantages({
       ...base,
       estimator: 'grpo',
@@ -137,20 +162,38 @@ describe('groups, singletons, zero variance, unscorable rewards', () => {
       lossMask: permutedMask,
     });
     const original = sequenceAdvantages({ estimator: 'grpo' });
-    expectClose(Array.from(permuted.sequenceAdvantages ?? []), order.map((row) => original[row] as number), 6);
+    expectClose(
+      Array.from(permuted.sequenceAdvantages ?? []),
+      order.map((row) => original[row] as number),
+      6,
+    );
   });
   it('singleton groups follow the explicit policy', () => {
     const singleton = { ...base, groupIds: Int32Array.from([1, 2, 1, 2, 9]) };
     expect(computeAdvantages({ ...singleton, estimator: 'grpo' }).sequenceAdvantages?.[4]).toBe(0);
-    const raw = computeAdvantages({ ...singleton, rewards: Float32Array.from([1, 0.5, 0, 1, 0.75]), estimator: 'rloo', options: { singletonPolicy: 'raw-reward' } });
+    const raw = computeAdvantages({
+      ...singleton,
+      rewards: Float32Array.from([1, 0.5, 0, 1, 0.75]),
+      estimator: 'rloo',
+      options: { singletonPolicy: 'raw-reward' },
+    });
     expect(raw.sequenceAdvantages?.[4]).toBe(0.75);
     expect(raw.diagnostics.singletonGroupCount).toBe(1);
-    expectAipoError(() => computeAdvantages({ ...singleton, estimator: 'grpo', options: { singletonPolicy: 'error' } }), 'INVALID_ARGUMENT');
+    expectAipoError(
+      () => computeAdvantages({ ...singleton, estimator: 'grpo', options: { singletonPolicy: 'error' } }),
+      'INVALID_ARGUMENT',
+    );
   });
   it('all-equal float32 rewards (0.35) give exactly 0 and are reported in zeroVarianceMask', () => {
     const equal = Float32Array.from([0.35, 0.35, 0.35, 0.35]);
     for (const estimator of ['grpo', 'rloo', 'batch-std', 'opo', 'gpg', 'maxrl', 'grpo-pass@k']) {
-      const result = computeAdvantages({ batchSize: 4, sequenceLength: 1, rewards: equal, lossMask: new Uint8Array(4).fill(1), estimator });
+      const result = computeAdvantages({
+        batchSize: 4,
+        sequenceLength: 1,
+        rewards: equal,
+        lossMask: new Uint8Array(4).fill(1),
+        estimator,
+      });
       expect(Array.from(result.advantages)).toEqual([0, 0, 0, 0]);
       expect(Array.from(result.zeroVarianceMask)).toEqual([1, 1, 1, 1]);
     }
@@ -189,20 +232,43 @@ describe('groups, singletons, zero variance, unscorable rewards', () => {
     expect(Array.from(excluded.scorableMask)).toEqual([1, 1, 0, 1, 1]);
     expect(excluded.diagnostics.unscorableCount).toBe(1);
     expect(Array.from(excluded.advantages.subarray(6, 9))).toEqual([0, 0, 0]);
-    const zero = computeAdvantages({ ...base, rewards: withNaN, estimator: 'dr-grpo', options: { unscorablePolicy: 'zero' } });
+    const zero = computeAdvantages({
+      ...base,
+      rewards: withNaN,
+      estimator: 'dr-grpo',
+      options: { unscorablePolicy: 'zero' },
+    });
     expectClose(Array.from(zero.sequenceAdvantages ?? []), [2 / 3, -0.25, -1 / 3, 0.25, -1 / 3]);
-    expectAipoError(() => computeAdvantages({ ...base, rewards: withNaN, estimator: 'grpo', options: { unscorablePolicy: 'error' } }), 'NON_FINITE_INPUT');
-    expectAipoError(() => computeAdvantages({ ...base, rewards: Float32Array.from([1, 0, Number.POSITIVE_INFINITY, 0, 0]), estimator: 'grpo' }), 'NON_FINITE_INPUT');
+    expectAipoError(
+      () => computeAdvantages({ ...base, rewards: withNaN, estimator: 'grpo', options: { unscorablePolicy: 'error' } }),
+      'NON_FINITE_INPUT',
+    );
+    expectAipoError(
+      () =>
+        computeAdvantages({
+          ...base,
+          rewards: Float32Array.from([1, 0, Number.POSITIVE_INFINITY, 0, 0]),
+          estimator: 'grpo',
+        }),
+      'NON_FINITE_INPUT',
+    );
   });
   it('token estimators also leave unscorable rows at 0', () => {
-    const result = computeAdvantages({ ...base, rewards: Float32Array.from([Number.NaN, 0.5, 0, 1, 0]), estimator: 'reinforce++' });
+    const result = computeAdvantages({
+      ...base,
+      rewards: Float32Array.from([Number.NaN, 0.5, 0, 1, 0]),
+      estimator: 'reinforce++',
+    });
     expect(Array.from(result.advantages.subarray(0, 3))).toEqual([0, 0, 0]);
   });
   it('diagnostics: advantage mean/min/max over masked-in tokens, for sequence and token estimators', () => {
     for (const estimator of ['grpo', 'reinforce++']) {
       const result = computeAdvantages({ ...base, estimator });
       const values = Array.from(result.advantages).filter((_, index) => lossMask[index] === 1);
-      expect(result.diagnostics.advantageMean).toBeCloseTo(values.reduce((sum, value) => sum + value, 0) / values.length, 6);
+      expect(result.diagnostics.advantageMean).toBeCloseTo(
+        values.reduce((sum, value) => sum + value, 0) / values.length,
+        6,
+      );
       expect(result.diagnostics.advantageMin).toBe(Math.min(...values));
       expect(result.diagnostics.advantageMax).toBe(Math.max(...values));
     }
@@ -215,14 +281,28 @@ describe('groups, singletons, zero variance, unscorable rewards', () => {
     expect(result.sequenceAdvantages?.[2]).toBeCloseTo(-1 / 3, 6);
   });
   it('GAE rejects a NaN value at a masked-in position but ignores masked-out ones', () => {
-    const options = { batchSize: 1, sequenceLength: 2, rewards: Float32Array.from([1]), lossMask: Uint8Array.from([1, 0]), estimator: 'gae' } as const;
+    const options = {
+      batchSize: 1,
+      sequenceLength: 2,
+      rewards: Float32Array.from([1]),
+      lossMask: Uint8Array.from([1, 0]),
+      estimator: 'gae',
+    } as const;
     expect(() => computeAdvantages({ ...options, values: Float32Array.from([0, Number.NaN]) })).not.toThrow();
-    expectAipoError(() => computeAdvantages({ ...options, values: Float32Array.from([Number.NaN, 0]) }), 'NON_FINITE_INPUT');
+    expectAipoError(
+      () => computeAdvantages({ ...options, values: Float32Array.from([Number.NaN, 0]) }),
+      'NON_FINITE_INPUT',
+    );
   });
 });
 
 describe('group composition: statisticsMask (LUFFY grpo_split)', () => {
-  const shape = { batchSize: 4, sequenceLength: 1, lossMask: new Uint8Array(4).fill(1), groupIds: Int32Array.from([0, 0, 0, 0]) };
+  const shape = {
+    batchSize: 4,
+    sequenceLength: 1,
+    lossMask: new Uint8Array(4).fill(1),
+    groupIds: Int32Array.from([0, 0, 0, 0]),
+  };
   it('the off-policy sample is scored against the on-policy statistics only', () => {
     const rewards = Float32Array.from([0, 0, 1, 1]);
     const statisticsMask = Uint8Array.from([1, 1, 1, 0]);
@@ -235,10 +315,24 @@ describe('group composition: statisticsMask (LUFFY grpo_split)', () => {
     expectClose(Array.from(mixed.sequenceAdvantages ?? []), [-0.5, -0.5, 0.5, 0.5]);
   });
   it('all on-policy samples wrong: they get exactly 0, the correct trace still learns', () => {
-    const result = computeAdvantages({ ...shape, rewards: Float32Array.from([0, 0, 0, 1]), statisticsMask: Uint8Array.from([1, 1, 1, 0]), estimator: 'dr-grpo' });
+    const result = computeAdvantages({
+      ...shape,
+      rewards: Float32Array.from([0, 0, 0, 1]),
+      statisticsMask: Uint8Array.from([1, 1, 1, 0]),
+      estimator: 'dr-grpo',
+    });
     expect(Array.from(result.sequenceAdvantages ?? [])).toEqual([0, 0, 0, 1]);
     expect(Array.from(result.zeroVarianceMask)).toEqual([1, 1, 1, 1]);
-    expectAipoError(() => computeAdvantages({ ...shape, rewards: Float32Array.from([0, 0, 0, 1]), statisticsMask: new Uint8Array(2), estimator: 'grpo' }), 'SHAPE_MISMATCH');
+    expectAipoError(
+      () =>
+        computeAdvantages({
+          ...shape,
+          rewards: Float32Array.from([0, 0, 0, 1]),
+          statisticsMask: new Uint8Array(2),
+          estimator: 'grpo',
+        }),
+      'SHAPE_MISMATCH',
+    );
   });
 });
 
@@ -248,32 +342,70 @@ describe('multi-reward combination', () => {
   const ids = Int32Array.from([0, 0, 1, 1]);
   const shape = { batchSize: 4, sequenceLength: 1, lossMask: new Uint8Array(4).fill(1), groupIds: ids };
   it('sum-then-normalize: R = sum w_k R_k, then the estimator', () => {
-    const result = computeAdvantages({ ...shape, estimator: 'dr-grpo', rewards: { components: [correctness, format], weights: [1, 0.5], combine: 'sum-then-normalize' } });
+    const result = computeAdvantages({
+      ...shape,
+      estimator: 'dr-grpo',
+      rewards: { components: [correctness, format], weights: [1, 0.5], combine: 'sum-then-normalize' },
+    });
     expectClose(Array.from(result.rewards), [1.5, 0.5, 0, 1]);
     expectClose(Array.from(result.sequenceAdvantages ?? []), [0.5, -0.5, -0.5, 0.5]);
   });
   it('normalize-then-sum (GDPO): per-component group z-scores, weighted sum, batch z-score', () => {
     const formatB = Float32Array.from([1, 0, 1, 1]);
-    const result = computeAdvantages({ ...shape, estimator: 'dr-grpo', rewards: { components: [correctness, formatB], weights: [1, 0.5], combine: 'normalize-then-sum' } });
+    const result = computeAdvantages({
+      ...shape,
+      estimator: 'dr-grpo',
+      rewards: { components: [correctness, formatB], weights: [1, 0.5], combine: 'normalize-then-sum' },
+    });
     // each informative group is {x, y} with unbiased std sqrt(0.5): z = +-0.5/(sqrt(0.5) + 1e-4);
     // format's group 1 = {1, 1} has no spread and contributes 0
     const z = 0.5 / (Math.SQRT1_2 + 1e-4);
     const raw = [z + 0.5 * z, -z - 0.5 * z, -z, z];
     const std = Math.sqrt(raw.reduce((sum, value) => sum + value ** 2, 0) / 3); // the mean is 0
-    expectClose(Array.from(result.rewards), raw.map((value) => value / (std + 1e-4)));
+    expectClose(
+      Array.from(result.rewards),
+      raw.map((value) => value / (std + 1e-4)),
+    );
     // dr-grpo leaves GDPO's already group-centred values unchanged
     expectClose(Array.from(result.sequenceAdvantages ?? []), Array.from(result.rewards), 6);
   });
   it('rejects mismatched components and weights', () => {
-    expectAipoError(() => computeAdvantages({ ...shape, estimator: 'grpo', rewards: { components: [correctness, Float32Array.from([1])], combine: 'sum-then-normalize' } }), 'SHAPE_MISMATCH');
-    expectAipoError(() => computeAdvantages({ ...shape, estimator: 'grpo', rewards: { components: [correctness], weights: [1, 2], combine: 'sum-then-normalize' } }), 'SHAPE_MISMATCH');
+    expectAipoError(
+      () =>
+        computeAdvantages({
+          ...shape,
+          estimator: 'grpo',
+          rewards: { components: [correctness, Float32Array.from([1])], combine: 'sum-then-normalize' },
+        }),
+      'SHAPE_MISMATCH',
+    );
+    expectAipoError(
+      () =>
+        computeAdvantages({
+          ...shape,
+          estimator: 'grpo',
+          rewards: { components: [correctness], weights: [1, 2], combine: 'sum-then-normalize' },
+        }),
+      'SHAPE_MISMATCH',
+    );
   });
 });
 
 describe('advantage estimator registry', () => {
   it('lists every built-in estimator of the issue', () => {
     expect(advantageEstimators.list()).toEqual([
-      'grpo', 'dr-grpo', 'batch-std', 'rloo', 'reinforce++', 'reinforce++-baseline', 'remax', 'opo', 'gpg', 'grpo-pass@k', 'maxrl', 'gae',
+      'grpo',
+      'dr-grpo',
+      'batch-std',
+      'rloo',
+      'reinforce++',
+      'reinforce++-baseline',
+      'remax',
+      'opo',
+      'gpg',
+      'grpo-pass@k',
+      'maxrl',
+      'gae',
     ]);
     expect(builtinAdvantageEstimators.length).toBe(12);
   });
@@ -282,7 +414,12 @@ describe('advantage estimator registry', () => {
     expect(error.message).toContain('grpo, dr-grpo');
   });
   it('a custom estimator registered on a fresh registry is used by name; the default registry is untouched', () => {
-    const constant: AdvantageEstimator = { id: 'constant', description: 'test', level: 'sequence', compute: (context) => ({ advantages: new Float64Array(context.batchSize).fill(2) }) };
+    const constant: AdvantageEstimator = {
+      id: 'constant',
+      description: 'test',
+      level: 'sequence',
+      compute: (context) => ({ advantages: new Float64Array(context.batchSize).fill(2) }),
+    };
     const registry = createAdvantageEstimatorRegistry().register('constant', constant);
     const result = computeAdvantages({ ...base, estimator: 'constant', registry });
     expect(Array.from(result.advantages.subarray(0, 4))).toEqual([2, 2, 2, 2]);
@@ -291,22 +428,34 @@ describe('advantage estimator registry', () => {
   it('missing required inputs and shape mismatches are typed errors', () => {
     expectAipoError(() => computeAdvantages({ ...base, estimator: 'gae' }), 'INVALID_ARGUMENT');
     expectAipoError(() => computeAdvantages({ ...base, estimator: 'remax' }), 'INVALID_ARGUMENT');
-    expectAipoError(() => computeAdvantages({ ...base, groupIds: Int32Array.from([1, 2]), estimator: 'grpo' }), 'SHAPE_MISMATCH');
-    expectAipoError(() => computeAdvantages({ ...base, rewards: Float32Array.from([1]), estimator: 'grpo' }), 'SHAPE_MISMATCH');
+    expectAipoError(
+      () => computeAdvantages({ ...base, groupIds: Int32Array.from([1, 2]), estimator: 'grpo' }),
+      'SHAPE_MISMATCH',
+    );
+    expectAipoError(
+      () => computeAdvantages({ ...base, rewards: Float32Array.from([1]), estimator: 'grpo' }),
+      'SHAPE_MISMATCH',
+    );
   });
 });
 
 describe('computeSequenceAdvantages (no [B,T] broadcast)', () => {
   it('equals computeAdvantages for every sequence-level estimator, diagnostics included', () => {
     for (const estimator of builtinAdvantageEstimators.filter((entry) => entry.level === 'sequence')) {
-      const extra = estimator.requires?.includes('rewardBaselines') ? { rewardBaselines: Float32Array.from([0.5, 0.5, 1, 0, 0]) } : {};
+      const extra = estimator.requires?.includes('rewardBaselines')
+        ? { rewardBaselines: Float32Array.from([0.5, 0.5, 1, 0, 0]) }
+        : {};
       const full = computeAdvantages({ ...base, ...extra, estimator: estimator.id });
       const compact = computeSequenceAdvantages({ ...base, ...extra, estimator: estimator.id });
       expect(Array.from(compact.sequenceAdvantages)).toEqual(Array.from(full.sequenceAdvantages ?? []));
       expect(compact.diagnostics).toEqual(full.diagnostics);
       expect(Array.from(compact.zeroVarianceMask)).toEqual(Array.from(full.zeroVarianceMask));
     }
-    const remax = computeSequenceAdvantages({ ...base, estimator: 'remax', rewardBaselines: Float32Array.from([0.5, 0.5, 1, 0, 0]) });
+    const remax = computeSequenceAdvantages({
+      ...base,
+      estimator: 'remax',
+      rewardBaselines: Float32Array.from([0.5, 0.5, 1, 0, 0]),
+    });
     expect(Array.from(remax.sequenceReturns ?? [])).toEqual([1, 0.5, 0, 1, 0]);
   });
   it('refuses token-level estimators', () => {

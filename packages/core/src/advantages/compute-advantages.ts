@@ -1,8 +1,8 @@
-import { AipoError } from '../errors/aipo-error';
+import { countRowLengths } from '../aggregation/aggregation-plan';
 import { assertFiniteMasked } from '../batch/assert-finite';
 import type { FloatArray } from '../batch/float-array';
 import { assertBatchShape, assertLength } from '../batch/policy-batch';
-import { countRowLengths } from '../aggregation/aggregation-plan';
+import { AipoError } from '../errors/aipo-error';
 import type { Registry } from '../registry/create-registry';
 import type { AdvantageContext, AdvantageEstimator, AdvantageOptions } from './advantage-estimator';
 import { advantageEstimators } from './builtin';
@@ -102,7 +102,8 @@ export function computeAdvantages(options: ComputeAdvantagesOptions): AdvantageR
   };
 }
 
-export interface SequenceAdvantageResult extends Omit<AdvantageResult, 'advantages' | 'returns' | 'sequenceAdvantages'> {
+export interface SequenceAdvantageResult
+  extends Omit<AdvantageResult, 'advantages' | 'returns' | 'sequenceAdvantages'> {
   /** [B] per-sequence advantages */
   sequenceAdvantages: Float32Array;
   /** [B] per-sequence returns when the estimator has its own (remax) */
@@ -149,7 +150,9 @@ function prepare(options: ComputeAdvantagesOptions): Prepared {
   assertLength('rewardBaselines', options.rewardBaselines, batchSize);
   assertLength('statisticsMask', options.statisticsMask, batchSize);
   const estimator =
-    typeof options.estimator === 'string' ? (options.registry ?? advantageEstimators).get(options.estimator) : options.estimator;
+    typeof options.estimator === 'string'
+      ? (options.registry ?? advantageEstimators).get(options.estimator)
+      : options.estimator;
   for (const input of estimator.requires ?? []) {
     if (options[input] === undefined) {
       throw new AipoError({
@@ -162,13 +165,18 @@ function prepare(options: ComputeAdvantagesOptions): Prepared {
   const rewards = resolveRewards(options, settings);
   const scorableMask = new Uint8Array(batchSize);
   for (let row = 0; row < batchSize; row++) scorableMask[row] = Number.isNaN(rewards[row] as number) ? 0 : 1;
-  if (options.tokenRewards !== undefined) assertFiniteMasked('tokenRewards', options.tokenRewards, lossMask, sequenceLength);
+  if (options.tokenRewards !== undefined)
+    assertFiniteMasked('tokenRewards', options.tokenRewards, lossMask, sequenceLength);
   if (options.values !== undefined) assertFiniteMasked('values', options.values, lossMask, sequenceLength);
   if (options.rewardBaselines !== undefined) {
     for (let row = 0; row < batchSize; row++) {
       const baseline = options.rewardBaselines[row] as number;
       if (scorableMask[row] === 1 && !Number.isFinite(baseline)) {
-        throw new AipoError({ code: 'NON_FINITE_INPUT', message: `rewardBaselines[${row}] is ${baseline}`, details: { row } });
+        throw new AipoError({
+          code: 'NON_FINITE_INPUT',
+          message: `rewardBaselines[${row}] is ${baseline}`,
+          details: { row },
+        });
       }
     }
   }
@@ -202,7 +210,8 @@ function finish(
   const { context, scorableMask } = prepared;
   const { groups, batchSize } = context;
   const zeroVarianceMask = new Uint8Array(batchSize);
-  for (let row = 0; row < batchSize; row++) zeroVarianceMask[row] = groups.zeroVariance[groups.groupOf[row] as number] as number;
+  for (let row = 0; row < batchSize; row++)
+    zeroVarianceMask[row] = groups.zeroVariance[groups.groupOf[row] as number] as number;
   return {
     zeroVarianceMask,
     scorableMask,
@@ -238,7 +247,11 @@ function resolveRewards(options: ComputeAdvantagesOptions, settings: AdvantageOp
       }
       if (policy === 'zero') rewards[row] = 0;
     } else if (!Number.isFinite(reward)) {
-      throw new AipoError({ code: 'NON_FINITE_INPUT', message: `rewards[${row}] is ${reward}`, details: { row, reward } });
+      throw new AipoError({
+        code: 'NON_FINITE_INPUT',
+        message: `rewards[${row}] is ${reward}`,
+        details: { row, reward },
+      });
     }
   }
   return rewards;

@@ -19,6 +19,8 @@ export const gpgEstimator: AdvantageEstimator = {
       if (reward !== 0) nonZero++;
     }
     const alpha = scorable / Math.max(1, nonZero);
-    return { advantages: mapGroupRelative(context, (reward, group) => alpha * (reward - (groups.mean[group] as number))) };
+    return {
+      advantages: mapGroupRelative(context, (reward, group) => alpha * (reward - (groups.mean[group] as number))),
+    };
   },
 };

@@ -31,7 +31,8 @@ export function computeGroupStatistics(options: {
   statisticsMask?: Uint8Array | undefined;
 }): GroupStatistics {
   const { rewards, groupIds, settings, statisticsMask } = options;
-  const excluded = (row: number) => Number.isNaN(rewards[row] as number) || (statisticsMask !== undefined && statisticsMask[row] === 0);
+  const excluded = (row: number) =>
+    Number.isNaN(rewards[row] as number) || (statisticsMask !== undefined && statisticsMask[row] === 0);
   const batchSize = rewards.length;
   const groupOf = new Int32Array(batchSize);
   let count = 0;

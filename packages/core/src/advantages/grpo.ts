@@ -1,6 +1,6 @@
 import type { AdvantageEstimator } from './advantage-estimator';
-import { batchStd } from './group-statistics';
 import { mapGroupRelative } from './group-relative';
+import { batchStd } from './group-statistics';
 
 /**
  * GRPO (DeepSeekMath, arXiv 2402.03300): A_i = (R_i - mu_g) / (sigma_g + eps), or R_i - mu_g when

@@ -13,7 +13,8 @@ export const remaxEstimator: AdvantageEstimator = {
   compute(context) {
     const { rewards } = context;
     const baselines = context.rewardBaselines;
-    if (baselines === undefined) throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'remax needs rewardBaselines [B]' });
+    if (baselines === undefined)
+      throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'remax needs rewardBaselines [B]' });
     const advantages = new Float64Array(rewards.length);
     const returns = new Float64Array(rewards.length);
     for (let row = 0; row < rewards.length; row++) {

@@ -9,7 +9,6 @@ const values = Float64Array.from([1, 2, 3, 4, Number.NaN, Number.POSITIVE_INFINI
 const mask = Uint8Array.from([1, 1, 1, 1, 0, 0]);
 const shape = { batchSize: 2, sequenceLength: 3 };
 
-
 describe('aggregateLoss golden values', () => {
   const cases: Array<[AggregationMode, Record<string, number>, number]> = [
     ['token-mean', {}, (1 + 2 + 3 + 4) / 4],
@@ -67,7 +66,8 @@ describe('aggregateLoss gradient = central finite differences (float64)', () => 
         plus[index] = (plus[index] as number) + step;
         minus[index] = (minus[index] as number) - step;
         const numeric =
-          (aggregateLoss({ ...options, values: plus }).value - aggregateLoss({ ...options, values: minus }).value) / (2 * step);
+          (aggregateLoss({ ...options, values: plus }).value - aggregateLoss({ ...options, values: minus }).value) /
+          (2 * step);
         expect(weights[index]).toBeCloseTo(numeric, 6);
       }
     });
@@ -105,8 +105,20 @@ describe('micro-batches with global counts equal the full batch', () => {
       // without the global counts a per-micro-batch mean differs (the bug of TRL #3021)
       if (mode !== 'seq-mean-token-sum-norm') {
         const naive =
-          aggregateLoss({ values: full.subarray(0, split), mask: fullMask.subarray(0, split), batchSize: 2, sequenceLength, mode }).value +
-          aggregateLoss({ values: full.subarray(split), mask: fullMask.subarray(split), batchSize: 4, sequenceLength, mode }).value;
+          aggregateLoss({
+            values: full.subarray(0, split),
+            mask: fullMask.subarray(0, split),
+            batchSize: 2,
+            sequenceLength,
+            mode,
+          }).value +
+          aggregateLoss({
+            values: full.subarray(split),
+            mask: fullMask.subarray(split),
+            batchSize: 4,
+            sequenceLength,
+            mode,
+          }).value;
         expect(Math.abs(naive - whole.value)).toBeGreaterThan(1e-6);
       }
     });
@@ -116,24 +128,57 @@ describe('micro-batches with global counts equal the full batch', () => {
 describe('aggregateLoss edge cases', () => {
   it('an all-masked batch gives 0 and zero weights, never NaN', () => {
     for (const mode of AGGREGATION_MODES) {
-      const result = aggregateLoss({ values: Float32Array.from([Number.NaN, 1]), mask: new Uint8Array(2), batchSize: 1, sequenceLength: 2, mode });
+      const result = aggregateLoss({
+        values: Float32Array.from([Number.NaN, 1]),
+        mask: new Uint8Array(2),
+        batchSize: 1,
+        sequenceLength: 2,
+        mode,
+      });
       expect(result.value).toBe(0);
       expect(Array.from(result.weights)).toEqual([0, 0]);
     }
   });
   it('an empty batch (B = 0) gives 0', () => {
-    const result = aggregateLoss({ values: new Float32Array(0), mask: new Uint8Array(0), batchSize: 0, sequenceLength: 4, mode: 'seq-mean-token-mean' });
+    const result = aggregateLoss({
+      values: new Float32Array(0),
+      mask: new Uint8Array(0),
+      batchSize: 0,
+      sequenceLength: 4,
+      mode: 'seq-mean-token-mean',
+    });
     expect(result.value).toBe(0);
   });
   it('rejects NaN at a masked-in position with NON_FINITE_INPUT', () => {
-    expectAipoError(() => aggregateLoss({ values: Float32Array.from([1, Number.NaN]), mask: Uint8Array.from([1, 1]), batchSize: 1, sequenceLength: 2, mode: 'token-mean' }), 'NON_FINITE_INPUT');
+    expectAipoError(
+      () =>
+        aggregateLoss({
+          values: Float32Array.from([1, Number.NaN]),
+          mask: Uint8Array.from([1, 1]),
+          batchSize: 1,
+          sequenceLength: 2,
+          mode: 'token-mean',
+        }),
+      'NON_FINITE_INPUT',
+    );
   });
   it('rejects shape mismatches, unknown modes, bad constants and too-small global counts', () => {
-    const base = { values: new Float32Array(4), mask: Uint8Array.from([1, 1, 1, 0]), batchSize: 2, sequenceLength: 2 } as const;
+    const base = {
+      values: new Float32Array(4),
+      mask: Uint8Array.from([1, 1, 1, 0]),
+      batchSize: 2,
+      sequenceLength: 2,
+    } as const;
     expectAipoError(() => aggregateLoss({ ...base, batchSize: 3, mode: 'token-mean' }), 'SHAPE_MISMATCH');
     expectAipoError(() => aggregateLoss({ ...base, mode: 'mean' as AggregationMode }), 'INVALID_ARGUMENT');
-    expectAipoError(() => aggregateLoss({ ...base, mode: 'seq-mean-token-sum-norm', normConstant: 0 }), 'INVALID_ARGUMENT');
+    expectAipoError(
+      () => aggregateLoss({ ...base, mode: 'seq-mean-token-sum-norm', normConstant: 0 }),
+      'INVALID_ARGUMENT',
+    );
     expectAipoError(() => aggregateLoss({ ...base, mode: 'token-mean', globalTokenCount: 2 }), 'INVALID_ARGUMENT');
-    expectAipoError(() => aggregateLoss({ ...base, mode: 'seq-mean-token-mean', globalSequenceCount: 1.5 }), 'INVALID_ARGUMENT');
+    expectAipoError(
+      () => aggregateLoss({ ...base, mode: 'seq-mean-token-mean', globalSequenceCount: 1.5 }),
+      'INVALID_ARGUMENT',
+    );
   });
 });

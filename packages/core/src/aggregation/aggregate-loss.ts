@@ -1,12 +1,7 @@
-import { assertBatchShape, assertLength } from '../batch/policy-batch';
 import { nonFiniteError } from '../batch/assert-finite';
 import type { FloatArray } from '../batch/float-array';
-import {
-  type AggregationCounts,
-  type AggregationMode,
-  countRowLengths,
-  planAggregation,
-} from './aggregation-plan';
+import { assertBatchShape, assertLength } from '../batch/policy-batch';
+import { type AggregationCounts, type AggregationMode, countRowLengths, planAggregation } from './aggregation-plan';
 
 export type { AggregationMode } from './aggregation-plan';
 

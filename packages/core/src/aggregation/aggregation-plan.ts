@@ -1,5 +1,5 @@
-import { AipoError } from '../errors/aipo-error';
 import { assertNumber } from '../batch/assert-finite';
+import { AipoError } from '../errors/aipo-error';
 
 /**
  * How per-token losses become one scalar (rl-frameworks.md table D):

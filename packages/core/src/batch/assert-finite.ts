@@ -39,7 +39,12 @@ export function assertFiniteAll(name: string, values: FloatArray): void {
 }
 
 /** Throw INVALID_ARGUMENT unless `value` is a finite number satisfying `check`. */
-export function assertNumber(name: string, value: number, check: (value: number) => boolean, expectation: string): void {
+export function assertNumber(
+  name: string,
+  value: number,
+  check: (value: number) => boolean,
+  expectation: string,
+): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || !check(value)) {
     throw new AipoError({
       code: 'INVALID_ARGUMENT',

@@ -32,7 +32,8 @@ export function entropyQuantileMask(options: {
     valid.push(entropy);
   }
   const mask = new Uint8Array(lossMask.length);
-  if (valid.length === 0 && options.threshold === undefined) return { mask, threshold: Number.POSITIVE_INFINITY, keptCount: 0 };
+  if (valid.length === 0 && options.threshold === undefined)
+    return { mask, threshold: Number.POSITIVE_INFINITY, keptCount: 0 };
   let threshold: number;
   if (options.threshold !== undefined) {
     assertNumber('threshold', options.threshold, () => true, 'finite');

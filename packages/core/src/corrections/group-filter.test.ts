@@ -18,8 +18,12 @@ describe('groupFilterMask (DAPO dynamic sampling)', () => {
     expect(Array.from(result.keep)).toEqual([0, 1, 1, 0, 1, 1, 0]);
   });
   it('rejects an empty mean range and infinite rewards', () => {
-    expect(errorCodeOf(() => groupFilterMask({ rewards, groupIds, meanLower: 1, meanUpper: 0 }))).toBe('INVALID_ARGUMENT');
-    expect(errorCodeOf(() => groupFilterMask({ rewards: Float32Array.from([Number.POSITIVE_INFINITY]) }))).toBe('NON_FINITE_INPUT');
+    expect(errorCodeOf(() => groupFilterMask({ rewards, groupIds, meanLower: 1, meanUpper: 0 }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(errorCodeOf(() => groupFilterMask({ rewards: Float32Array.from([Number.POSITIVE_INFINITY]) }))).toBe(
+      'NON_FINITE_INPUT',
+    );
     expect(errorCodeOf(() => groupFilterMask({ rewards, groupIds: new Int32Array(2) }))).toBe('SHAPE_MISMATCH');
   });
 });
@@ -30,6 +34,8 @@ describe('clipRewards', () => {
     expect(Array.from(result.rewards.subarray(0, 3))).toEqual([-10, 3, 10]);
     expect(Number.isNaN(result.rewards[3])).toBe(true);
     expect(result.clippedCount).toBe(2);
-    expect(errorCodeOf(() => clipRewards({ rewards: new Float32Array(1), lower: 1, upper: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => clipRewards({ rewards: new Float32Array(1), lower: 1, upper: 0 }))).toBe(
+      'INVALID_ARGUMENT',
+    );
   });
 });

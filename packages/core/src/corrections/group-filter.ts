@@ -1,8 +1,8 @@
+import { computeGroupStatistics } from '../advantages/group-statistics';
 import { assertNumber } from '../batch/assert-finite';
 import type { FloatArray } from '../batch/float-array';
 import { assertLength } from '../batch/policy-batch';
 import { AipoError } from '../errors/aipo-error';
-import { computeGroupStatistics } from '../advantages/group-statistics';
 
 /**
  * Group filtering / dynamic sampling (DAPO arXiv 2503.14476 §3.2; verl `algorithm.filter_groups`,
@@ -36,7 +36,10 @@ export function groupFilterMask(options: {
   const lower = options.meanLower ?? Number.NEGATIVE_INFINITY;
   const upper = options.meanUpper ?? Number.POSITIVE_INFINITY;
   if (Number.isNaN(lower) || Number.isNaN(upper) || lower >= upper) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `meanLower must be below meanUpper (got ${lower}, ${upper})` });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `meanLower must be below meanUpper (got ${lower}, ${upper})`,
+    });
   }
   const tolerance = options.zeroVarianceTolerance ?? 1e-6;
   assertNumber('zeroVarianceTolerance', tolerance, (value) => value >= 0, '>= 0');

@@ -10,7 +10,6 @@ const rolloutLogProbs = Float64Array.from([-1, -1, -1, -2, Number.NEGATIVE_INFIN
 const lossMask = Uint8Array.from([1, 1, 1, 1, 0, 0]);
 const base = { batchSize: 2, sequenceLength: 3, oldLogProbs, rolloutLogProbs, lossMask };
 
-
 describe('importanceWeights', () => {
   it('token TIS truncates at C = 2 (one-sided)', () => {
     const result = importanceWeights(base);
@@ -46,7 +45,15 @@ describe('importanceWeights', () => {
   it('a huge sequence log-ratio is clamped to 20 before exp and reported', () => {
     const old = Float64Array.from({ length: 200 }, () => -1);
     const rollout = Float64Array.from({ length: 200 }, () => -1.5);
-    const result = importanceWeights({ batchSize: 1, sequenceLength: 200, oldLogProbs: old, rolloutLogProbs: rollout, lossMask: new Uint8Array(200).fill(1), level: 'sequence', upper: 1e12 });
+    const result = importanceWeights({
+      batchSize: 1,
+      sequenceLength: 200,
+      oldLogProbs: old,
+      rolloutLogProbs: rollout,
+      lossMask: new Uint8Array(200).fill(1),
+      level: 'sequence',
+      upper: 1e12,
+    });
     expect(result.weights[0]).toBeCloseTo(Math.fround(Math.exp(20)), -3);
     expect(result.diagnostics.clampedFraction).toBe(1);
   });
@@ -61,7 +68,15 @@ describe('importanceWeights', () => {
   it('an all-masked batch gives zero weights and zero diagnostics', () => {
     const result = importanceWeights({ ...base, lossMask: new Uint8Array(6) });
     expect(Array.from(result.weights)).toEqual([0, 0, 0, 0, 0, 0]);
-    expect(result.diagnostics).toEqual({ mean: 0, min: 0, max: 0, effectiveSampleSize: 0, chiSquared: 0, affectedFraction: 0, clampedFraction: 0 });
+    expect(result.diagnostics).toEqual({
+      mean: 0,
+      min: 0,
+      max: 0,
+      effectiveSampleSize: 0,
+      chiSquared: 0,
+      affectedFraction: 0,
+      clampedFraction: 0,
+    });
   });
 });
 
@@ -76,16 +91,31 @@ describe('rejectionMask', () => {
   it('sequence-level k3 criteria reject whole rows; criteria combine with AND', () => {
     const k3 = (rho: number) => rho - 1 - Math.log(rho);
     const rowMax = Math.max(k3(0.5), k3(1), k3(3));
-    const result = rejectionMask({ ...base, criteria: [{ statistic: 'k3', level: 'sequence-max', upper: rowMax - 1e-6 }] });
+    const result = rejectionMask({
+      ...base,
+      criteria: [{ statistic: 'k3', level: 'sequence-max', upper: rowMax - 1e-6 }],
+    });
     expect(Array.from(result.mask)).toEqual([0, 0, 0, 1, 0, 0]);
     expect(result.rejectedSequenceCount).toBe(1);
-    const mean = rejectionMask({ ...base, criteria: [{ statistic: 'k2', level: 'sequence-mean', upper: 10 }, { statistic: 'k1', level: 'sequence-sum', upper: -0.5 }] });
+    const mean = rejectionMask({
+      ...base,
+      criteria: [
+        { statistic: 'k2', level: 'sequence-mean', upper: 10 },
+        { statistic: 'k1', level: 'sequence-sum', upper: -0.5 },
+      ],
+    });
     // k1 sums: row 0 = ln 2 - ln 3 = -0.405 (> -0.5, rejected); row 1 = -0.405 too
     expect(Array.from(mean.mask)).toEqual([0, 0, 0, 0, 0, 0]);
   });
   it('rejects unknown statistics and inverted bounds', () => {
-    expect(errorCodeOf(() => rejectionMask({ ...base, criteria: [{ statistic: 'k4' as 'k1', level: 'token' }] }))).toBe('INVALID_ARGUMENT');
-    expect(errorCodeOf(() => rejectionMask({ ...base, criteria: [{ statistic: 'k1', level: 'token', lower: 1, upper: 0 }] }))).toBe('INVALID_ARGUMENT');
+    expect(errorCodeOf(() => rejectionMask({ ...base, criteria: [{ statistic: 'k4' as 'k1', level: 'token' }] }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(
+      errorCodeOf(() =>
+        rejectionMask({ ...base, criteria: [{ statistic: 'k1', level: 'token', lower: 1, upper: 0 }] }),
+      ),
+    ).toBe('INVALID_ARGUMENT');
     expect(errorCodeOf(() => rejectionMask({ ...base, criteria: [] }))).toBe('INVALID_ARGUMENT');
   });
 });

@@ -65,7 +65,8 @@ export function importanceWeights(options: ImportanceWeightsOptions): Importance
   assertLength('rolloutLogProbs', rolloutLogProbs, tokens);
   const level = options.level ?? 'token';
   const mode = options.mode ?? 'truncate';
-  if (level !== 'token' && level !== 'sequence') throw invalid(`level must be 'token' or 'sequence' (got ${String(level)})`);
+  if (level !== 'token' && level !== 'sequence')
+    throw invalid(`level must be 'token' or 'sequence' (got ${String(level)})`);
   if (mode !== 'truncate' && mode !== 'mask') throw invalid(`mode must be 'truncate' or 'mask' (got ${String(mode)})`);
   const upper = options.upper ?? 2;
   assertNumber('upper', upper, (value) => value > 0, '> 0');

@@ -1,5 +1,5 @@
-import { assertBatchShape, assertLength } from '../batch/policy-batch';
 import type { FloatArray } from '../batch/float-array';
+import { assertBatchShape, assertLength } from '../batch/policy-batch';
 
 /**
  * Drop positions whose log-prob is -inf or NaN in any of the given arrays from the loss mask
@@ -15,7 +15,8 @@ export function maskNonFiniteLogProbs(options: {
 }): { mask: Uint8Array; maskedCount: number } {
   const { batchSize, sequenceLength, lossMask, logProbs } = options;
   assertBatchShape({ batchSize, sequenceLength, lossMask });
-  for (const [index, array] of logProbs.entries()) assertLength(`logProbs[${index}]`, array, batchSize * sequenceLength);
+  for (const [index, array] of logProbs.entries())
+    assertLength(`logProbs[${index}]`, array, batchSize * sequenceLength);
   const mask = Uint8Array.from(lossMask, (value) => (value === 0 ? 0 : 1));
   let maskedCount = 0;
   for (let index = 0; index < mask.length; index++) {

@@ -6,12 +6,16 @@ import { offPolicySequenceMask } from './off-policy-sequence-mask';
 import { overlongPenalty } from './overlong-penalty';
 import { truncationMask } from './truncation-mask';
 
-
 describe('maskNonFiniteLogProbs', () => {
   it('drops masked-in positions where any array holds -inf or NaN, before any arithmetic', () => {
     const current = Float32Array.from([-1, Number.NEGATIVE_INFINITY, -1, -1]);
     const old = Float32Array.from([-1, -1, Number.NaN, Number.NaN]);
-    const result = maskNonFiniteLogProbs({ batchSize: 2, sequenceLength: 2, lossMask: Uint8Array.from([1, 1, 1, 0]), logProbs: [current, old] });
+    const result = maskNonFiniteLogProbs({
+      batchSize: 2,
+      sequenceLength: 2,
+      lossMask: Uint8Array.from([1, 1, 1, 0]),
+      logProbs: [current, old],
+    });
     expect(Array.from(result.mask)).toEqual([1, 0, 0, 0]);
     expect(result.maskedCount).toBe(2);
   });
@@ -19,10 +23,19 @@ describe('maskNonFiniteLogProbs', () => {
 
 describe('truncationMask', () => {
   it('zeroes every token of truncated completions', () => {
-    const result = truncationMask({ batchSize: 3, sequenceLength: 2, lossMask: new Uint8Array(6).fill(1), truncated: Uint8Array.from([0, 1, 0]) });
+    const result = truncationMask({
+      batchSize: 3,
+      sequenceLength: 2,
+      lossMask: new Uint8Array(6).fill(1),
+      truncated: Uint8Array.from([0, 1, 0]),
+    });
     expect(Array.from(result.mask)).toEqual([1, 1, 0, 0, 1, 1]);
     expect(result.truncatedCount).toBe(1);
-    expect(errorCodeOf(() => truncationMask({ batchSize: 3, sequenceLength: 2, lossMask: new Uint8Array(6), truncated: new Uint8Array(2) }))).toBe('SHAPE_MISMATCH');
+    expect(
+      errorCodeOf(() =>
+        truncationMask({ batchSize: 3, sequenceLength: 2, lossMask: new Uint8Array(6), truncated: new Uint8Array(2) }),
+      ),
+    ).toBe('SHAPE_MISMATCH');
   });
 });
 
@@ -39,9 +52,19 @@ describe('overlongPenalty (DAPO)', () => {
     expect(Array.from(result.rewards.subarray(0, 4))).toEqual([1, 1, 0.5, 0]);
     expect(Number.isNaN(result.rewards[4])).toBe(true);
     expect(result.penalizedCount).toBe(3);
-    const uncapped = overlongPenalty({ rewards: Float32Array.from([1]), lengths: [500], maxLength: 400, bufferLength: 100, capAtFactor: false });
+    const uncapped = overlongPenalty({
+      rewards: Float32Array.from([1]),
+      lengths: [500],
+      maxLength: 400,
+      bufferLength: 100,
+      capAtFactor: false,
+    });
     expect(uncapped.rewards[0]).toBe(-1);
-    expect(errorCodeOf(() => overlongPenalty({ rewards: Float32Array.from([1]), lengths: [1], maxLength: 10, bufferLength: 20 }))).toBe('INVALID_ARGUMENT');
+    expect(
+      errorCodeOf(() =>
+        overlongPenalty({ rewards: Float32Array.from([1]), lengths: [1], maxLength: 10, bufferLength: 20 }),
+      ),
+    ).toBe('INVALID_ARGUMENT');
   });
 });
 
@@ -56,16 +79,35 @@ describe('entropyQuantileMask', () => {
     expect(result.keptCount).toBe(2);
   });
   it('keepFraction 1 keeps every valid token; a global threshold overrides the local quantile', () => {
-    expect(Array.from(entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies, lossMask, keepFraction: 1 }).mask)).toEqual([1, 1, 1, 1, 0, 1]);
-    expect(Array.from(entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies, lossMask, keepFraction: 0.5, threshold: 0.3 }).mask)).toEqual([0, 1, 1, 1, 0, 1]);
+    expect(
+      Array.from(entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies, lossMask, keepFraction: 1 }).mask),
+    ).toEqual([1, 1, 1, 1, 0, 1]);
+    expect(
+      Array.from(
+        entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies, lossMask, keepFraction: 0.5, threshold: 0.3 })
+          .mask,
+      ),
+    ).toEqual([0, 1, 1, 1, 0, 1]);
   });
   it('no valid tokens gives an all-false mask; bad fractions are INVALID_ARGUMENT', () => {
-    const empty = entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies, lossMask: new Uint8Array(6), keepFraction: 0.2 });
+    const empty = entropyQuantileMask({
+      batchSize: 2,
+      sequenceLength: 3,
+      entropies,
+      lossMask: new Uint8Array(6),
+      keepFraction: 0.2,
+    });
     expect(Array.from(empty.mask)).toEqual([0, 0, 0, 0, 0, 0]);
-    expect(errorCodeOf(() => entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies, lossMask, keepFraction: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(
+      errorCodeOf(() => entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies, lossMask, keepFraction: 0 })),
+    ).toBe('INVALID_ARGUMENT');
     const nan = Float32Array.from(entropies);
     nan[0] = Number.NaN;
-    expect(errorCodeOf(() => entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies: nan, lossMask, keepFraction: 0.2 }))).toBe('NON_FINITE_INPUT');
+    expect(
+      errorCodeOf(() =>
+        entropyQuantileMask({ batchSize: 2, sequenceLength: 3, entropies: nan, lossMask, keepFraction: 0.2 }),
+      ),
+    ).toBe('NON_FINITE_INPUT');
   });
 });
 

@@ -24,7 +24,10 @@ export function overlongPenalty(options: {
 }): { rewards: Float32Array; penalizedCount: number } {
   const { rewards, lengths, maxLength, bufferLength } = options;
   if (lengths.length !== rewards.length) {
-    throw new AipoError({ code: 'SHAPE_MISMATCH', message: `lengths has ${lengths.length} elements, expected ${rewards.length}` });
+    throw new AipoError({
+      code: 'SHAPE_MISMATCH',
+      message: `lengths has ${lengths.length} elements, expected ${rewards.length}`,
+    });
   }
   assertNumber('maxLength', maxLength, (value) => value > 0, '> 0');
   assertNumber('bufferLength', bufferLength, (value) => value > 0 && value <= maxLength, 'in (0, maxLength]');

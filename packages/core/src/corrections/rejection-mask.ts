@@ -1,5 +1,5 @@
-import { assertBatchShape, assertLength } from '../batch/policy-batch';
 import type { FloatArray } from '../batch/float-array';
+import { assertBatchShape, assertLength } from '../batch/policy-batch';
 import { AipoError } from '../errors/aipo-error';
 import { rolloutLogRatio } from './importance-weights';
 
@@ -63,7 +63,10 @@ export function rejectionMask(options: RejectionMaskOptions): RejectionMaskResul
       let aggregate = criterion.level === 'sequence-max' ? Number.NEGATIVE_INFINITY : 0;
       for (let index = offset; index < offset + sequenceLength; index++) {
         if (mask[index] === 0) continue;
-        const value = statistic(criterion.statistic, rolloutLogRatio(oldLogProbs, rolloutLogProbs, index, sequenceLength));
+        const value = statistic(
+          criterion.statistic,
+          rolloutLogRatio(oldLogProbs, rolloutLogProbs, index, sequenceLength),
+        );
         aggregate = criterion.level === 'sequence-max' ? Math.max(aggregate, value) : aggregate + value;
       }
       if (criterion.level === 'sequence-mean') aggregate /= length;
@@ -76,7 +79,10 @@ export function rejectionMask(options: RejectionMaskOptions): RejectionMaskResul
       if (keep) {
         for (const criterion of criteria) {
           if (criterion.level !== 'token') continue;
-          const value = statistic(criterion.statistic, rolloutLogRatio(oldLogProbs, rolloutLogProbs, index, sequenceLength));
+          const value = statistic(
+            criterion.statistic,
+            rolloutLogRatio(oldLogProbs, rolloutLogProbs, index, sequenceLength),
+          );
           if (!inside(value, criterion)) keep = false;
         }
       }
@@ -100,12 +106,17 @@ function statistic(kind: RejectionCriterion['statistic'], logRho: number): numbe
 }
 
 function inside(value: number, criterion: RejectionCriterion): boolean {
-  return value >= (criterion.lower ?? Number.NEGATIVE_INFINITY) && value <= (criterion.upper ?? Number.POSITIVE_INFINITY);
+  return (
+    value >= (criterion.lower ?? Number.NEGATIVE_INFINITY) && value <= (criterion.upper ?? Number.POSITIVE_INFINITY)
+  );
 }
 
 function validate(criterion: RejectionCriterion): void {
   if (!['k1', 'k2', 'k3'].includes(criterion.statistic)) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `unknown rejection statistic "${String(criterion.statistic)}" (available: k1, k2, k3)` });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `unknown rejection statistic "${String(criterion.statistic)}" (available: k1, k2, k3)`,
+    });
   }
   if (!['token', 'sequence-sum', 'sequence-mean', 'sequence-max'].includes(criterion.level)) {
     throw new AipoError({
@@ -116,6 +127,9 @@ function validate(criterion: RejectionCriterion): void {
   const lower = criterion.lower ?? Number.NEGATIVE_INFINITY;
   const upper = criterion.upper ?? Number.POSITIVE_INFINITY;
   if (Number.isNaN(lower) || Number.isNaN(upper) || lower > upper) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `rejection bounds must satisfy lower <= upper (got ${lower}, ${upper})` });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `rejection bounds must satisfy lower <= upper (got ${lower}, ${upper})`,
+    });
   }
 }

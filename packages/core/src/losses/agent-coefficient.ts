@@ -37,11 +37,17 @@ export interface ResolvedAgentOptions {
 export function resolveAgentOptions(options: AgentTokenOptions = {}): ResolvedAgentOptions {
   const coefficient = options.coefficient ?? 'identity';
   if (coefficient !== 'identity' && coefficient !== 'p/(p+gamma)') {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `unknown agent coefficient "${String(coefficient)}" (available: identity, p/(p+gamma))` });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `unknown agent coefficient "${String(coefficient)}" (available: identity, p/(p+gamma))`,
+    });
   }
   const behaviour = options.behaviour ?? 'one';
   if (behaviour !== 'one' && behaviour !== 'source-log-probs') {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `unknown agent behaviour "${String(behaviour)}" (available: one, source-log-probs)` });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `unknown agent behaviour "${String(behaviour)}" (available: one, source-log-probs)`,
+    });
   }
   const gamma = options.gamma ?? 0.1;
   assertNumber('agent.gamma', gamma, (value) => value > 0, '> 0');

@@ -7,11 +7,21 @@ import { reinforceLoss } from './reinforce';
 import { sapoLoss } from './sapo';
 
 /** Every built-in policy loss, in documentation order. */
-export const builtinPolicyLosses: readonly PolicyLossDefinition[] = [ppoClipLoss, gspoLoss, cispoLoss, sapoLoss, gmpoLoss, reinforceLoss];
+export const builtinPolicyLosses: readonly PolicyLossDefinition[] = [
+  ppoClipLoss,
+  gspoLoss,
+  cispoLoss,
+  sapoLoss,
+  gmpoLoss,
+  reinforceLoss,
+];
 
 /** A fresh registry holding the built-in losses; register your own on it. */
 export function createPolicyLossRegistry(): Registry<PolicyLossDefinition> {
-  return createRegistry<PolicyLossDefinition>('policy loss', builtinPolicyLosses.map((loss) => [loss.id, loss] as const));
+  return createRegistry<PolicyLossDefinition>(
+    'policy loss',
+    builtinPolicyLosses.map((loss) => [loss.id, loss] as const),
+  );
 }
 
 /** The default registry `policyLoss` looks names up in. */

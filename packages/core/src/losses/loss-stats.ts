@@ -1,5 +1,5 @@
-import type { PolicyLossDiagnostics } from './policy-loss-input';
 import { CLIP_HIGH, CLIP_LOW, CLIP_NONE } from './policy-loss-definition';
+import type { PolicyLossDiagnostics } from './policy-loss-input';
 
 /**
  * Raw counters of a policy-loss pass live in one Float64Array: a plain object whose fields start as small integers and
@@ -70,7 +70,10 @@ export function summarize(stats: LossStats, tokenCount: number): PolicyLossDiagn
     clampedTokenFraction: perPolicy(get(STAT_CLAMPED)),
     offPolicyWeightMean: offPolicy > 0 ? get(STAT_OFF_POLICY_WEIGHT_SUM) / offPolicy : 0,
     agentFloorFraction: agent > 0 ? get(STAT_AGENT_FLOOR_TOKENS) / agent : 0,
-    valueBySource: { policy: get(STAT_POLICY_VALUE), offPolicy: get(STAT_OFF_POLICY_VALUE), agent: get(STAT_AGENT_VALUE) },
+    valueBySource: {
+      policy: get(STAT_POLICY_VALUE),
+      offPolicy: get(STAT_OFF_POLICY_VALUE),
+      agent: get(STAT_AGENT_VALUE),
+    },
   };
 }
-

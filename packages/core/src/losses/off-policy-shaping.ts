@@ -60,7 +60,10 @@ export function resolveOffPolicyShaping(options: OffPolicyShapingOptions = {}): 
     spec = shaping;
   }
   if (!SHAPING_FUNCTIONS.includes(spec.fn)) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `unknown shaping function "${String(spec.fn)}" (available: ${SHAPING_FUNCTIONS.join(', ')})` });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `unknown shaping function "${String(spec.fn)}" (available: ${SHAPING_FUNCTIONS.join(', ')})`,
+    });
   }
   const gamma = spec.gamma ?? 0.1;
   assertNumber('shaping.gamma', gamma, (value) => value > 0, '> 0');
@@ -74,16 +77,31 @@ export function resolveOffPolicyShaping(options: OffPolicyShapingOptions = {}): 
   const weightMin = options.weightMin ?? Number.NEGATIVE_INFINITY;
   const weightMax = options.weightMax ?? Number.POSITIVE_INFINITY;
   if (!(weightMin < weightMax)) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `weightMin (${weightMin}) must be below weightMax (${weightMax})` });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `weightMin (${weightMin}) must be below weightMax (${weightMax})`,
+    });
   }
-  return { fn: spec.fn, gamma, exponent, useSourceLogProbs: options.useSourceLogProbs ?? false, advantageScale, weightMin, weightMax };
+  return {
+    fn: spec.fn,
+    gamma,
+    exponent,
+    useSourceLogProbs: options.useSourceLogProbs ?? false,
+    advantageScale,
+    weightMin,
+    weightMax,
+  };
 }
 
 /**
  * f(p) and df/dlogπ for log p = `logP` (already relative to the behaviour probability). Writes the
  * value into out.value and the derivative into out.gradLogRatio.
  */
-export function shapeProbability(logP: number, shaping: ResolvedShaping, out: { value: number; gradLogRatio: number }): void {
+export function shapeProbability(
+  logP: number,
+  shaping: ResolvedShaping,
+  out: { value: number; gradLogRatio: number },
+): void {
   const p = Math.exp(logP);
   switch (shaping.fn) {
     case 'p/(p+gamma)': {

@@ -1,8 +1,8 @@
 import type { AggregationMode } from '../aggregation/aggregation-plan';
 import { assertNumber } from '../batch/assert-finite';
 import { AipoError } from '../errors/aipo-error';
-import type { FusedTokenMeanInput } from './ppo-clip-token-mean';
 import type { PolicyLossResult } from './policy-loss-input';
+import type { FusedTokenMeanInput } from './ppo-clip-token-mean';
 
 /** Knobs of the built-in policy losses; each loss reads the ones it documents. Names are unambiguous (§3.2 item 11). */
 export interface PolicyLossOptions {
@@ -86,7 +86,12 @@ export interface PolicyLossDefinition {
    * sign-aware clip); returns the transformed value and writes whether it passes gradient into `out.clip`
    * (0 = passes).
    */
-  sequenceLogRatio?(logRatio: number, advantage: number, options: ResolvedPolicyLossOptions, out: TokenLossOutput): number;
+  sequenceLogRatio?(
+    logRatio: number,
+    advantage: number,
+    options: ResolvedPolicyLossOptions,
+    out: TokenLossOutput,
+  ): number;
   /**
    * optional single-pass kernel for the common case (all tokens from the policy, no IS weights,
    * token-mean, no token losses requested); must give the same result as the general path
@@ -99,9 +104,15 @@ export function resolvePolicyLossOptions(options: PolicyLossOptions = {}): Resol
   const clipHigh = options.clipEpsHigh ?? clipLow;
   assertNumber('clipEpsLow', clipLow, (value) => value >= 0 && value < 1, 'in [0, 1)');
   assertNumber('clipEpsHigh', clipHigh, (value) => value >= 0, '>= 0');
-  if (options.dualClip !== undefined) assertNumber('dualClip', options.dualClip, (value) => value > 1, '> 1 (verl asserts c > 1)');
+  if (options.dualClip !== undefined)
+    assertNumber('dualClip', options.dualClip, (value) => value > 1, '> 1 (verl asserts c > 1)');
   const logRatioClamp = options.logRatioClamp ?? 20;
-  assertNumber('logRatioClamp', logRatioClamp, (value) => value > 0 && value < 80, 'in (0, 80) so exp stays finite in float32');
+  assertNumber(
+    'logRatioClamp',
+    logRatioClamp,
+    (value) => value > 0 && value < 80,
+    'in (0, 80) so exp stays finite in float32',
+  );
   const sequenceLogRatioClamp = options.sequenceLogRatioClamp ?? 10;
   assertNumber('sequenceLogRatioClamp', sequenceLogRatioClamp, (value) => value > 0 && value < 80, 'in (0, 80)');
   if (options.ratioCapAbs !== undefined) assertNumber('ratioCapAbs', options.ratioCapAbs, (value) => value > 0, '> 0');

@@ -1,21 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { expectAipoError } from '../batch/testing/expect-aipo-error';
 import { aggregateLoss } from '../aggregation/aggregate-loss';
 import { AGGREGATION_MODES, type AggregationMode } from '../aggregation/aggregation-plan';
+import { expectAipoError } from '../batch/testing/expect-aipo-error';
 import { TokenSource } from '../batch/token-source';
 import { createRng } from '../random/create-rng';
 import type { AgentTokenOptions } from './agent-coefficient';
 import { builtinPolicyLosses, createPolicyLossRegistry, policyLosses } from './builtin';
 import type { OffPolicyShapingOptions } from './off-policy-shaping';
-import type { PolicyLossOptions } from './policy-loss-definition';
 import { policyLoss } from './policy-loss';
+import type { PolicyLossOptions } from './policy-loss-definition';
 import type { PolicyLossInput } from './policy-loss-input';
-
 
 /** A one-row batch of the given tokens: log r and log p per token, one advantage. */
 function row(tokens: Array<{ logRatio?: number; logProb?: number; source?: number }>, advantage: number) {
   const logProbs = Float64Array.from(tokens.map((token) => token.logProb ?? -0.5));
-  const oldLogProbs = Float64Array.from(tokens.map((token, index) => (logProbs[index] as number) - (token.logRatio ?? 0)));
+  const oldLogProbs = Float64Array.from(
+    tokens.map((token, index) => (logProbs[index] as number) - (token.logRatio ?? 0)),
+  );
   return {
     batchSize: 1,
     sequenceLength: tokens.length,
@@ -34,7 +35,11 @@ describe('golden values (hand-computed, one token, token-mean)', () => {
     expect(result.value).toBeCloseTo(-1.2, 12);
     expect(result.gradLogProbs[0]).toBe(0);
     expect(result.diagnostics.clipFractionHigh).toBe(1);
-    const preserving = policyLoss({ ...row([{ logRatio: ln(1.5) }], 1), loss: 'ppo-clip', options: { gradientPreservingClip: true } });
+    const preserving = policyLoss({
+      ...row([{ logRatio: ln(1.5) }], 1),
+      loss: 'ppo-clip',
+      options: { gradientPreservingClip: true },
+    });
     expect(preserving.value).toBeCloseTo(-1.2, 12);
     expect(preserving.gradLogProbs[0]).toBeCloseTo(-1.2, 6);
   });
@@ -75,7 +80,11 @@ describe('golden values (hand-computed, one token, token-mean)', () => {
     const result = policyLoss({ ...row([{ logRatio: ln(1.5), logProb: -0.5 }], 1), loss: 'cispo' });
     expect(result.value).toBeCloseTo(0.6, 12);
     expect(result.gradLogProbs[0]).toBeCloseTo(-1.2, 6);
-    const capped = policyLoss({ ...row([{ logRatio: ln(6), logProb: -0.5 }], 1), loss: 'cispo', options: { ratioCapAbs: 5 } });
+    const capped = policyLoss({
+      ...row([{ logRatio: ln(6), logProb: -0.5 }], 1),
+      loss: 'cispo',
+      options: { ratioCapAbs: 5 },
+    });
     expect(capped.value).toBeCloseTo(2.5, 12);
   });
   it('sapo: -(4/tau) sigmoid(tau(r-1)) A at r = 1.5, tau = 1', () => {
@@ -92,7 +101,11 @@ describe('golden values (hand-computed, one token, token-mean)', () => {
     expect(result.gradLogProbs[1]).toBeCloseTo(-rho / 2, 6);
   });
   it('reinforce: -A*logp = -2 * -0.5 = 1 (grad -2), times a detached IS weight 0.5', () => {
-    const result = policyLoss({ ...row([{ logProb: -0.5 }], 2), loss: 'reinforce', isWeights: Float64Array.from([0.5]) });
+    const result = policyLoss({
+      ...row([{ logProb: -0.5 }], 2),
+      loss: 'reinforce',
+      isWeights: Float64Array.from([0.5]),
+    });
     expect(result.value).toBeCloseTo(0.5, 12);
     expect(result.gradLogProbs[0]).toBeCloseTo(-1, 6);
   });
@@ -119,7 +132,11 @@ describe('golden values (hand-computed, one token, token-mean)', () => {
     const positive = policyLoss({ ...row([{ logProb: ln(0.05), source: TokenSource.agent }], 1), loss: 'ppo-clip' });
     expect(positive.value).toBeCloseTo(-0.05, 12);
     expect(positive.gradLogProbs[0]).toBeCloseTo(-0.05, 6);
-    const weighted = policyLoss({ ...row([{ logProb: ln(0.05), source: TokenSource.agent }], 1), loss: 'ppo-clip', agent: { pessimistic: false, weight: 0.5 } });
+    const weighted = policyLoss({
+      ...row([{ logProb: ln(0.05), source: TokenSource.agent }], 1),
+      loss: 'ppo-clip',
+      agent: { pessimistic: false, weight: 0.5 },
+    });
     expect(weighted.value).toBeCloseTo(-0.05, 12);
     const ownBehaviour = policyLoss({
       ...row([{ logProb: ln(0.05), source: TokenSource.agent }], -1),
@@ -168,7 +185,8 @@ function randomInput(seed: number, mixedSources: boolean) {
       oldLogProbs[index] = (logProbs[index] as number) + (next() - 0.5) * 0.8;
       advantages[index] = advantage;
       lossMask[index] = t < length ? 1 : 0;
-      sourceMask[index] = mixedSources && r === 1 ? (t % 2 === 0 ? TokenSource.offPolicy : TokenSource.agent) : TokenSource.policy;
+      sourceMask[index] =
+        mixedSources && r === 1 ? (t % 2 === 0 ? TokenSource.offPolicy : TokenSource.agent) : TokenSource.policy;
       isWeights[index] = 0.5 + next();
       sourceLogProbs[index] = -0.01 - next();
     }
@@ -225,7 +243,15 @@ function referenceValue(testCase: Case, input: Input, logProbs: Float64Array, st
           case 'ppo-clip':
           case 'gspo': {
             const clipRatio =
-              ratio < low ? (gp ? (low * Math.exp(lp)) / Math.exp(lp0) : low) : ratio > high ? (gp ? (high * Math.exp(lp)) / Math.exp(lp0) : high) : ratio;
+              ratio < low
+                ? gp
+                  ? (low * Math.exp(lp)) / Math.exp(lp0)
+                  : low
+                : ratio > high
+                  ? gp
+                    ? (high * Math.exp(lp)) / Math.exp(lp0)
+                    : high
+                  : ratio;
             loss = Math.max(-advantage * ratio, -advantage * clipRatio);
             if (advantage < 0) loss = Math.min(loss, -advantage * (gp ? (dual * Math.exp(lp)) / Math.exp(lp0) : dual));
             break;
@@ -251,7 +277,14 @@ function referenceValue(testCase: Case, input: Input, logProbs: Float64Array, st
         const useTeacher = testCase.offPolicy?.useSourceLogProbs ?? false;
         const p = Math.exp(lp - (useTeacher ? (input.sourceLogProbs[index] as number) : 0));
         const shaping = testCase.offPolicy?.shaping ?? 'p_div_p_0.1';
-        const f = shaping === 'p_div_p_0.1' ? p / (p + 0.1) : shaping === 'square_root' ? Math.sqrt(p) : shaping === 'logp' ? Math.log(p) : p;
+        const f =
+          shaping === 'p_div_p_0.1'
+            ? p / (p + 0.1)
+            : shaping === 'square_root'
+              ? Math.sqrt(p)
+              : shaping === 'logp'
+                ? Math.log(p)
+                : p;
         loss = -(testCase.offPolicy?.advantageScale ?? 1) * advantage * f;
       } else {
         const agent = testCase.agent ?? {};
@@ -264,12 +297,20 @@ function referenceValue(testCase: Case, input: Input, logProbs: Float64Array, st
         const floor = agent.floor ?? 0.1;
         const floored = g0 >= floor ? g : (floor * Math.exp(lp)) / Math.exp(lp0);
         const pessimistic = agent.pessimistic ?? true;
-        loss = (agent.weight ?? 1) * (pessimistic ? Math.max(-advantage * g, -advantage * floored) : -advantage * floored);
+        loss =
+          (agent.weight ?? 1) * (pessimistic ? Math.max(-advantage * g, -advantage * floored) : -advantage * floored);
       }
       tokenLosses[index] = loss * (input.isWeights[index] as number);
     }
   }
-  return aggregateLoss({ values: tokenLosses, mask: input.lossMask, batchSize: B, sequenceLength: T, mode: testCase.mode, normConstant: 8 }).value;
+  return aggregateLoss({
+    values: tokenLosses,
+    mask: input.lossMask,
+    batchSize: B,
+    sequenceLength: T,
+    mode: testCase.mode,
+    normConstant: 8,
+  }).value;
 }
 
 function run(testCase: Case, input: Input, logProbs: Float64Array): ReturnType<typeof policyLoss> {
@@ -307,7 +348,9 @@ function checkAgainstReference(testCase: Case, seed: number, mixedSources: boole
     const minus = Float64Array.from(input.logProbs);
     plus[index] = (plus[index] as number) + step;
     minus[index] = (minus[index] as number) - step;
-    const numeric = (referenceValue(testCase, input, plus, input.logProbs) - referenceValue(testCase, input, minus, input.logProbs)) / (2 * step);
+    const numeric =
+      (referenceValue(testCase, input, plus, input.logProbs) - referenceValue(testCase, input, minus, input.logProbs)) /
+      (2 * step);
     const analytic = result.gradLogProbs[index] as number;
     expect(Math.abs(analytic - numeric)).toBeLessThan(1e-6 + 1e-5 * Math.abs(numeric));
     checked++;
@@ -318,7 +361,11 @@ function checkAgainstReference(testCase: Case, seed: number, mixedSources: boole
 describe('every loss x every aggregation mode: value = float64 reference, gradient = central differences', () => {
   const losses: Case[] = [
     { loss: 'ppo-clip', mode: 'token-mean' },
-    { loss: 'ppo-clip', mode: 'token-mean', options: { clipEpsHigh: 0.28, dualClip: 1.3, gradientPreservingClip: true } },
+    {
+      loss: 'ppo-clip',
+      mode: 'token-mean',
+      options: { clipEpsHigh: 0.28, dualClip: 1.3, gradientPreservingClip: true },
+    },
     { loss: 'ppo-clip', mode: 'token-mean', options: { dualClip: 1.2 } },
     { loss: 'gspo', mode: 'token-mean', options: { clipEpsLow: 0.05, clipEpsHigh: 0.08 } },
     { loss: 'cispo', mode: 'token-mean' },
@@ -370,7 +417,11 @@ describe('edge cases (rl-frameworks.md §3.2)', () => {
     expect(result.gradLogProbs[0]).toBe(0);
     expect(result.diagnostics.ratioMax).toBeCloseTo(Math.exp(20), -2);
     expect(result.diagnostics.clampedTokenFraction).toBeGreaterThan(0);
-    const gspo = policyLoss({ ...base, loss: 'gspo', oldLogProbs: Float64Array.from(input.logProbs, (value) => value - 50) });
+    const gspo = policyLoss({
+      ...base,
+      loss: 'gspo',
+      oldLogProbs: Float64Array.from(input.logProbs, (value) => value - 50),
+    });
     expect(Number.isFinite(gspo.value)).toBe(true);
     expect(gspo.diagnostics.ratioMax).toBeCloseTo(Math.exp(10), -1);
   });
@@ -398,7 +449,10 @@ describe('edge cases (rl-frameworks.md §3.2)', () => {
     expectAipoError(() => policyLoss({ ...base, sequenceAdvantages: new Float32Array(B) }), 'INVALID_ARGUMENT');
     expectAipoError(() => policyLoss({ ...base, options: { dualClip: 0.9 } }), 'INVALID_ARGUMENT');
     expectAipoError(() => policyLoss({ ...base, sourceMask: new Uint8Array(B * T).fill(7) }), 'INVALID_ARGUMENT');
-    expectAipoError(() => policyLoss({ ...base, offPolicy: { shaping: 'p_div_p_0.9' as 'p_div_p_0.1' } }), 'INVALID_ARGUMENT');
+    expectAipoError(
+      () => policyLoss({ ...base, offPolicy: { shaping: 'p_div_p_0.9' as 'p_div_p_0.1' } }),
+      'INVALID_ARGUMENT',
+    );
   });
   it('an all-masked batch gives value 0 and zero gradients for every loss and mode', () => {
     for (const loss of policyLosses.list()) {
@@ -412,7 +466,14 @@ describe('edge cases (rl-frameworks.md §3.2)', () => {
   });
   it('on-policy (no oldLogProbs): r = 1, loss = -mean(A) = 0 for centred advantages, but the gradient is -A/N', () => {
     const advantages = Float64Array.from([1, 1, -1, -1]);
-    const result = policyLoss({ loss: 'ppo-clip', batchSize: 2, sequenceLength: 2, logProbs: Float64Array.from([-1, -2, -1, -2]), advantages, lossMask: new Uint8Array(4).fill(1) });
+    const result = policyLoss({
+      loss: 'ppo-clip',
+      batchSize: 2,
+      sequenceLength: 2,
+      logProbs: Float64Array.from([-1, -2, -1, -2]),
+      advantages,
+      lossMask: new Uint8Array(4).fill(1),
+    });
     expect(result.value).toBe(0);
     expect(Array.from(result.gradLogProbs)).toEqual([-0.25, -0.25, 0.25, 0.25]);
   });
@@ -420,7 +481,12 @@ describe('edge cases (rl-frameworks.md §3.2)', () => {
     for (const loss of ['ppo-clip', 'gspo', 'cispo']) {
       for (const mode of AGGREGATION_MODES) {
         const full = policyLoss({ ...base, loss, aggregation: mode });
-        const counts = { globalTokenCount: full.diagnostics.tokenCount, globalSequenceCount: 3, aggregation: mode, loss };
+        const counts = {
+          globalTokenCount: full.diagnostics.tokenCount,
+          globalSequenceCount: 3,
+          aggregation: mode,
+          loss,
+        };
         const split = 2 * T;
         const slice = (start: number, end: number, rows: number): PolicyLossInput => ({
           ...base,
@@ -442,7 +508,13 @@ describe('edge cases (rl-frameworks.md §3.2)', () => {
   it('tokenLosses aggregated with aggregateLoss give the same value', () => {
     for (const loss of policyLosses.list()) {
       const result = policyLoss({ ...base, loss, aggregation: 'seq-mean-token-mean', returnTokenLosses: true });
-      const again = aggregateLoss({ values: result.tokenLosses as Float32Array, mask: input.lossMask, batchSize: B, sequenceLength: T, mode: 'seq-mean-token-mean' });
+      const again = aggregateLoss({
+        values: result.tokenLosses as Float32Array,
+        mask: input.lossMask,
+        batchSize: B,
+        sequenceLength: T,
+        mode: 'seq-mean-token-mean',
+      });
       expect(again.value).toBeCloseTo(result.value, 5);
     }
   });

@@ -7,12 +7,31 @@ import { AipoError } from '../errors/aipo-error';
 import { agentTokenLoss, resolveAgentOptions } from './agent-coefficient';
 import { policyLosses } from './builtin';
 import { badLogProbError, LOG_PROB_TOLERANCE } from './log-prob-error';
+import {
+  addStat,
+  newStats,
+  recordPolicyToken,
+  STAT_AGENT_FLOOR_TOKENS,
+  STAT_AGENT_TOKENS,
+  STAT_AGENT_VALUE,
+  STAT_KL_SUM,
+  STAT_OFF_POLICY_TOKENS,
+  STAT_OFF_POLICY_VALUE,
+  STAT_OFF_POLICY_WEIGHT_SUM,
+  STAT_POLICY_VALUE,
+  summarize,
+} from './loss-stats';
 import { resolveOffPolicyShaping, shapeProbability } from './off-policy-shaping';
-import { CLIP_NONE, type PolicyLossDefinition, resolvePolicyLossOptions, type TokenLossInput, type TokenLossOutput } from './policy-loss-definition';
+import {
+  CLIP_NONE,
+  type PolicyLossDefinition,
+  resolvePolicyLossOptions,
+  type TokenLossInput,
+  type TokenLossOutput,
+} from './policy-loss-definition';
 import type { PolicyLossInput, PolicyLossResult } from './policy-loss-input';
 
 export { LOG_PROB_TOLERANCE } from './log-prob-error';
-import { addStat, newStats, recordPolicyToken, STAT_AGENT_FLOOR_TOKENS, STAT_AGENT_TOKENS, STAT_AGENT_VALUE, STAT_KL_SUM, STAT_OFF_POLICY_TOKENS, STAT_OFF_POLICY_VALUE, STAT_OFF_POLICY_WEIGHT_SUM, STAT_POLICY_VALUE, summarize } from './loss-stats';
 
 const SOURCE_POLICY: number = TokenSource.policy;
 const SOURCE_OFF_POLICY: number = TokenSource.offPolicy;
@@ -31,7 +50,6 @@ class OutputScratch implements TokenLossOutput {
   clip = 0;
 }
 
-
 /**
  * Evaluate a policy loss, its gradient with respect to every log-prob and its diagnostics, after
  * aggregation. The contract (issue 2): any autodiff framework backpropagates
@@ -41,7 +59,18 @@ class OutputScratch implements TokenLossOutput {
  */
 export function policyLoss(input: PolicyLossInput): PolicyLossResult {
   const definition = resolveLoss(input);
-  const { batchSize, sequenceLength, logProbs, oldLogProbs, advantages, sequenceAdvantages, lossMask, sourceMask, isWeights, sourceLogProbs } = input;
+  const {
+    batchSize,
+    sequenceLength,
+    logProbs,
+    oldLogProbs,
+    advantages,
+    sequenceAdvantages,
+    lossMask,
+    sourceMask,
+    isWeights,
+    sourceLogProbs,
+  } = input;
   validateShapes(input);
   const options = resolvePolicyLossOptions(input.options);
   const shaping = resolveOffPolicyShaping(input.offPolicy);
@@ -86,7 +115,11 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
     const offset = row * sequenceLength;
     const rowAdvantage = sequenceAdvantages === undefined ? 0 : (sequenceAdvantages[row] as number);
     if (sequenceAdvantages !== undefined && !Number.isFinite(rowAdvantage)) {
-      throw new AipoError({ code: 'NON_FINITE_INPUT', message: `sequenceAdvantages[${row}] is ${rowAdvantage}`, details: { row } });
+      throw new AipoError({
+        code: 'NON_FINITE_INPUT',
+        message: `sequenceAdvantages[${row}] is ${rowAdvantage}`,
+        details: { row },
+      });
     }
     // sequence-level ratio s_i = exp(mean over policy tokens of (transformed) log r), clamped in log space
     let sequenceLogRatio = 0;
@@ -97,7 +130,10 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
         if (lossMask[index] === 0 || (sourceMask !== undefined && sourceMask[index] !== SOURCE_POLICY)) continue;
         const logRatio = tokenLogRatio(logProbs, oldLogProbs, index, sequenceLength);
         const advantage = advantages === undefined ? rowAdvantage : (advantages[index] as number);
-        sequenceLogRatio += definition.sequenceLogRatio === undefined ? logRatio : definition.sequenceLogRatio(logRatio, advantage, options, out);
+        sequenceLogRatio +=
+          definition.sequenceLogRatio === undefined
+            ? logRatio
+            : definition.sequenceLogRatio(logRatio, advantage, options, out);
         sequencePolicyTokens++;
       }
       if (sequencePolicyTokens > 0) sequenceLogRatio /= sequencePolicyTokens;
@@ -118,7 +154,8 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
       let weight = 1;
       if (isWeights !== undefined) {
         weight = isWeights[index] as number;
-        if (!(weight >= 0 && weight < Number.POSITIVE_INFINITY)) throw nonFiniteError('isWeights', index, weight, sequenceLength);
+        if (!(weight >= 0 && weight < Number.POSITIVE_INFINITY))
+          throw nonFiniteError('isWeights', index, weight, sequenceLength);
       }
       const source = sourceMask === undefined ? SOURCE_POLICY : (sourceMask[index] as number);
       let tokenValue: number;
@@ -146,7 +183,9 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
         recordPolicyToken(stats, tokenInput.ratio, out.clip, clamped);
         addStat(stats, STAT_POLICY_VALUE, factor * tokenValue);
       } else if (source === SOURCE_OFF_POLICY) {
-        const logP = shaping.useSourceLogProbs ? logProb - sourceLogProb(sourceLogProbs, index, sequenceLength) : logProb;
+        const logP = shaping.useSourceLogProbs
+          ? logProb - sourceLogProb(sourceLogProbs, index, sequenceLength)
+          : logProb;
         shapeProbability(Math.min(logP, options.logRatioClamp), shaping, out);
         addStat(stats, STAT_OFF_POLICY_WEIGHT_SUM, out.value);
         addStat(stats, STAT_OFF_POLICY_TOKENS, 1);
@@ -180,7 +219,12 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
         if (lossMask[index] === 0 || (sourceMask !== undefined && sourceMask[index] !== SOURCE_POLICY)) continue;
         if (definition.sequenceLogRatio !== undefined) {
           const advantage = advantages === undefined ? rowAdvantage : (advantages[index] as number);
-          definition.sequenceLogRatio(tokenLogRatio(logProbs, oldLogProbs, index, sequenceLength), advantage, options, out);
+          definition.sequenceLogRatio(
+            tokenLogRatio(logProbs, oldLogProbs, index, sequenceLength),
+            advantage,
+            options,
+            out,
+          );
           if (out.clip !== CLIP_NONE) continue;
         }
         gradLogProbs[index] = share;
@@ -218,27 +262,38 @@ function validateShapes(input: PolicyLossInput): void {
   assertLength('sourceLogProbs', input.sourceLogProbs, tokens);
   assertLength('gradientBuffer', input.gradientBuffer, tokens);
   if ((input.advantages === undefined) === (input.sequenceAdvantages === undefined)) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'pass exactly one of advantages [B,T] or sequenceAdvantages [B]' });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: 'pass exactly one of advantages [B,T] or sequenceAdvantages [B]',
+    });
   }
 }
 
-function tokenLogRatio(logProbs: FloatArray, oldLogProbs: FloatArray | undefined, index: number, sequenceLength: number): number {
+function tokenLogRatio(
+  logProbs: FloatArray,
+  oldLogProbs: FloatArray | undefined,
+  index: number,
+  sequenceLength: number,
+): number {
   if (oldLogProbs === undefined) return 0;
   const logRatio = (logProbs[index] as number) - (oldLogProbs[index] as number);
   if (!Number.isFinite(logRatio)) {
     const bad = oldLogProbs[index] as number;
-    throw !Number.isFinite(bad) ? nonFiniteError('oldLogProbs', index, bad, sequenceLength) : nonFiniteError('logProbs', index, logProbs[index] as number, sequenceLength);
+    throw !Number.isFinite(bad)
+      ? nonFiniteError('oldLogProbs', index, bad, sequenceLength)
+      : nonFiniteError('logProbs', index, logProbs[index] as number, sequenceLength);
   }
   return logRatio;
 }
 
 function sourceLogProb(sourceLogProbs: FloatArray | undefined, index: number, sequenceLength: number): number {
   if (sourceLogProbs === undefined) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'sourceLogProbs [B,T] are required when the behaviour probability comes from them' });
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: 'sourceLogProbs [B,T] are required when the behaviour probability comes from them',
+    });
   }
   const value = sourceLogProbs[index] as number;
   if (!Number.isFinite(value)) throw nonFiniteError('sourceLogProbs', index, value, sequenceLength);
   return value;
 }
-
-

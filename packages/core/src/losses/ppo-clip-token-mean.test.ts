@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { errorCodeOf } from '../batch/testing/expect-aipo-error';
-import { createRng } from '../random/create-rng';
 import { TokenSource } from '../batch/token-source';
-import type { PolicyLossOptions } from './policy-loss-definition';
+import { createRng } from '../random/create-rng';
 import { policyLoss } from './policy-loss';
+import type { PolicyLossOptions } from './policy-loss-definition';
 import type { PolicyLossInput } from './policy-loss-input';
 
 function seeded(seed: number): () => number {
@@ -63,7 +63,10 @@ describe('fused PPO-clip + token-mean kernel equals the general path', () => {
         const general = policyLoss({ ...input, fastPath: false });
         expectSame(fused, general);
         // an all-policy source mask forces the general path too
-        expectSame(fused, policyLoss({ ...input, sourceMask: new Uint8Array(input.lossMask.length).fill(TokenSource.policy) }));
+        expectSame(
+          fused,
+          policyLoss({ ...input, sourceMask: new Uint8Array(input.lossMask.length).fill(TokenSource.policy) }),
+        );
         expect(fused.diagnostics.clampedTokenFraction).toBeGreaterThan(0);
       }
     });
@@ -74,7 +77,12 @@ describe('fused PPO-clip + token-mean kernel equals the general path', () => {
     expectSame(policyLoss(input), policyLoss({ ...input, fastPath: false }));
   });
   it('a reused, dirty gradient buffer gives the same result as a fresh one, on both paths', () => {
-    const input: PolicyLossInput = { ...batch(8), loss: 'ppo-clip', sequenceAdvantages: undefined, options: { dualClip: 2 } };
+    const input: PolicyLossInput = {
+      ...batch(8),
+      loss: 'ppo-clip',
+      sequenceAdvantages: undefined,
+      options: { dualClip: 2 },
+    };
     const fresh = policyLoss(input);
     for (const fastPath of [true, false]) {
       const buffer = new Float32Array(input.lossMask.length).fill(7);
@@ -83,7 +91,10 @@ describe('fused PPO-clip + token-mean kernel equals the general path', () => {
       expectSame(reused, fresh);
     }
     const gspoBuffer = new Float32Array(input.lossMask.length).fill(7);
-    expectSame(policyLoss({ ...input, loss: 'gspo', gradientBuffer: gspoBuffer }), policyLoss({ ...input, loss: 'gspo' }));
+    expectSame(
+      policyLoss({ ...input, loss: 'gspo', gradientBuffer: gspoBuffer }),
+      policyLoss({ ...input, loss: 'gspo' }),
+    );
     expect(() => policyLoss({ ...input, gradientBuffer: new Float32Array(3) })).toThrow(/gradientBuffer/);
   });
   it('rejects bad inputs with the same codes', () => {
@@ -104,7 +115,11 @@ describe('fused PPO-clip + token-mean kernel equals the general path', () => {
     const base: PolicyLossInput = {
       ...source,
       logProbs,
-      oldLogProbs: Float64Array.from(source.oldLogProbs, (value, index) => (source.lossMask[index] ? (logProbs[index] as number) + (value - (source.logProbs[index] as number)) * 0.4 : value)),
+      oldLogProbs: Float64Array.from(source.oldLogProbs, (value, index) =>
+        source.lossMask[index]
+          ? (logProbs[index] as number) + (value - (source.logProbs[index] as number)) * 0.4
+          : value,
+      ),
       advantages: Float64Array.from(source.advantages),
       sequenceAdvantages: undefined,
       loss: 'ppo-clip',
@@ -118,7 +133,8 @@ describe('fused PPO-clip + token-mean kernel equals the general path', () => {
       const minus = Float64Array.from(logProbs);
       plus[index] = (plus[index] as number) + step;
       minus[index] = (minus[index] as number) - step;
-      const numeric = (policyLoss({ ...base, logProbs: plus }).value - policyLoss({ ...base, logProbs: minus }).value) / (2 * step);
+      const numeric =
+        (policyLoss({ ...base, logProbs: plus }).value - policyLoss({ ...base, logProbs: minus }).value) / (2 * step);
       expect(Math.abs((result.gradLogProbs[index] as number) - numeric)).toBeLessThan(1e-6 + 1e-5 * Math.abs(numeric));
     }
   });

@@ -1,6 +1,7 @@
 import { nonFiniteError } from '../batch/assert-finite';
 import type { FloatArray } from '../batch/float-array';
 import { AipoError } from '../errors/aipo-error';
+import { badLogProbError } from './log-prob-error';
 import {
   newStats,
   STAT_CLAMPED,
@@ -17,7 +18,6 @@ import {
 } from './loss-stats';
 import type { ResolvedPolicyLossOptions } from './policy-loss-definition';
 import type { PolicyLossResult } from './policy-loss-input';
-import { badLogProbError } from './log-prob-error';
 
 /** What the fused kernel needs; `policyLoss` only calls it for all-policy tokens, no IS weights, token-mean. */
 export interface FusedTokenMeanInput {
@@ -43,8 +43,14 @@ export interface FusedTokenMeanInput {
 export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
   const { batchSize, sequenceLength, logProbs, oldLogProbs, advantages, sequenceAdvantages, lossMask, options } = input;
   const tokens = batchSize * sequenceLength;
-  if (input.globalTokenCount !== undefined && !(Number.isInteger(input.globalTokenCount) && input.globalTokenCount >= 0)) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `globalTokenCount must be a non-negative integer (got ${input.globalTokenCount})` });
+  if (
+    input.globalTokenCount !== undefined &&
+    !(Number.isInteger(input.globalTokenCount) && input.globalTokenCount >= 0)
+  ) {
+    throw new AipoError({
+      code: 'INVALID_ARGUMENT',
+      message: `globalTokenCount must be a non-negative integer (got ${input.globalTokenCount})`,
+    });
   }
   let localCount = 0;
   if (input.globalTokenCount === undefined) {
@@ -76,7 +82,11 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
     const offset = row * sequenceLength;
     const rowAdvantage = sequenceAdvantages === undefined ? 0 : (sequenceAdvantages[row] as number);
     if (!Number.isFinite(rowAdvantage)) {
-      throw new AipoError({ code: 'NON_FINITE_INPUT', message: `sequenceAdvantages[${row}] is ${rowAdvantage}`, details: { row } });
+      throw new AipoError({
+        code: 'NON_FINITE_INPUT',
+        message: `sequenceAdvantages[${row}] is ${rowAdvantage}`,
+        details: { row },
+      });
     }
     for (let index = offset, end = offset + sequenceLength; index < end; index++) {
       if (lossMask[index] === 0) {
@@ -87,7 +97,14 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
       let logRatio = logProb - (oldLogProbs[index] as number);
       const advantage = advantages === undefined ? rowAdvantage : (advantages[index] as number);
       if (!(logProb <= tolerance) || !Number.isFinite(logRatio) || !Number.isFinite(advantage)) {
-        throw tokenError({ logProb, oldLogProb: oldLogProbs[index] as number, advantage, index, sequenceLength, tolerance });
+        throw tokenError({
+          logProb,
+          oldLogProb: oldLogProbs[index] as number,
+          advantage,
+          index,
+          sequenceLength,
+          tolerance,
+        });
       }
       count++;
       klSum -= logRatio;
@@ -148,9 +165,18 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
   return { value, gradLogProbs, diagnostics: summarize(stats, count) };
 }
 
-function tokenError(input: { logProb: number; oldLogProb: number; advantage: number; index: number; sequenceLength: number; tolerance: number }): AipoError {
+function tokenError(input: {
+  logProb: number;
+  oldLogProb: number;
+  advantage: number;
+  index: number;
+  sequenceLength: number;
+  tolerance: number;
+}): AipoError {
   const { logProb, oldLogProb, advantage, index, sequenceLength } = input;
-  if (Number.isFinite(logProb) && !Number.isFinite(oldLogProb)) return nonFiniteError('oldLogProbs', index, oldLogProb, sequenceLength);
-  if (Number.isFinite(logProb) && !Number.isFinite(advantage)) return nonFiniteError('advantages', index, advantage, sequenceLength);
+  if (Number.isFinite(logProb) && !Number.isFinite(oldLogProb))
+    return nonFiniteError('oldLogProbs', index, oldLogProb, sequenceLength);
+  if (Number.isFinite(logProb) && !Number.isFinite(advantage))
+    return nonFiniteError('advantages', index, advantage, sequenceLength);
   return badLogProbError(index, logProb, sequenceLength);
 }

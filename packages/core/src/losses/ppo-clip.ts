@@ -1,4 +1,13 @@
-import { CLIP_DUAL, CLIP_HIGH, CLIP_LOW, CLIP_NONE, type PolicyLossDefinition, type ResolvedPolicyLossOptions, type TokenLossInput, type TokenLossOutput } from './policy-loss-definition';
+import {
+  CLIP_DUAL,
+  CLIP_HIGH,
+  CLIP_LOW,
+  CLIP_NONE,
+  type PolicyLossDefinition,
+  type ResolvedPolicyLossOptions,
+  type TokenLossInput,
+  type TokenLossOutput,
+} from './policy-loss-definition';
 import { ppoClipTokenMean } from './ppo-clip-token-mean';
 
 /**

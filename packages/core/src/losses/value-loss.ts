@@ -1,4 +1,9 @@
-import { type AggregationCounts, type AggregationMode, countRowLengths, planAggregation } from '../aggregation/aggregation-plan';
+import {
+  type AggregationCounts,
+  type AggregationMode,
+  countRowLengths,
+  planAggregation,
+} from '../aggregation/aggregation-plan';
 import { assertNumber, nonFiniteError } from '../batch/assert-finite';
 import type { FloatArray } from '../batch/float-array';
 import { assertBatchShape, assertLength } from '../batch/policy-batch';
