@@ -1,8 +1,9 @@
 import { AipoError } from '@aipo/core';
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench';
-import { registerDatasets, registerSandbox } from './commands/datasets';
+import { registerDatasets } from './commands/datasets';
 import { registerGrade } from './commands/grade';
+import { registerSandbox } from './commands/sandbox';
 
 /** Exit codes: 0 ok, 1 error, 100 a score below its --min-score threshold. */
 export const EXIT = { ok: 0, error: 1, belowThreshold: 100 } as const;

@@ -36,8 +36,9 @@ async function startHub(): Promise<{ url: string; paths: string[] }> {
     response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length, etag: '"abc"' });
     response.end(request.method === 'HEAD' ? undefined : bytes);
   });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server?.address() as AddressInfo).port}`, paths };
+  const listening = server;
+  await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(listening.address() as AddressInfo).port}`, paths };
 }
 
 describe('downloadHubFile', () => {

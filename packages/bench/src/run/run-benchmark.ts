@@ -3,7 +3,7 @@ import type { Grader } from '@aipo/graders';
 import type { BenchItem, PromptTemplate } from '../benchmark';
 import { renderPrompt } from '../prompts/render-template';
 import { BoundedQueue } from './bounded-queue';
-import type { Sampler, SamplingSettings } from './create-sampler';
+import type { Sampler } from './create-sampler';
 import type { GradeRecord, RunHeader, SampleRecord } from './result-records';
 import { openResultsFile } from './results-file';
 import { sampleKey, sampleSeed } from './sample-key';
