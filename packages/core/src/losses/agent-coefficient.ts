@@ -11,9 +11,12 @@ import { type ResolvedShaping, shapeProbability } from './off-policy-shaping';
  *   l = λ * -A*max(g, c_min)_gp                (pessimistic = false)
  * where max(g, c_min)_gp has value c_min and gradient c_min*∇logπ below the floor.
  */
+/** A custom g: its value at p (π_θ over the behaviour probability) and dg/dlogπ there. */
+export type AgentCoefficientFunction = (p: number) => { value: number; derivative: number };
+
 export interface AgentTokenOptions {
-  /** g: 'identity' (g = p, the prototype) or 'p/(p+gamma)' (LUFFY shaping); default 'identity' */
-  coefficient?: 'identity' | 'p/(p+gamma)';
+  /** g: 'identity' (g = p, the prototype), 'p/(p+gamma)' (LUFFY shaping) or a custom function; default 'identity' */
+  coefficient?: 'identity' | 'p/(p+gamma)' | AgentCoefficientFunction;
   /** gamma of the 'p/(p+gamma)' coefficient; default 0.1 */
   gamma?: number;
   /** behaviour probability: 'one' (assumed 1) or 'source-log-probs' (the agent's own log-probs); default 'one' */
@@ -28,6 +31,7 @@ export interface AgentTokenOptions {
 
 export interface ResolvedAgentOptions {
   shaping: ResolvedShaping;
+  custom: AgentCoefficientFunction | undefined;
   useSourceLogProbs: boolean;
   floor: number;
   pessimistic: boolean;
@@ -36,7 +40,8 @@ export interface ResolvedAgentOptions {
 
 export function resolveAgentOptions(options: AgentTokenOptions = {}): ResolvedAgentOptions {
   const coefficient = options.coefficient ?? 'identity';
-  if (coefficient !== 'identity' && coefficient !== 'p/(p+gamma)') {
+  const custom = typeof coefficient === 'function' ? coefficient : undefined;
+  if (custom === undefined && coefficient !== 'identity' && coefficient !== 'p/(p+gamma)') {
     throw new AipoError({
       code: 'INVALID_ARGUMENT',
       message: `unknown agent coefficient "${String(coefficient)}" (available: identity, p/(p+gamma))`,
@@ -57,7 +62,7 @@ export function resolveAgentOptions(options: AgentTokenOptions = {}): ResolvedAg
   assertNumber('agent.weight', weight, (value) => value >= 0, '>= 0');
   return {
     shaping: {
-      fn: coefficient === 'identity' ? 'p' : 'p/(p+gamma)',
+      fn: coefficient === 'p/(p+gamma)' ? 'p/(p+gamma)' : 'p',
       gamma,
       exponent: 1,
       useSourceLogProbs: behaviour === 'source-log-probs',
@@ -65,6 +70,7 @@ export function resolveAgentOptions(options: AgentTokenOptions = {}): ResolvedAg
       weightMin: Number.NEGATIVE_INFINITY,
       weightMax: Number.POSITIVE_INFINITY,
     },
+    custom,
     useSourceLogProbs: behaviour === 'source-log-probs',
     floor,
     pessimistic: options.pessimistic ?? true,
@@ -78,7 +84,19 @@ export function agentTokenLoss(
   options: ResolvedAgentOptions,
   out: { value: number; gradLogRatio: number; clip: number },
 ): void {
-  shapeProbability(input.logP, options.shaping, out);
+  if (options.custom === undefined) {
+    shapeProbability(input.logP, options.shaping, out);
+  } else {
+    const { value, derivative } = options.custom(Math.exp(input.logP));
+    if (!Number.isFinite(value) || !Number.isFinite(derivative)) {
+      throw new AipoError({
+        code: 'NON_FINITE_INPUT',
+        message: `the custom agent coefficient returned ${value} / ${derivative}`,
+      });
+    }
+    out.value = value;
+    out.gradLogRatio = derivative;
+  }
   const coefficient = out.value;
   const { advantage } = input;
   let value = -advantage * coefficient;

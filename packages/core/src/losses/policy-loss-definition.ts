@@ -22,6 +22,8 @@ export interface PolicyLossOptions {
   sequenceLogRatioClamp?: number;
   /** CISPO: absolute cap on the detached ratio, TRL style (e.g. 5), instead of [1-clipEpsLow, 1+clipEpsHigh] */
   ratioCapAbs?: number;
+  /** α: scales the advantage of policy tokens (LUFFY's `prefix_reward_weight_alpha`; off-policy tokens use `offPolicy.advantageScale`); default 1 */
+  advantageScale?: number;
   /** SAPO gate temperature for A > 0; default 1.0 */
   sapoTauPositive?: number;
   /** SAPO gate temperature for A <= 0; default 1.05 */
@@ -38,6 +40,7 @@ export interface ResolvedPolicyLossOptions {
   logRatioClamp: number;
   sequenceLogRatioClamp: number;
   ratioCapAbs: number;
+  advantageScale: number;
   sapoTauPositive: number;
   sapoTauNegative: number;
 }
@@ -116,6 +119,8 @@ export function resolvePolicyLossOptions(options: PolicyLossOptions = {}): Resol
   const sequenceLogRatioClamp = options.sequenceLogRatioClamp ?? 10;
   assertNumber('sequenceLogRatioClamp', sequenceLogRatioClamp, (value) => value > 0 && value < 80, 'in (0, 80)');
   if (options.ratioCapAbs !== undefined) assertNumber('ratioCapAbs', options.ratioCapAbs, (value) => value > 0, '> 0');
+  const advantageScale = options.advantageScale ?? 1;
+  assertNumber('advantageScale', advantageScale, (value) => value >= 0, '>= 0');
   const sapoTauPositive = options.sapoTauPositive ?? 1;
   const sapoTauNegative = options.sapoTauNegative ?? 1.05;
   assertNumber('sapoTauPositive', sapoTauPositive, (value) => value > 0, '> 0');
@@ -132,6 +137,7 @@ export function resolvePolicyLossOptions(options: PolicyLossOptions = {}): Resol
     logRatioClamp,
     sequenceLogRatioClamp,
     ratioCapAbs: options.ratioCapAbs ?? Number.NaN,
+    advantageScale,
     sapoTauPositive,
     sapoTauNegative,
   };

@@ -232,11 +232,12 @@ function referenceValue(testCase: Case, input: Input, logProbs: Float64Array, st
     for (let t = 0; t < T; t++) {
       const index = r * T + t;
       if (input.lossMask[index] === 0) continue;
-      const advantage = input.advantages[index] as number;
+      const rawAdvantage = input.advantages[index] as number;
       const lp = logProbs[index] as number;
       const lp0 = stop[index] as number;
       let loss: number;
       if (input.sourceMask[index] === TokenSource.policy) {
+        const advantage = rawAdvantage * (options.advantageScale ?? 1);
         const ratio = testCase.loss === 'gspo' ? sequenceRatio : Math.exp(logRatio(index));
         const stopRatio = Math.exp(lp0 - (input.oldLogProbs[index] as number));
         switch (testCase.loss) {
@@ -274,6 +275,7 @@ function referenceValue(testCase: Case, input: Input, logProbs: Float64Array, st
             throw new Error(`no reference for ${testCase.loss}`);
         }
       } else if (input.sourceMask[index] === TokenSource.offPolicy) {
+        const advantage = rawAdvantage;
         const useTeacher = testCase.offPolicy?.useSourceLogProbs ?? false;
         const p = Math.exp(lp - (useTeacher ? (input.sourceLogProbs[index] as number) : 0));
         const shaping = testCase.offPolicy?.shaping ?? 'p_div_p_0.1';
@@ -287,13 +289,20 @@ function referenceValue(testCase: Case, input: Input, logProbs: Float64Array, st
                 : p;
         loss = -(testCase.offPolicy?.advantageScale ?? 1) * advantage * f;
       } else {
+        const advantage = rawAdvantage;
         const agent = testCase.agent ?? {};
         const useAgent = agent.behaviour === 'source-log-probs';
         const p = Math.exp(lp - (useAgent ? (input.sourceLogProbs[index] as number) : 0));
         const p0 = Math.exp(lp0 - (useAgent ? (input.sourceLogProbs[index] as number) : 0));
         const gamma = agent.gamma ?? 0.1;
-        const g = agent.coefficient === 'p/(p+gamma)' ? p / (p + gamma) : p;
-        const g0 = agent.coefficient === 'p/(p+gamma)' ? p0 / (p0 + gamma) : p0;
+        const coefficient = (q: number) =>
+          typeof agent.coefficient === 'function'
+            ? agent.coefficient(q).value
+            : agent.coefficient === 'p/(p+gamma)'
+              ? q / (q + gamma)
+              : q;
+        const g = coefficient(p);
+        const g0 = coefficient(p0);
         const floor = agent.floor ?? 0.1;
         const floored = g0 >= floor ? g : (floor * Math.exp(lp)) / Math.exp(lp0);
         const pessimistic = agent.pessimistic ?? true;
@@ -372,6 +381,8 @@ describe('every loss x every aggregation mode: value = float64 reference, gradie
     { loss: 'sapo', mode: 'token-mean' },
     { loss: 'gmpo', mode: 'token-mean' },
     { loss: 'reinforce', mode: 'token-mean' },
+    { loss: 'ppo-clip', mode: 'token-mean', options: { advantageScale: 0.5, clipEpsHigh: 0.28 } },
+    { loss: 'gspo', mode: 'token-mean', options: { advantageScale: 2, clipEpsLow: 0.05, clipEpsHigh: 0.08 } },
   ];
   for (const base of losses) {
     for (const mode of AGGREGATION_MODES) {
@@ -389,9 +400,18 @@ describe('every loss x every aggregation mode: value = float64 reference, gradie
     { loss: 'ppo-clip', mode: 'token-mean', agent: { coefficient: 'p/(p+gamma)', gamma: 0.3, floor: 0.5 } },
     { loss: 'ppo-clip', mode: 'token-mean', agent: { floor: 0.4, pessimistic: false, weight: 0.7 } },
     { loss: 'ppo-clip', mode: 'seq-mean-token-sum', agent: { behaviour: 'source-log-probs', floor: 0.3 } },
+    // a custom g(p) = p^2 with dg/dlogp = 2p^2
+    {
+      loss: 'ppo-clip',
+      mode: 'token-mean',
+      agent: { coefficient: (p: number) => ({ value: p * p, derivative: 2 * p * p }), floor: 0.2 },
+    },
   ];
   for (const testCase of sourceCases) {
-    it(`sources: ${JSON.stringify(testCase.offPolicy ?? testCase.agent)} ${testCase.mode}`, () => {
+    const label = JSON.stringify(testCase.offPolicy ?? testCase.agent, (_key, value) =>
+      typeof value === 'function' ? 'custom' : value,
+    );
+    it(`sources: ${label} ${testCase.mode}`, () => {
       checkAgainstReference(testCase, 5, true);
       checkAgainstReference(testCase, 23, true);
     });

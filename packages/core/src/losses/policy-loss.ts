@@ -173,7 +173,7 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
           }
           tokenInput.ratio = Math.exp(logRatio);
         }
-        tokenInput.advantage = advantage;
+        tokenInput.advantage = options.advantageScale * advantage;
         tokenInput.logProb = logProb;
         definition.token(tokenInput, options, out);
         tokenValue = out.value * weight;

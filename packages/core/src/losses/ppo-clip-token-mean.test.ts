@@ -54,6 +54,7 @@ describe('fused PPO-clip + token-mean kernel equals the general path', () => {
     { dualClip: 2, gradientPreservingClip: true, clipEpsLow: 0.1, clipEpsHigh: 0.3 },
     { clip: false },
     { logRatioClamp: 1 },
+    { advantageScale: 0.5, dualClip: 1.5 },
   ];
   for (const options of variants) {
     it(JSON.stringify(options), () => {

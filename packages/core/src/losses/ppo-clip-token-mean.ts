@@ -65,6 +65,7 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
   const clip = options.clip;
   const preserve = options.gradientPreservingClip;
   const tolerance = input.logProbTolerance;
+  const advantageScale = options.advantageScale;
   // a fresh buffer is already zero; a reused one gets its masked-out positions zeroed in the main loop
   const reused = input.gradientBuffer !== undefined;
   const gradLogProbs = input.gradientBuffer ?? new Float32Array(tokens);
@@ -95,7 +96,7 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
       }
       const logProb = logProbs[index] as number;
       let logRatio = logProb - (oldLogProbs[index] as number);
-      const advantage = advantages === undefined ? rowAdvantage : (advantages[index] as number);
+      const advantage = advantageScale * (advantages === undefined ? rowAdvantage : (advantages[index] as number));
       if (!(logProb <= tolerance) || !Number.isFinite(logRatio) || !Number.isFinite(advantage)) {
         throw tokenError({
           logProb,
