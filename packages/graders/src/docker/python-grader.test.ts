@@ -70,6 +70,18 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
       expect(result.details).toMatchObject({ verdict: 'accepted' });
     });
 
+    it('runs each test from fresh globals in one process, with stdin readable every way', async () => {
+      const tests = stdin(['a b\n', '1 a b'], ['c\n', '1 c']);
+      for (const read of ['input()', 'sys.stdin.read()', 'sys.stdin.buffer.read().decode()', 'open(0).read()']) {
+        // `seen` is 1 in every test: each run starts from fresh globals
+        const code = `import sys, os\nseen = globals().get("seen", 0) + 1\nprint(seen, ${read}.strip())`;
+        expect((await grade(code, tests)).details, read).toMatchObject({ verdict: 'accepted', testsRun: 2 });
+      }
+      // os._exit ends the process mid-batch: the next test gets a new one
+      const exiting = 'import sys, os\nprint(1, input())\nsys.stdout.flush()\nos._exit(0)';
+      expect((await grade(exiting, tests)).details).toMatchObject({ verdict: 'accepted', testsRun: 2 });
+    });
+
     it('classifies compile errors, runtime errors and a missing code block', async () => {
       expect((await grade('print(', sum)).details).toMatchObject({ verdict: 'compile_error', testsRun: 1 });
       const runtime = await grade('raise ValueError("boom")', sum);

@@ -203,7 +203,13 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
     return { verdict: 'accepted', healthy };
   }
 
-  async function runStdinTestsOneByOne({ session, code, reference, deadline, onTest }: RunTestsOptions): Promise<TestOutcome> {
+  async function runStdinTestsOneByOne({
+    session,
+    code,
+    reference,
+    deadline,
+    onTest,
+  }: RunTestsOptions): Promise<TestOutcome> {
     let healthy = true;
     for (const [index, test] of reference.tests.entries()) {
       onTest(index);

@@ -4,7 +4,7 @@ export const RUNNER_SOURCE = String.raw`# aipo sandbox runner: PID 1 of a warm s
 # forks one process per program run (LiveCodeBench prelude pre-imported, so a run starts in ~1 ms),
 # applies rlimits, supervises it with a wall-clock deadline and an output cap, then kills every other
 # process in the container and wipes the writable dirs, so programs cannot see each other.
-import builtins, ctypes, gc, json, os, resource, select, shutil, signal, struct, sys, time, traceback
+import builtins, ctypes, gc, io, json, os, resource, select, shutil, signal, struct, sys, time, traceback
 
 # LiveCodeBench's import_string (lcb_runner/evaluation/testing_util.py), prepended to every program.
 PRELUDE = (
@@ -202,6 +202,49 @@ def run_program(job):
     finish(0)
 
 
+def serve_tests(job):
+    """stdin tests in one process, as LiveCodeBench's grade_stdio runs them: the program runs once per
+    test from a fresh copy of the prelude's globals, with that test's input on fd 0 (a memfd, so
+    input(), sys.stdin.buffer and open(0) all work) and its output on fd 1; SystemExit ends the test."""
+    base = {"__name__": "__main__", "__builtins__": builtins}
+    program = compile_program(job["code"], base)
+    stdout = sys.stdout
+    while True:
+        try:
+            request = recv(3)
+        except EOFError:
+            finish(0)
+        data = request["input"].encode()
+        memfd = os.memfd_create("stdin")
+        view, sent = memoryview(data), 0
+        while sent < len(data):
+            sent += os.write(memfd, view[sent:])
+        os.lseek(memfd, 0, 0)
+        # the last test may have closed fd 0 (open(0) closes it when collected): then memfd is 0
+        if memfd != 0:
+            os.dup2(memfd, 0)
+            os.close(memfd)
+        sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "rb", closefd=False)), encoding="utf-8")
+        sys.stdout = stdout
+        sys.setrecursionlimit(50000)
+        status = 0
+        try:
+            exec(program, dict(base))
+        except SystemExit:
+            pass
+        except MemoryError:
+            status = 4
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+        for stream in (sys.stdout, stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        write_frame(4, {"exit": status})
+
+
 def encode(value, depth=0):
     """A tagged JSON form that keeps what Python's == distinguishes; see code/python-value.ts."""
     if value is None or isinstance(value, bool):
@@ -286,6 +329,8 @@ class Run:
         self.exit = None
         self.pending = memoryview(b"")
         self.sent = 0
+        # where pending bytes go: the program's stdin (closed when written) or the control pipe
+        self.feed_fd, self.feed_closes = self.stdin, True
 
     def close_fds(self):
         for fd in (self.stdin, self.stdout, self.stderr, self.control, self.results, self.pidfd):
@@ -342,19 +387,19 @@ class Run:
             if left <= 0:
                 self.kill()
                 return "timeout"
-            writers = [self.stdin] if self.stdin >= 0 and self.sent < len(self.pending) else []
+            writers = [self.feed_fd] if self.feed_fd >= 0 and self.sent < len(self.pending) else []
             readable, writable, _ = select.select(list(open_fds) + [self.pidfd], writers, [], left)
             if writable:
                 try:
                     # a memoryview: re-slicing the bytes each write made a 50 MB input quadratic
-                    self.sent += os.write(self.stdin, self.pending[self.sent : self.sent + (1 << 16)])
+                    self.sent += os.write(self.feed_fd, self.pending[self.sent : self.sent + (1 << 16)])
                 except BlockingIOError:
                     pass
                 except OSError:
                     self.sent = len(self.pending)
-                if self.sent >= len(self.pending):
-                    os.close(self.stdin)
-                    self.stdin = -1
+                if self.sent >= len(self.pending) and self.feed_closes:
+                    os.close(self.feed_fd)
+                    self.feed_fd = self.stdin = -1
             for fd in readable:
                 if fd == self.pidfd:
                     continue
@@ -418,26 +463,61 @@ def stop_requested():
 
 
 def run_batch(job, cap):
-    """The stdin tests of one program back to back, one reply each, with no round trip in between.
-    The host compares outputs (they never enter the sandbox) and sends a stop at the first wrong answer;
-    a run that fails by itself ends the batch here. "budget" is LiveCodeBench's global deadline."""
+    """The stdin tests of one program back to back in one forked process, one reply each, with no
+    round trip in between. The host compares outputs (they never enter the sandbox) and sends a stop
+    at the first wrong answer; a run that fails by itself ends the batch here. The "budget" is
+    LiveCodeBench's global deadline for the sample."""
     inputs = job.pop("inputs")
-    budget_end = time.monotonic() + float(job["budget"])
+    budget = float(job["budget"])
+    budget_end = time.monotonic() + budget
+    job["cpu"] = int(budget) + 1
+    # each input is written into a memfd under the program's RLIMIT_FSIZE: let the largest one fit
+    # (the tmpfs size still bounds what the program can store)
+    job["fsize"] = max(int(job["fsize"]), max(len(text.encode()) for text in inputs) + 1)
+    run = None
     for index, text in enumerate(inputs):
         if index and stop_requested():
-            send(1, {"status": "stopped", "index": index, "final": True})
-            return
+            reply = {"status": "stopped", "index": index}
+            break
         left = min(float(job["timeout"]), budget_end - time.monotonic())
         if left <= 0:
-            send(1, {"status": "timeout", "index": index, "final": True, "budget": True})
-            return
-        job["input"] = text
-        reply = execute(job, time.monotonic() + left, cap)
+            reply = {"status": "timeout", "index": index, "budget": True}
+            break
+        if run is None:
+            run = Run(job, serve_tests)
+            os.close(run.stdin)
+            run.stdin = -1
+            run.feed_fd, run.feed_closes = run.control, False
+        data = json.dumps({"input": text}).encode()
+        run.pending, run.sent = memoryview(struct.pack(">I", len(data)) + data), 0
+        del run.out[:], run.err[:]
+        started = time.monotonic()
+        outcome = run.supervise(started + left, cap, True)
+        if outcome == "frame" and run.drain(run.stdout, run.out, cap) is None:
+            run.kill()
+            outcome = "output_limit"
+        if outcome == "frame":
+            reply = {"status": "exited", "exit": run.take_frame()["exit"], "stdout": run.out.decode("utf-8", "replace")}
+            reply["stderr"] = run.err[-STDERR_KEEP:].decode("utf-8", "replace")
+        else:
+            # killed at a limit, or the process ended (os._exit, a signal): the next test forks anew
+            reply = run.report(outcome)
+            shown = run.out if outcome == "exited" else run.out[:4096]
+            reply["stdout"] = shown.decode("utf-8", "replace")
+            run.kill()
+            run.close_fds()
+            run = None
+        reply["elapsedMs"] = round((time.monotonic() - started) * 1000, 3)
         reply["index"] = index
-        reply["final"] = index == len(inputs) - 1 or reply["status"] != "exited" or reply.get("exit", 0) != 0
+        if index == len(inputs) - 1 or reply["status"] != "exited" or reply.get("exit", 0) != 0:
+            break
         send(1, reply)
-        if reply["final"]:
-            return
+    if run is not None:
+        run.kill()
+        run.close_fds()
+    reply["final"] = True
+    reply["leftovers"] = janitor()
+    send(1, reply)
 
 
 def execute(job, deadline, cap):
@@ -449,7 +529,7 @@ def execute(job, deadline, cap):
     run.pending = memoryview(job.get("input", "").encode())
     if not len(run.pending):
         os.close(run.stdin)
-        run.stdin = -1
+        run.stdin = run.feed_fd = -1
     started = time.monotonic()
     outcome = run.supervise(deadline, cap, False)
     reply = run.report(outcome)

@@ -14,6 +14,7 @@ const PID_LABEL = 'aipo.sandbox.pid';
 export interface RunnerReply {
   status:
     | 'ready'
+    | 'stopped'
     | 'exited'
     | 'signaled'
     | 'timeout'
@@ -167,7 +168,11 @@ export class SandboxContainer {
    * `onReply` returns false (a wrong answer), a stop is sent and the remaining replies are drained.
    * The host-side kill deadline restarts with every reply.
    */
-  async stream(message: Record<string, unknown>, hostTimeoutMs: number, onReply: (reply: RunnerReply) => boolean): Promise<void> {
+  async stream(
+    message: Record<string, unknown>,
+    hostTimeoutMs: number,
+    onReply: (reply: RunnerReply) => boolean,
+  ): Promise<void> {
     if (this.lost) throw this.lost;
     this.write(message);
     this.jobs += 1;
