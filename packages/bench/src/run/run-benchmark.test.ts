@@ -119,6 +119,18 @@ describe('runBenchmark', () => {
     expect(summary.perProblem[0]).toMatchObject({ id: 'p0', samples: 0, errors: 2, pass1: null });
   });
 
+  it('fails fast with API_ERROR when every request fails from the start (wrong key, dead endpoint)', async () => {
+    server = await startOpenAiServer({ respond: () => ({ kind: 'status', status: 401, body: '{"error":{"message":"invalid api key"}}' }) });
+    const resultsPath = join(mkdtempSync(join(tmpdir(), 'aipo-run-')), 'r.jsonl');
+    await expect(
+      runBenchmark({ header: header(4), items, template: { user: '{problem}' }, grader: exactGrader, sampler: createSampler({ baseURL: server.url, model: 'm', concurrency: 2 }), resultsPath, failFastAfter: 5 }),
+    ).rejects.toMatchObject({ code: 'API_ERROR', message: expect.stringContaining('invalid api key') });
+    // Stopped early: far fewer than the 48 requests a full run would make, and what was asked is saved.
+    expect(server.stats.status).toBeLessThan(48);
+    const { records } = parseResults(readFileSync(resultsPath, 'utf8'), resultsPath);
+    expect(records.filter((record) => record.type === 'sample').length).toBeGreaterThanOrEqual(5);
+  });
+
   it('stops every worker and rethrows when the grader breaks', async () => {
     server = await startOpenAiServer({ respond: () => ({ kind: 'reply', content: 'x' }) });
     const broken: Grader = {

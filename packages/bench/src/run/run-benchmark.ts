@@ -35,6 +35,8 @@ export interface RunBenchmarkOptions {
   gradeConcurrency?: number;
   /** replies waiting for a grader before sampling pauses (default 64) */
   queueCapacity?: number;
+  /** stop with API_ERROR when this many samples in a row failed before any succeeded (default 16) */
+  failFastAfter?: number;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
 }
@@ -132,6 +134,9 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
       queue.close();
     };
     let next = 0;
+    let succeeded = false;
+    let failedInARow = 0;
+    const failFastAfter = options.failFastAfter ?? 16;
     const samplingWorkers = Array.from({ length: Math.max(1, sampler.limiter.limit) }, () => sampleLoop().catch(stop));
     async function sampleLoop(): Promise<void> {
       while (next < toAsk.length && !signal.aborted) {
@@ -153,8 +158,21 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
         file.append(record);
         if (record.status === 'error') verdicts.set(task.key, toVerdict(record, undefined));
         options.onProgress?.({ phase: 'sampling', done: ++sampledDone, total: sampledTotal });
-        if (record.status === 'ok') await queue.push(record);
-        else errors++;
+        if (record.status === 'ok') {
+          succeeded = true;
+          await queue.push(record);
+        } else {
+          errors++;
+          // A wrong key, an unknown model or a dead endpoint fails every request: say so early
+          // instead of spending the whole retry budget on each remaining sample.
+          if (!succeeded && ++failedInARow >= failFastAfter) {
+            throw new AipoError({
+              code: 'API_ERROR',
+              message: `the first ${failedInARow} samples all failed (last: ${record.error?.message ?? 'unknown'}); check --base-url, --model and the API key. Results so far are saved; fix and --resume --retry-errors`,
+              details: { error: record.error },
+            });
+          }
+        }
       }
     }
     const producer = (async () => {
