@@ -1,3 +1,4 @@
+import { REFUSED } from '../recipes/consultation-rollout';
 import type { DemoSettings } from './demo-settings';
 import type { DemoMethod, DemoRun } from './run-demo';
 import { type DemoTable, formatDemoTable, passAtKCurve } from './summarize-demo';
@@ -74,8 +75,16 @@ export function renderDemoReport(options: {
     const methodRuns = runs.filter((run) => run.method === method);
     const sum = (pick: (run: DemoRun) => number) => methodRuns.reduce((total, run) => total + pick(run), 0) / Math.max(1, methodRuns.length);
     const tokens = (source: 'policy' | 'offPolicy' | 'agent') => sum((run) => run.metrics.reduce((total, metric) => total + metric.tokensBySource[source], 0));
-    const consultations = sum((run) => run.metrics.reduce((total, metric) => total + Object.values(metric.consultations).reduce((a, b) => a + b, 0), 0));
-    return `<tr><td>${method}</td><td>${sum((run) => run.steps).toFixed(0)}</td><td>${tokens('policy').toFixed(0)}</td><td>${tokens('offPolicy').toFixed(0)}</td><td>${tokens('agent').toFixed(0)}</td><td>${consultations.toFixed(0)}</td><td>${(sum((run) => run.wallMs) / 1000).toFixed(0)}</td></tr>`;
+    const count = (refused: boolean) =>
+      sum((run) =>
+        run.metrics.reduce(
+          (total, metric) => total + Object.entries(metric.consultations).reduce((a, [agent, value]) => a + ((agent === REFUSED) === refused ? value : 0), 0),
+          0,
+        ),
+      );
+    const consultations = count(false);
+    const refused = count(true);
+    return `<tr><td>${method}</td><td>${sum((run) => run.steps).toFixed(0)}</td><td>${tokens('policy').toFixed(0)}</td><td>${tokens('offPolicy').toFixed(0)}</td><td>${tokens('agent').toFixed(0)}</td><td>${consultations.toFixed(0)}</td><td>${refused.toFixed(0)}</td><td>${(sum((run) => run.wallMs) / 1000).toFixed(0)}</td></tr>`;
   });
   const question = ilr
     ? 'Does co-training two policies with ILR (Dynamic Interaction, Idea Sharing/Fusion, Perception Calibration) raise each policy’s pass@k, evaluated alone, beyond single-agent GRPO?'
@@ -98,7 +107,7 @@ ${seeds > 1 ? `<p>Per-seed values are in results.json (<code>table.rows[].cells[
 <h2>Training curves</h2><div class="charts">${trainingCharts.join('')}</div>
 ${consultationChart ? `<h2>Consultations</h2><div class="charts">${consultationChart}</div>` : ''}
 <h2>Budget and tokens by source (mean per seed)</h2>
-<table><tr><th>method</th><th>steps</th><th>policy tokens</th><th>off-policy tokens</th><th>agent tokens</th><th>consultations</th><th>wall s</th></tr>${tokenRows.join('')}</table>
+<table><tr><th>method</th><th>steps</th><th>policy tokens</th><th>off-policy tokens</th><th>agent tokens</th><th>consultations</th><th>refused requests</th><th>wall s</th></tr>${tokenRows.join('')}</table>
 </body></html>
 `;
 }

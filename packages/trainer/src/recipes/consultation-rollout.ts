@@ -29,6 +29,9 @@ export interface ConsultationRolloutOptions {
   signal?: AbortSignal;
 }
 
+/** Key under which `Trajectory.consultations` counts refused requests (over budget or malformed). */
+export const REFUSED = 'refused';
+
 /** Time spent inside agents, for the consultation-overhead benchmark. */
 export interface ConsultationTiming {
   /** milliseconds inside `agent.consult` */
@@ -126,11 +129,16 @@ async function consult(options: {
   signal: AbortSignal | undefined;
 }): Promise<string> {
   const { slot, agents, names, syntax, maxConsultations, timing, signal } = options;
-  if (slot.consultations >= maxConsultations) return defaultErrorMessages.budgetExceeded(maxConsultations);
-  const request = syntax.parseClosed(slot.pendingText, names);
-  if (!request.ok) return defaultErrorMessages.malformed(request);
-  slot.consultations += 1;
   const counts = slot.trajectory.consultations;
+  // refused requests (over budget, malformed) still insert an error text; count them apart
+  const refuse = (text: string) => {
+    counts[REFUSED] = (counts[REFUSED] ?? 0) + 1;
+    return text;
+  };
+  if (slot.consultations >= maxConsultations) return refuse(defaultErrorMessages.budgetExceeded(maxConsultations));
+  const request = syntax.parseClosed(slot.pendingText, names);
+  if (!request.ok) return refuse(defaultErrorMessages.malformed(request));
+  slot.consultations += 1;
   counts[request.agent] = (counts[request.agent] ?? 0) + 1;
   const started = performance.now();
   try {
