@@ -154,6 +154,18 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
       });
     });
 
+    it('stops a streamed batch at the first wrong value (a later test would loop forever)', async () => {
+      const code = 'class Solution:\n    def f(self, x):\n        while x == 3: pass\n        return x * 2';
+      const result = await grade(code, functional('f', ['1', '2'], ['2', '5'], ['3', '6']));
+      expect(result.details).toMatchObject({
+        verdict: 'wrong_answer',
+        testsRun: 2,
+        failingTest: { index: 1, actual: '4' },
+      });
+      // the container is still usable right after the stop
+      expect((await grade(code, functional('f', ['1', '2']))).pass).toBe(true);
+    });
+
     it('finds module-level functions and reports a missing one as a runtime error', async () => {
       expect((await grade('def addTwo(a, b):\n    return a + b', functional('addTwo', ['1\n2', '3']))).pass).toBe(true);
       // the prelude's names count, as in LiveCodeBench: `add` would resolve to operator.add

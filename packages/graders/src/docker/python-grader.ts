@@ -7,6 +7,7 @@ import {
   parseLcbReference,
   type AssertReference,
   type LcbReference,
+  type LcbTest,
 } from '../code/lcb-reference';
 import { parsePythonJson } from '../code/parse-python-json';
 import { decodeTaggedValue, describePythonValue, pythonEquals, type PythonValue } from '../code/python-value';
@@ -233,58 +234,105 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
     return { verdict: 'accepted', healthy };
   }
 
-  async function runFunctionalTests({
-    session,
-    code,
-    reference,
-    deadline,
-    onTest,
-  }: RunTestsOptions): Promise<TestOutcome> {
+  /** The verdict of one returned value, or undefined when it equals the expected one. */
+  function judgeCall(reply: RunnerReply, index: number, test: LcbTest, expected: PythonValue): TestOutcome | undefined {
+    const failure = runFailure(reply, limits.timeoutMs);
+    if (failure) return failed(failure.verdict, index, test, failure.message);
+    let actual: PythonValue;
+    try {
+      actual = decodeTaggedValue(JSON.parse(reply.value ?? ''));
+    } catch {
+      return failed('runtime_error', index, test, 'the returned value could not be read');
+    }
+    if (!pythonEquals(actual, expected)) {
+      return failed('wrong_answer', index, test, 'returned value differs', describePythonValue(actual));
+    }
+    return undefined;
+  }
+
+  /** Load the program and bind Solution().<fn_name> (or the function) in a session process. */
+  async function openSession(
+    session: Session,
+    container: SandboxContainer,
+    code: string,
+    fn: string,
+    deadline: number,
+    test: LcbTest,
+  ) {
+    const timeoutMs = Math.min(limits.timeoutMs, deadline - performance.now());
+    const cpuSeconds = (deadline - performance.now()) / 1000 + 1;
+    const reply = await session.request(container, { op: 'open', code, fn, ...job(timeoutMs, cpuSeconds) }, timeoutMs);
+    if (reply instanceof SandboxLostError) return lostOutcome(reply, 0, test);
+    if (reply.status !== 'ready') {
+      const failure = runFailure(reply, timeoutMs) ?? {
+        verdict: 'runtime_error' as const,
+        message: `function ${fn} not found`,
+      };
+      return failed(failure.verdict, 0, test, failure.message);
+    }
+    session.onEnd = () => session.request(container, { op: 'close', timeout: 5 }, 5_000);
+    return undefined;
+  }
+
+  async function runFunctionalTests(options: RunTestsOptions): Promise<TestOutcome> {
+    const { session, code, reference, deadline, onTest } = options;
     // a malformed expected output is a broken reference: refuse it before running anything
     const expected = reference.tests.map((test) => parsePythonJson(test.output));
     const fn = reference.fn_name as string;
-    let opened: SandboxContainer | undefined;
-    for (const [index, test] of reference.tests.entries()) {
-      onTest(index);
-      const timeoutMs = Math.min(limits.timeoutMs, deadline - performance.now());
-      if (timeoutMs <= 0) return failed('time_limit', index, test, 'global deadline of the sample exceeded');
-      const container = await session.container();
-      if (opened !== container) {
-        const cpuSeconds = (deadline - performance.now()) / 1000 + 1;
+    const first = reference.tests[0] as LcbTest;
+    if (session.paranoid) {
+      // a fresh container (and Solution instance) per test
+      for (const [index, test] of reference.tests.entries()) {
+        onTest(index);
+        const timeoutMs = Math.min(limits.timeoutMs, deadline - performance.now());
+        if (timeoutMs <= 0) return failed('time_limit', index, test, 'global deadline of the sample exceeded');
+        const container = await session.container();
+        const openFailure = await openSession(session, container, code, fn, deadline, test);
+        if (openFailure)
+          return { ...openFailure, failingTest: openFailure.failingTest && { ...openFailure.failingTest, index } };
         const reply = await session.request(
           container,
-          { op: 'open', code, fn, ...job(timeoutMs, cpuSeconds) },
+          { op: 'call', args: test.input, ...job(timeoutMs, 0) },
           timeoutMs,
         );
         if (reply instanceof SandboxLostError) return lostOutcome(reply, index, test);
-        if (reply.status !== 'ready') {
-          const failure = runFailure(reply, timeoutMs) ?? {
-            verdict: 'runtime_error' as const,
-            message: `function ${fn} not found`,
-          };
-          return failed(failure.verdict, index, test, failure.message);
-        }
-        opened = container;
-        session.onEnd = () => session.request(container, { op: 'close', timeout: 5 }, 5_000);
-      }
-      const reply = await session.request(container, { op: 'call', args: test.input, ...job(timeoutMs, 0) }, timeoutMs);
-      if (reply instanceof SandboxLostError) return lostOutcome(reply, index, test);
-      const failure = runFailure(reply, timeoutMs);
-      if (failure) return failed(failure.verdict, index, test, failure.message);
-      let actual: PythonValue;
-      try {
-        actual = decodeTaggedValue(JSON.parse(reply.value ?? ''));
-      } catch {
-        return failed('runtime_error', index, test, 'the returned value could not be read');
-      }
-      if (!pythonEquals(actual, expected[index] as PythonValue)) {
-        return failed('wrong_answer', index, test, 'returned value differs', describePythonValue(actual));
-      }
-      if (options.paranoid) {
+        const verdict = judgeCall(reply, index, test, expected[index] as PythonValue);
+        if (verdict) return verdict;
         session.release();
-        opened = undefined;
       }
+      return { verdict: 'accepted', healthy: true };
     }
+    onTest(0);
+    const container = await session.container();
+    const openFailure = await openSession(session, container, code, fn, deadline, first);
+    if (openFailure) return openFailure;
+    // every call in one streamed job; the host stops it at the first wrong value
+    let outcome: TestOutcome | undefined;
+    let index = 0;
+    const lost = await session.stream(
+      container,
+      {
+        op: 'calls',
+        calls: reference.tests.map((test) => test.input),
+        budget: (deadline - performance.now()) / 1000,
+        ...job(limits.timeoutMs, 0),
+      },
+      limits.timeoutMs,
+      (reply) => {
+        if (reply.status === 'stopped') return false;
+        index = reply.index ?? index;
+        const test = reference.tests[index] as LcbTest;
+        onTest(index);
+        outcome = reply.budget
+          ? failed('time_limit', index, test, 'global deadline of the sample exceeded')
+          : judgeCall(reply, index, test, expected[index] as PythonValue);
+        if (outcome) return false;
+        index += 1;
+        return true;
+      },
+    );
+    if (outcome) return outcome;
+    if (lost) return lostOutcome(lost, index, reference.tests[index] ?? first);
     return { verdict: 'accepted', healthy: true };
   }
 

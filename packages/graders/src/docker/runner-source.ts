@@ -450,6 +450,9 @@ def handle(job):
     if op == "batch":
         run_batch(job, cap)
         return None
+    if op == "calls":
+        run_calls(job, cap)
+        return None
     if op == "stop":
         # a stop that arrived after its batch had already ended: nothing to stop
         return None
@@ -517,6 +520,50 @@ def run_batch(job, cap):
         run.close_fds()
     reply["final"] = True
     reply["leftovers"] = janitor()
+    send(1, reply)
+
+
+def run_calls(job, cap):
+    """The functional tests of an open session back to back, one reply each (see run_batch)."""
+    global session
+    calls = job.pop("calls")
+    budget_end = time.monotonic() + float(job["budget"])
+    for index, args in enumerate(calls):
+        run = session
+        if run is None:
+            reply = {"status": "no_session", "index": index}
+            break
+        if index and stop_requested():
+            reply = {"status": "stopped", "index": index}
+            break
+        left = min(float(job["timeout"]), budget_end - time.monotonic())
+        if left <= 0:
+            reply = {"status": "timeout", "index": index, "budget": True}
+            break
+        data = json.dumps({"args": args}).encode()
+        run.pending, run.sent = memoryview(struct.pack(">I", len(data)) + data), 0
+        run.feed_fd, run.feed_closes = run.control, False
+        del run.out[:], run.err[:]
+        started = time.monotonic()
+        outcome = run.supervise(started + left, cap, True)
+        if outcome == "frame":
+            frame = run.take_frame()
+            if "value" in frame:
+                reply = {"status": "returned", "value": frame["value"]}
+            else:
+                reply = {"status": "raised", "stderr": frame.get("error", "")}
+        else:
+            reply = run.report(outcome)
+            run.kill()
+            run.close_fds()
+            session = None
+            reply["leftovers"] = janitor()
+        reply["elapsedMs"] = round((time.monotonic() - started) * 1000, 3)
+        reply["index"] = index
+        if index == len(calls) - 1 or reply["status"] != "returned":
+            break
+        send(1, reply)
+    reply["final"] = True
     send(1, reply)
 
 
