@@ -270,8 +270,18 @@ export class CausalLM {
     // gather on the head axis (tile has no rank-5 gradient in tfjs 4.22).
     const heads = groups === 1 ? undefined : tf.tensor1d(Array.from({ length: c.numHeads }, (_, h) => Math.floor(h / groups)), 'int32');
     const repeat = (t: tf.Tensor4D) => (heads === undefined ? t : (tf.gather(t, heads, 1) as tf.Tensor4D));
-    const scores = tf.add(tf.mul(tf.matMul(q, repeat(keys), false, true), 1 / Math.sqrt(c.headDim)), mask); // [B,H,T,S]
-    const attended = tf.matMul(tf.softmax(scores), repeat(values)); // [B,H,T,hd]
+    const scale = 1 / Math.sqrt(c.headDim);
+    let attended: tf.Tensor4D;
+    if (T === 1) {
+      // Decode step: one query row per head. Broadcast multiply + sum is much faster on wasm than a
+      // batch of B·H one-row matmuls, which the stock kernel runs in its scalar loop.
+      const scores = tf.add(tf.mul(tf.sum(tf.mul(q, repeat(keys)), -1, true).reshape([B, c.numHeads, 1, S]), scale), mask); // [B,H,1,S]
+      const p = tf.softmax(scores).reshape([B, c.numHeads, S, 1]);
+      attended = tf.sum(tf.mul(p, repeat(values)), 2, true) as tf.Tensor4D; // [B,H,1,hd]
+    } else {
+      const scores = tf.add(tf.mul(tf.matMul(q, repeat(keys), false, true), scale), mask); // [B,H,T,S]
+      attended = tf.matMul(tf.softmax(scores), repeat(values)); // [B,H,T,hd]
+    }
     const output = attended.transpose([0, 2, 1, 3]).reshape([B * T, c.numHeads * c.headDim]) as tf.Tensor2D;
     return { output, cache: { k: keys, v: values } };
   }
