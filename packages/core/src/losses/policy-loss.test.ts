@@ -243,8 +243,10 @@ function referenceValue(testCase: Case, input: Input, logProbs: Float64Array, st
         switch (testCase.loss) {
           case 'ppo-clip':
           case 'gspo': {
-            const clipRatio =
-              ratio < low
+            const unclippedOnly = options.clip === false;
+            const clipRatio = unclippedOnly
+              ? ratio
+              : ratio < low
                 ? gp
                   ? (low * Math.exp(lp)) / Math.exp(lp0)
                   : low
@@ -376,6 +378,7 @@ describe('every loss x every aggregation mode: value = float64 reference, gradie
       options: { clipEpsHigh: 0.28, dualClip: 1.3, gradientPreservingClip: true },
     },
     { loss: 'ppo-clip', mode: 'token-mean', options: { dualClip: 1.2 } },
+    { loss: 'ppo-clip', mode: 'token-mean', options: { clip: false, dualClip: 1.2 } },
     { loss: 'gspo', mode: 'token-mean', options: { clipEpsLow: 0.05, clipEpsHigh: 0.08 } },
     { loss: 'cispo', mode: 'token-mean' },
     { loss: 'sapo', mode: 'token-mean' },

@@ -55,6 +55,7 @@ describe('fused PPO-clip + token-mean kernel equals the general path', () => {
     { clip: false },
     { logRatioClamp: 1 },
     { advantageScale: 0.5, dualClip: 1.5 },
+    { clip: false, dualClip: 1.5 },
   ];
   for (const options of variants) {
     it(JSON.stringify(options), () => {

@@ -22,17 +22,19 @@ export function ppoClipToken(input: TokenLossInput, options: ResolvedPolicyLossO
   out.clip = CLIP_NONE;
   out.value = unclipped;
   out.gradLogRatio = unclipped;
-  if (!options.clip) return;
-  const lower = 1 - options.clipLow;
-  const upper = 1 + options.clipHigh;
-  const bound = Math.min(Math.max(ratio, lower), upper);
-  const clipped = -advantage * bound;
-  if (clipped > unclipped) {
-    out.value = clipped;
-    // d(bound * r/sg(r))/dlog r = bound: the clipped token still learns, scaled by the bound
-    out.gradLogRatio = options.gradientPreservingClip ? clipped : 0;
-    out.clip = ratio < lower ? CLIP_LOW : CLIP_HIGH;
+  if (options.clip) {
+    const lower = 1 - options.clipLow;
+    const upper = 1 + options.clipHigh;
+    const bound = Math.min(Math.max(ratio, lower), upper);
+    const clipped = -advantage * bound;
+    if (clipped > unclipped) {
+      out.value = clipped;
+      // d(bound * r/sg(r))/dlog r = bound: the clipped token still learns, scaled by the bound
+      out.gradLogRatio = options.gradientPreservingClip ? clipped : 0;
+      out.clip = ratio < lower ? CLIP_LOW : CLIP_HIGH;
+    }
   }
+  // dual-clip applies with or without the PPO clip (an explicit dualClip is always honoured)
   if (advantage < 0) {
     const cap = -advantage * options.dualClip;
     if (out.value > cap) {
