@@ -217,8 +217,14 @@ function referenceValue(testCase: Case, input: Input, logProbs: Float64Array, st
     }
     const logRatio = (index: number) => (logProbs[index] as number) - (input.oldLogProbs[index] as number);
     let sequenceRatio = 1;
+    // the sequence ratio at the stop-gradient point, for GSPO's gradient-preserving clip: bound * s / sg(s)
+    let stopSequenceRatio = 1;
     if (testCase.loss === 'gspo') {
       sequenceRatio = Math.exp(policyIndices.reduce((sum, index) => sum + logRatio(index), 0) / policyIndices.length);
+      stopSequenceRatio = Math.exp(
+        policyIndices.reduce((sum, index) => sum + (stop[index] as number) - (input.oldLogProbs[index] as number), 0) /
+          policyIndices.length,
+      );
     }
     if (testCase.loss === 'gmpo') {
       const clippedMean =
@@ -244,19 +250,21 @@ function referenceValue(testCase: Case, input: Input, logProbs: Float64Array, st
           case 'ppo-clip':
           case 'gspo': {
             const unclippedOnly = options.clip === false;
+            // sg semantics: the preserved gradient flows through the ratio the loss uses (token or sequence)
+            const live = testCase.loss === 'gspo' ? sequenceRatio / stopSequenceRatio : Math.exp(lp) / Math.exp(lp0);
             const clipRatio = unclippedOnly
               ? ratio
               : ratio < low
                 ? gp
-                  ? (low * Math.exp(lp)) / Math.exp(lp0)
+                  ? low * live
                   : low
                 : ratio > high
                   ? gp
-                    ? (high * Math.exp(lp)) / Math.exp(lp0)
+                    ? high * live
                     : high
                   : ratio;
             loss = Math.max(-advantage * ratio, -advantage * clipRatio);
-            if (advantage < 0) loss = Math.min(loss, -advantage * (gp ? (dual * Math.exp(lp)) / Math.exp(lp0) : dual));
+            if (advantage < 0) loss = Math.min(loss, -advantage * (gp ? dual * live : dual));
             break;
           }
           case 'cispo':
@@ -380,6 +388,11 @@ describe('every loss x every aggregation mode: value = float64 reference, gradie
     { loss: 'ppo-clip', mode: 'token-mean', options: { dualClip: 1.2 } },
     { loss: 'ppo-clip', mode: 'token-mean', options: { clip: false, dualClip: 1.2 } },
     { loss: 'gspo', mode: 'token-mean', options: { clipEpsLow: 0.05, clipEpsHigh: 0.08 } },
+    {
+      loss: 'gspo',
+      mode: 'token-mean',
+      options: { clipEpsLow: 0.05, clipEpsHigh: 0.08, gradientPreservingClip: true },
+    },
     { loss: 'cispo', mode: 'token-mean' },
     { loss: 'sapo', mode: 'token-mean' },
     { loss: 'gmpo', mode: 'token-mean' },
