@@ -1,19 +1,42 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILT = `${REPO_ROOT}apps/cli/dist/main.js`;
 const SOURCE = `${REPO_ROOT}apps/cli/src/main.ts`;
 
+const SOURCE_DIRS = ['apps/cli/src', 'packages/bench/src', 'packages/graders/src', 'packages/core/src'];
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** The build is usable when it exists and no source it bundles or imports changed after it. */
+function builtIsFresh(): boolean {
+  if (!existsSync(BUILT)) return false;
+  const built = statSync(BUILT).mtimeMs;
+  return SOURCE_DIRS.every((dir) => !existsSync(`${REPO_ROOT}${dir}`) || newestSource(`${REPO_ROOT}${dir}`) <= built);
+}
+
 /**
- * The `aipo` command as a child process: the built CLI when `npm test` has built it, otherwise the
- * TypeScript source through tsx with the `@aipo/source` condition (no build needed).
- * AIPO_E2E_SOURCE=1 forces the source.
+ * The `aipo` command as a child process: the built CLI after `npm test` has built it, otherwise
+ * (no build, or sources newer than it) the TypeScript source through tsx with the `@aipo/source`
+ * condition. AIPO_E2E_SOURCE=1 forces the source.
  */
+const COMMAND =
+  process.env.AIPO_E2E_SOURCE !== '1' && builtIsFresh()
+    ? ['--no-node-snapshot', BUILT]
+    : ['--no-node-snapshot', '--conditions=@aipo/source', '--import', 'tsx', SOURCE];
+
 export function cliCommand(): string[] {
-  if (existsSync(BUILT) && process.env.AIPO_E2E_SOURCE !== '1') return ['--no-node-snapshot', BUILT];
-  return ['--no-node-snapshot', '--conditions=@aipo/source', '--import', 'tsx', SOURCE];
+  return COMMAND;
 }
 
 export function spawnCli(args: string[], options: { env?: Record<string, string> } = {}): ChildProcess {
