@@ -25,7 +25,9 @@ export interface ComputeAdvantagesOptions {
   /**
    * [B] 1 = the sequence enters its group's mean/std; 0 = it only receives an advantage against the
    * others' statistics (the group-composition switch of algorithms.md §4, LUFFY's `grpo_split`:
-   * statistics over on-policy samples only); default every scorable sequence
+   * statistics over on-policy samples only); default every scorable sequence. When the members of a
+   * group all have the same reward, they get 0 while outsiders are still scored against them: with
+   * std normalisation that divides by epsilon alone, so prefer `dr-grpo` (LUFFY's released recipe)
    */
   statisticsMask?: Uint8Array;
   /** [B,T] extra per-token rewards, e.g. -beta*KL in the reward (token estimators only) */
