@@ -20,7 +20,9 @@ export interface SampleVerdict {
 }
 
 function extractedAnswer(details: Record<string, unknown>): string | undefined {
-  for (const name of ['extracted', 'answer', 'extractedAnswer', 'choice', 'normalized']) {
+  // The grader's normalised LaTeX first, so \dfrac12 and \frac{1}{2} vote together for maj@k
+  // (votes group by string, not by mathematical equivalence: 1/2 and 0.5 still vote apart).
+  for (const name of ['normalizedAnswer', 'normalized', 'extracted', 'answer', 'extractedAnswer', 'choice']) {
     const value = details[name];
     if (typeof value === 'string' && value !== '') return value;
     if (typeof value === 'number') return String(value);
