@@ -1,5 +1,6 @@
 export {
   codeGradeResult,
+  describeFailingTest,
   endedByItself,
   truncateForReport,
   type CodeGradeResultOptions,

@@ -38,6 +38,23 @@ export interface FailingTest {
   message: string;
 }
 
+/** The report of the first failing test, with its fields truncated. */
+export function describeFailingTest(options: {
+  index: number;
+  test: { input: string; output: string };
+  message: string;
+  actual?: string;
+}): FailingTest {
+  const { index, test, message, actual } = options;
+  return {
+    index,
+    input: truncateForReport(test.input),
+    expected: truncateForReport(test.output),
+    ...(actual === undefined ? {} : { actual: truncateForReport(actual) }),
+    message: truncateForReport(message, 500),
+  };
+}
+
 /** Longest string kept in a report field: reports are stored per sample and must stay small. */
 const REPORT_CHARS = 2_000;
 

@@ -11,7 +11,13 @@ import {
 } from '../code/lcb-reference';
 import { parsePythonJson } from '../code/parse-python-json';
 import { decodeTaggedValue, describePythonValue, pythonEquals, type PythonValue } from '../code/python-value';
-import { codeGradeResult, endedByItself, truncateForReport, type CodeVerdict, type FailingTest } from '../code/verdict';
+import {
+  codeGradeResult,
+  describeFailingTest,
+  endedByItself,
+  type CodeVerdict,
+  type FailingTest,
+} from '../code/verdict';
 import type { GradeInput, GradeResult, Grader } from '../grader';
 import { ContainerPool } from './container-pool';
 import type { DockerEngine, DockerEngineOptions } from './docker-engine';
@@ -359,13 +365,7 @@ function failed(
     // a program that ended by itself leaves a clean container: the runner killed every leftover
     // process and wiped /tmp, /dev/shm and SysV IPC (and reports anything it had to clean)
     healthy: endedByItself(verdict),
-    failingTest: {
-      index,
-      input: truncateForReport(test.input),
-      expected: truncateForReport(test.output),
-      ...(actual === undefined ? {} : { actual: truncateForReport(actual) }),
-      message,
-    },
+    failingTest: describeFailingTest({ index, test, message, actual }),
   };
 }
 
@@ -407,25 +407,12 @@ class Session {
   }
 
   /** Send a job; a lost container (host kill, death) is returned, not thrown. */
-  async request(
+  request(
     container: SandboxContainer,
     message: Record<string, unknown>,
     timeoutMs: number,
   ): Promise<RunnerReply | SandboxLostError> {
-    const abort = () => void container.destroy();
-    this.signal?.addEventListener('abort', abort, { once: true });
-    try {
-      return await container.request(message, timeoutMs + HOST_GRACE_MS);
-    } catch (error) {
-      if (error instanceof SandboxLostError) {
-        this.healthy = false;
-        throwIfAborted(this.signal);
-        return error;
-      }
-      throw error;
-    } finally {
-      this.signal?.removeEventListener('abort', abort);
-    }
+    return this.guard(container, () => container.request(message, timeoutMs + HOST_GRACE_MS));
   }
 
   /** Stream a batch job; a lost container is returned, not thrown. */
@@ -435,11 +422,16 @@ class Session {
     timeoutMs: number,
     onReply: (reply: RunnerReply) => boolean,
   ): Promise<SandboxLostError | undefined> {
+    const result = await this.guard(container, () => container.stream(message, timeoutMs + HOST_GRACE_MS, onReply));
+    return result instanceof SandboxLostError ? result : undefined;
+  }
+
+  /** Abort destroys the container; a lost container marks the session unhealthy and is returned. */
+  private async guard<T>(container: SandboxContainer, run: () => Promise<T>): Promise<T | SandboxLostError> {
     const abort = () => void container.destroy();
     this.signal?.addEventListener('abort', abort, { once: true });
     try {
-      await container.stream(message, timeoutMs + HOST_GRACE_MS, onReply);
-      return undefined;
+      return await run();
     } catch (error) {
       if (error instanceof SandboxLostError) {
         this.healthy = false;

@@ -332,6 +332,13 @@ class Run:
         # where pending bytes go: the program's stdin (closed when written) or the control pipe
         self.feed_fd, self.feed_closes = self.stdin, True
 
+    def feed_control(self, message):
+        """Queue one frame for the process's control pipe and start a fresh output capture."""
+        data = json.dumps(message).encode()
+        self.pending, self.sent = memoryview(struct.pack(">I", len(data)) + data), 0
+        self.feed_fd, self.feed_closes = self.control, False
+        del self.out[:], self.err[:]
+
     def close_fds(self):
         for fd in (self.stdin, self.stdout, self.stderr, self.control, self.results, self.pidfd):
             try:
@@ -490,10 +497,7 @@ def run_batch(job, cap):
             run = Run(job, serve_tests)
             os.close(run.stdin)
             run.stdin = -1
-            run.feed_fd, run.feed_closes = run.control, False
-        data = json.dumps({"input": text}).encode()
-        run.pending, run.sent = memoryview(struct.pack(">I", len(data)) + data), 0
-        del run.out[:], run.err[:]
+        run.feed_control({"input": text})
         started = time.monotonic()
         outcome = run.supervise(started + left, cap, True)
         if outcome == "frame" and run.drain(run.stdout, run.out, cap) is None:
@@ -540,10 +544,7 @@ def run_calls(job, cap):
         if left <= 0:
             reply = {"status": "timeout", "index": index, "budget": True}
             break
-        data = json.dumps({"args": args}).encode()
-        run.pending, run.sent = memoryview(struct.pack(">I", len(data)) + data), 0
-        run.feed_fd, run.feed_closes = run.control, False
-        del run.out[:], run.err[:]
+        run.feed_control({"args": args})
         started = time.monotonic()
         outcome = run.supervise(started + left, cap, True)
         if outcome == "frame":

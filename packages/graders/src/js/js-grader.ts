@@ -5,7 +5,13 @@ import { extractProgram, lastFenceLanguage, type CodeExtraction } from '../code/
 import { parseLcbReference, type LcbReference } from '../code/lcb-reference';
 import { parsePythonJson } from '../code/parse-python-json';
 import { describePythonValue, pythonEquals, type PythonValue } from '../code/python-value';
-import { codeGradeResult, endedByItself, truncateForReport, type CodeVerdict, type FailingTest } from '../code/verdict';
+import {
+  codeGradeResult,
+  describeFailingTest,
+  endedByItself,
+  type CodeVerdict,
+  type FailingTest,
+} from '../code/verdict';
 import type { GradeInput, GradeResult, Grader } from '../grader';
 import { WorkerLostError, type JsWorker, type WorkerReply } from './js-worker';
 import { JsWorkerPool } from './js-worker-pool';
@@ -198,12 +204,6 @@ function failed(
 ): Outcome {
   return {
     verdict,
-    failingTest: {
-      index,
-      input: truncateForReport(test.input),
-      expected: truncateForReport(test.output),
-      ...(actual === undefined ? {} : { actual: truncateForReport(actual) }),
-      message: truncateForReport(message, 500),
-    },
+    failingTest: describeFailingTest({ index, test, message, actual }),
   };
 }
