@@ -131,6 +131,44 @@ describe('runBenchmark', () => {
     expect(records.filter((record) => record.type === 'sample').length).toBeGreaterThanOrEqual(5);
   });
 
+  it('grades while sampling, and a slow grader holds sampling back through the bounded queue', async () => {
+    server = await startOpenAiServer({ respond: ({ prompt, seed }) => ({ kind: 'reply', content: answerFor(prompt, seed ?? 0) }) });
+    let openGate: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    let graded = 0;
+    const slowGrader: Grader<string> = {
+      id: 'slow',
+      description: 'waits for the gate',
+      async grade(input) {
+        await gate;
+        graded++;
+        return exactGrader.grade(input);
+      },
+    };
+    const resultsPath = join(mkdtempSync(join(tmpdir(), 'aipo-run-')), 'r.jsonl');
+    const running = runBenchmark({
+      header: header(4),
+      items,
+      template: { user: '{problem}' },
+      grader: slowGrader,
+      sampler: createSampler({ baseURL: server.url, model: 'm', concurrency: 2 }),
+      resultsPath,
+      gradeConcurrency: 1,
+      queueCapacity: 2,
+    });
+    // Let sampling run as far as it can while grading is stuck.
+    for (let waited = 0; waited < 40 && server.stats.reply < 48; waited++) await new Promise((resolve) => setTimeout(resolve, 10));
+    // At most: 1 sample in the grader, 2 in the queue, 1 held by each of the 2 sampling workers.
+    expect(server.stats.reply).toBeLessThanOrEqual(5);
+    expect(graded).toBe(0);
+    openGate();
+    const outcome = await running;
+    expect(outcome.verdicts).toHaveLength(48);
+    expect(server.stats.reply).toBe(48);
+  });
+
   it('stops every worker and rethrows when the grader breaks', async () => {
     server = await startOpenAiServer({ respond: () => ({ kind: 'reply', content: 'x' }) });
     const broken: Grader = {
