@@ -18,6 +18,31 @@ function countSamples(path: string): number {
   return readFileSync(path, 'utf8').split('\n').filter((line) => line.includes('"type":"sample"')).length;
 }
 
+/**
+ * Start `aipo …`, poll its results file (it grows line by line) and send `signal` once it holds
+ * `atSamples` samples. Resolves with how the process ended and what it printed on stderr.
+ */
+async function interruptAt({ args, resultsPath, atSamples, signal }: { args: string[]; resultsPath: string; atSamples: number; signal: NodeJS.Signals }) {
+  const child = spawnCli(args);
+  child.stdin?.end();
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, by) => resolve({ code, signal: by })));
+  let sent = false;
+  const timer = setInterval(() => {
+    if (!sent && countSamples(resultsPath) >= atSamples) {
+      sent = true;
+      child.kill(signal);
+    }
+  }, 20);
+  const ended = await exited;
+  clearInterval(timer);
+  if (!sent) throw new Error(`the run ended before it could be interrupted: ${stderr}`);
+  return { ...ended, stderr };
+}
+
 /** The parts of a summary that must not depend on interruptions (latencies naturally differ). */
 function scores(summary: RunSummary) {
   const { latencyMs: _latency, ...rest } = summary;
@@ -41,28 +66,8 @@ describe.skipIf(!available)('SIGKILL mid-run, then --resume', () => {
   it('finishes with exactly the results of an uninterrupted run, without re-asking finished samples', async () => {
     const killedDir = mkdtempSync(join(tmpdir(), 'aipo-e2e-kill-'));
     const resultsPath = join(killedDir, 'math500.results.jsonl');
-    const child = spawnCli(args(killedDir));
-    child.stdin?.end();
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
-    // Poll the results file (it grows line by line) and kill -9 once a third of the samples are in.
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (countSamples(resultsPath) >= (PROBLEMS * N) / 3) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      }, 20);
-      child.on('close', () => {
-        clearInterval(timer);
-        reject(new Error(`the run ended before it could be killed: ${stderr}`));
-      });
-    });
-    expect(await exited).toBe('SIGKILL');
+    const killed = await interruptAt({ args: args(killedDir), resultsPath, atSamples: (PROBLEMS * N) / 3, signal: 'SIGKILL' });
+    expect(killed.signal).toBe('SIGKILL');
     const savedAtKill = countSamples(resultsPath);
     expect(savedAtKill).toBeLessThan(PROBLEMS * N);
     const requestsBeforeResume = server.stats.reply;
@@ -85,25 +90,10 @@ describe.skipIf(!available)('SIGKILL mid-run, then --resume', () => {
   it('Ctrl-C (SIGINT) stops the run with an error code and keeps what was written; --resume completes it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aipo-e2e-sigint-'));
     const resultsPath = join(dir, 'math500.results.jsonl');
-    const child = spawnCli(args(dir));
-    child.stdin?.end();
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (countSamples(resultsPath) >= 10) {
-          clearInterval(timer);
-          child.kill('SIGINT');
-          resolve();
-        }
-      }, 20);
-    });
-    expect(await exited).toBe(1);
-    expect(stderr).toContain('interrupted');
-    expect(stderr).toContain('[ABORTED]');
+    const interrupted = await interruptAt({ args: args(dir), resultsPath, atSamples: 10, signal: 'SIGINT' });
+    expect(interrupted.code).toBe(1);
+    expect(interrupted.stderr).toContain('interrupted');
+    expect(interrupted.stderr).toContain('[ABORTED]');
     const saved = countSamples(resultsPath);
     expect(saved).toBeGreaterThanOrEqual(10);
     expect(saved).toBeLessThan(PROBLEMS * N);
