@@ -173,10 +173,12 @@ function hostRunner(list: Program[]) {
 }
 
 function hostPython(runs: number) {
+  // the interpreter itself, not a version-manager shim in front of it
+  const python = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
   const samples: number[] = [];
   for (let run = 0; run < runs; run += 1) {
     const started = performance.now();
-    spawnSync('python3', ['-c', 'print(input())'], { input: 'x\n', encoding: 'utf8' });
+    spawnSync(python, ['-c', 'print(input())'], { input: 'x\n', encoding: 'utf8' });
     samples.push(performance.now() - started);
   }
   return stats(samples);
@@ -264,6 +266,7 @@ export default async () => {
       hostPython3Spawn: hostPython(50),
     },
     lcbStylePrograms: {
+      note: 'LiveCodeBench itself cannot run here (no test data, no network); the unsandboxed baseline is HOST_RUNNER in this file, a re-implementation of its process-per-sample, tests-in-process scheme, run on the same programs',
       testsPerProgram: 10,
       sandboxed2Workers: sandboxed,
       sandboxed2Containers4InFlight: sandboxedBusy,

@@ -45,7 +45,16 @@ if (!flag('--force') && run('docker', ['image', 'inspect', image]).status === 0)
 }
 
 function works(name) {
-  const probe = run('docker', ['run', '--rm', '--network', 'none', name, 'python3', '-c', 'import json, statistics, ctypes; print(1)']);
+  const probe = run('docker', [
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    name,
+    'python3',
+    '-c',
+    'import json, statistics, ctypes; print(1)',
+  ]);
   return probe.status === 0 && probe.stdout.trim() === '1';
 }
 
@@ -57,7 +66,9 @@ if (!flag('--no-pull')) {
     log(`tagged ${baseImage} as ${image}`);
     process.exit(0);
   }
-  log(`no registry image (${(pull.stderr || pull.error?.message || '').trim().split('\n').pop()}); building from Debian`);
+  log(
+    `no registry image (${(pull.stderr || pull.error?.message || '').trim().split('\n').pop()}); building from Debian`,
+  );
 }
 
 let rootfs = option('--rootfs', process.env.AIPO_SANDBOX_ROOTFS);
@@ -85,7 +96,9 @@ if (rootfs && existsSync(join(rootfs, 'usr/bin/python3'))) {
 log(`importing ${rootfs} as ${image}`);
 await new Promise((resolve) => {
   const tar = spawn('tar', ['-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const load = spawn('docker', ['import', '--change', 'ENV LANG=C.UTF-8', '-', image], { stdio: ['pipe', 'inherit', 'inherit'] });
+  const load = spawn('docker', ['import', '--change', 'ENV LANG=C.UTF-8', '-', image], {
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
   tar.stdout.pipe(load.stdin);
   load.on('close', (code) => {
     if (code !== 0) fail('docker import failed');
