@@ -8,11 +8,13 @@ import { invalidLine, isFatal, type VerdictLine } from './grade-records';
  * Grade a JSONL file line by line with bounded concurrency, writing one verdict per input line in
  * input order (a reorder window of `concurrency` lines), so memory stays flat on any file size.
  */
-export async function gradeBatch({ input, output, concurrency, gradeLine }: {
+export async function gradeBatch({ input, output, concurrency, gradeLine, onProgress }: {
   input: string;
   output: string;
   concurrency: number;
   gradeLine: (record: unknown) => Promise<VerdictLine>;
+  /** called after each verdict line is written */
+  onProgress?: (done: number) => void;
 }): Promise<{ lines: number; passed: number }> {
   const source = input === '-' ? process.stdin : createReadStream(input);
   source.on('error', () => {});
@@ -20,10 +22,12 @@ export async function gradeBatch({ input, output, concurrency, gradeLine }: {
   const window: Array<Promise<VerdictLine>> = [];
   let lines = 0;
   let passed = 0;
+  let written = 0;
   const flush = async (): Promise<void> => {
     const line = await (window.shift() as Promise<VerdictLine>);
     if (line.pass) passed++;
     if (!sink.write(`${JSON.stringify(line)}\n`)) await new Promise((resolve) => sink.once('drain', resolve));
+    onProgress?.(++written);
   };
   try {
     const reader = createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY });

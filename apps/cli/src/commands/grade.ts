@@ -1,8 +1,10 @@
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { AipoError } from '@aipo/core';
 import type { Command } from 'commander';
 import { type ResolvedGrader, resolveGrader } from '../graders/resolve-grader';
 import type { CliContext } from '../run';
+import { createProgress } from '../output/progress';
 import { numberFlag } from './bench-options';
 import { gradeBatch } from './grade-batch';
 import { answerRecordSchema, codeRecordSchema, invalidLine, type VerdictLine, verdictLine } from './grade-records';
@@ -18,6 +20,24 @@ interface AnswerFlags {
 function describeIssue(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): string {
   const issue = error.issues[0];
   return `${issue?.path.length ? `"${issue.path.join('.')}": ` : ''}${issue?.message ?? 'invalid record'}`;
+}
+
+/** Lines in a file (for the progress bar's total); stdin has none to count in advance. */
+async function countLines(path: string): Promise<number> {
+  let lines = 0;
+  for await (const chunk of createReadStream(path)) for (const byte of chunk as Buffer) if (byte === 10) lines++;
+  return lines;
+}
+
+/** Grade a batch with a progress bar on stderr (a terminal only, and only for a file input). */
+async function gradeWithProgress(options: Omit<Parameters<typeof gradeBatch>[0], 'onProgress'> & { label: string }): Promise<void> {
+  const total = options.input === '-' || !process.stderr.isTTY ? undefined : await countLines(options.input);
+  const progress = createProgress({ label: options.label, enabled: total !== undefined });
+  try {
+    await gradeBatch({ ...options, onProgress: (done) => progress.update({ phase: 'grading', done, total: Math.max(total ?? 0, done) }) });
+  } finally {
+    progress.stop();
+  }
 }
 
 async function readText(source: string): Promise<string> {
@@ -50,7 +70,7 @@ function registerAnswerGrader(grade: Command, context: CliContext, { name, grade
         return verdictLine(parsed.data.id, await grader.grade({ output: parsed.data.pred, reference: parsed.data.gold, signal: context.signal }));
       };
       if (flags.input !== undefined) {
-        await gradeBatch({ input: flags.input, output: flags.output, concurrency: flags.concurrency, gradeLine: gradeRecord });
+        await gradeWithProgress({ input: flags.input, output: flags.output, concurrency: flags.concurrency, gradeLine: gradeRecord, label: name });
         return;
       }
       if (flags.pred === undefined || flags.gold === undefined) {
@@ -106,7 +126,7 @@ export function registerGrade(program: Command, context: CliContext): void {
       };
       try {
         if (flags.input !== undefined) {
-          await gradeBatch({ input: flags.input, output: flags.output, concurrency: flags.concurrency, gradeLine: gradeRecord });
+          await gradeWithProgress({ input: flags.input, output: flags.output, concurrency: flags.concurrency, gradeLine: gradeRecord, label: 'code' });
           return;
         }
         if (flags.code === undefined || flags.tests === undefined) {
