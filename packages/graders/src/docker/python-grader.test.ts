@@ -182,6 +182,15 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
     });
   });
 
+  it('an abort signal stops a running program and rejects with ABORTED', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    await expect(
+      grader.grade({ output: fenced('while True: pass'), reference: stdin(['', '1']), signal: controller.signal }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    expect((await grade('print(2)', stdin(['', '2']))).pass).toBe(true);
+  });
+
   describe('assert programs (HumanEval / MBPP style)', () => {
     it('passes when the asserts run to the end, fails on an assert or an early exit', async () => {
       const reference = { testCode: 'def check(candidate):\n    assert candidate(2) == 4\n', entryPoint: 'square' };
@@ -278,6 +287,21 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
       await expect(broken.grade({ output: fenced('print(1)'), reference: stdin(['', '1']) })).rejects.toMatchObject({
         code: 'SANDBOX_UNAVAILABLE',
       });
+    });
+
+    it('DOCKER_HOST is honoured when no engines are given', async () => {
+      const previous = process.env.DOCKER_HOST;
+      process.env.DOCKER_HOST = 'unix:///nonexistent/aipo-docker.sock';
+      try {
+        const remote = createPythonGrader({ image: TEST_SANDBOX_IMAGE });
+        await expect(remote.grade({ output: fenced('print(1)'), reference: stdin(['', '1']) })).rejects.toMatchObject({
+          code: 'SANDBOX_UNAVAILABLE',
+          message: expect.stringContaining('aipo-docker.sock'),
+        });
+      } finally {
+        if (previous === undefined) delete process.env.DOCKER_HOST;
+        else process.env.DOCKER_HOST = previous;
+      }
     });
 
     it('a missing image names the build command', async () => {

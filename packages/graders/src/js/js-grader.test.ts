@@ -83,6 +83,17 @@ describe('createJsGrader (isolated-vm in a worker process)', () => {
     });
   });
 
+  it('an abort signal kills the running program and rejects with ABORTED', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    await expect(
+      grader.grade({ output: fenced('while (true) {}'), reference: sum, signal: controller.signal }),
+    ).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
+    expect((await grade('const [a, b] = readline().split(" ").map(Number); console.log(a + b);', sum)).pass).toBe(true);
+  });
+
   it('rejects bad limits and bad references with codes', async () => {
     expect(() => createJsGrader({ limits: { timeoutMs: 0 } })).toThrow(
       expect.objectContaining({ code: 'INVALID_CONFIG' }),
