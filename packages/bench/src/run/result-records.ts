@@ -17,6 +17,8 @@ export interface RunHeader {
   /** how the dataset was loaded (path, release, date window, shuffle seed) */
   dataset: { path?: string; release?: string; since?: string; until?: string; seed?: number; limit?: number };
   startedAt: string;
+  /** what produced the file: @aipo/bench, @aipo/graders and Node versions (informative; not checked on resume) */
+  versions?: Record<string, string>;
 }
 
 /** One model reply (or API failure), written the moment it arrives. */

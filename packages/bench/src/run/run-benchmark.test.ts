@@ -72,7 +72,7 @@ describe('runBenchmark', () => {
     const { records } = parseResults(readFileSync(resultsPath, 'utf8'), resultsPath);
     expect(records.filter((record) => record.type === 'sample')).toHaveLength(48);
     expect(records.filter((record) => record.type === 'grade')).toHaveLength(48);
-    expect(records[0]?.type).toBe('run');
+    expect(records[0]).toMatchObject({ type: 'run', model: 'm', seed: 5, n: 4, sampling: { temperature: 1 }, versions: { node: process.version, '@aipo/bench': expect.any(String) } });
     expect(events).toContain('sampling');
     expect(events).toContain('grading');
   });

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { AipoError } from '@aipo/core';
 import type { Grader } from '@aipo/graders';
 import type { BenchItem, PromptTemplate } from '../benchmark';
@@ -58,6 +59,20 @@ interface Task {
   messages: ReturnType<typeof renderPrompt>;
 }
 
+/** Versions recorded in the run header, read from the installed package manifests. */
+function runtimeVersions(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  const versions: Record<string, string> = { node: process.version };
+  for (const name of ['@aipo/bench', '@aipo/graders', '@aipo/core', 'openai']) {
+    try {
+      versions[name] = (require(`${name}/package.json`) as { version: string }).version;
+    } catch {
+      // a package without an exported package.json: leave it out rather than guess
+    }
+  }
+  return versions;
+}
+
 const COMPARED_HEADER_FIELDS = ['benchmark', 'model', 'template', 'sampling', 'seed', 'n', 'dataset'] as const;
 
 function checkResumable(previous: RunHeader | undefined, next: RunHeader, path: string): void {
@@ -84,7 +99,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
   if (!Number.isInteger(headerFields.n) || headerFields.n < 1) {
     throw new AipoError({ code: 'INVALID_ARGUMENT', message: `samples per problem must be an integer >= 1, got ${headerFields.n}` });
   }
-  const header: RunHeader = { type: 'run', formatVersion: 1, ...headerFields, startedAt: new Date().toISOString() };
+  const header: RunHeader = { type: 'run', formatVersion: 1, ...headerFields, startedAt: new Date().toISOString(), versions: runtimeVersions() };
   const file = openResultsFile({ path: options.resultsPath, resume: options.resume ?? false, overwrite: options.overwrite ?? false });
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
