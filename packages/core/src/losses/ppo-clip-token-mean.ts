@@ -66,6 +66,7 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
   const preserve = options.gradientPreservingClip;
   const tolerance = input.logProbTolerance;
   const advantageScale = options.advantageScale;
+  const perToken = advantages !== undefined;
   // a fresh buffer is already zero; a reused one gets its masked-out positions zeroed in the main loop
   const reused = input.gradientBuffer !== undefined;
   const gradLogProbs = input.gradientBuffer ?? new Float32Array(tokens);
@@ -97,22 +98,28 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
       const logProb = logProbs[index] as number;
       let logRatio = logProb - (oldLogProbs[index] as number);
       const advantage = advantageScale * (advantages === undefined ? rowAdvantage : (advantages[index] as number));
-      if (!(logProb <= tolerance) || !Number.isFinite(logRatio) || !Number.isFinite(advantage)) {
-        throw tokenError({
-          logProb,
-          oldLogProb: oldLogProbs[index] as number,
-          advantage,
-          index,
-          sequenceLength,
-          tolerance,
-        });
+      // one comparison chain covers the common token; the rare path validates, then clamps
+      let isClamped = false;
+      if (
+        !(logProb <= tolerance && logRatio <= clampLimit && logRatio >= -clampLimit) ||
+        (perToken && !Number.isFinite(advantage))
+      ) {
+        if (!(logProb <= tolerance) || !Number.isFinite(logRatio) || !Number.isFinite(advantage)) {
+          throw tokenError({
+            logProb,
+            oldLogProb: oldLogProbs[index] as number,
+            advantage,
+            index,
+            sequenceLength,
+            tolerance,
+          });
+        }
+        isClamped = true;
       }
       count++;
       klSum -= logRatio;
-      let isClamped = false;
-      if (logRatio > clampLimit || logRatio < -clampLimit) {
+      if (isClamped) {
         logRatio = logRatio > 0 ? clampLimit : -clampLimit;
-        isClamped = true;
         clamped++;
       }
       const ratio = Math.exp(logRatio);
