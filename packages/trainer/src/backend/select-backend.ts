@@ -86,6 +86,9 @@ async function initialise(name: BackendName): Promise<string | undefined> {
     const ok = await tf.setBackend(name);
     if (!ok) return 'initialisation failed';
     await tf.ready();
+    // The cpu backend prints an "install tfjs-node" banner on first write; libraries do not print,
+    // and the choice's `reason` already says why tfjs-node is not used.
+    if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
