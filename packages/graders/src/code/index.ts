@@ -1,6 +1,7 @@
 export {
   codeGradeResult,
-  describeFailingTest,
+  testFailure,
+  type TestFailureOptions,
   endedByItself,
   truncateForReport,
   type CodeGradeResultOptions,

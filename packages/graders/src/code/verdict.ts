@@ -38,20 +38,28 @@ export interface FailingTest {
   message: string;
 }
 
-/** The report of the first failing test, with its fields truncated. */
-export function describeFailingTest(options: {
+export interface TestFailureOptions {
+  verdict: CodeVerdict;
+  /** 0-based index of the failing test */
   index: number;
   test: { input: string; output: string };
   message: string;
+  /** what the program produced, when there is something to show */
   actual?: string;
-}): FailingTest {
-  const { index, test, message, actual } = options;
+}
+
+/** A failed test as graders report it: the verdict and the (truncated) failing test. */
+export function testFailure(options: TestFailureOptions): { verdict: CodeVerdict; failingTest: FailingTest } {
+  const { verdict, index, test, message, actual } = options;
   return {
-    index,
-    input: truncateForReport(test.input),
-    expected: truncateForReport(test.output),
-    ...(actual === undefined ? {} : { actual: truncateForReport(actual) }),
-    message: truncateForReport(message, 500),
+    verdict,
+    failingTest: {
+      index,
+      input: truncateForReport(test.input),
+      expected: truncateForReport(test.output),
+      ...(actual === undefined ? {} : { actual: truncateForReport(actual) }),
+      message: truncateForReport(message, 500),
+    },
   };
 }
 

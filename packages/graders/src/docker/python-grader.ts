@@ -13,7 +13,8 @@ import { parsePythonJson } from '../code/parse-python-json';
 import { decodeTaggedValue, describePythonValue, pythonEquals, type PythonValue } from '../code/python-value';
 import {
   codeGradeResult,
-  describeFailingTest,
+  testFailure,
+  type TestFailureOptions,
   endedByItself,
   type CodeVerdict,
   type FailingTest,
@@ -145,9 +146,16 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
     if (reply instanceof SandboxLostError) return lostOutcome(reply, 0, test);
     const leftovers = (reply.leftovers ?? 0) > 0;
     const failure = runFailure(reply, limits.timeoutMs);
-    if (failure) return unhealthyIf(leftovers, failed(failure.verdict, 0, test, failure.message, reply.stdout));
+    if (failure)
+      return unhealthyIf(
+        leftovers,
+        failed({ verdict: failure.verdict, index: 0, test, message: failure.message, actual: reply.stdout }),
+      );
     if (reply.completed !== true)
-      return unhealthyIf(leftovers, failed('runtime_error', 0, test, 'the program exited before its tests finished'));
+      return unhealthyIf(
+        leftovers,
+        failed({ verdict: 'runtime_error', index: 0, test, message: 'the program exited before its tests finished' }),
+      );
     return { verdict: 'accepted', healthy: !leftovers };
   }
 
@@ -188,17 +196,17 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
         onTest(index);
         healthy &&= (reply.leftovers ?? 0) === 0;
         if (reply.budget) {
-          outcome = failed('time_limit', index, test, 'global deadline of the sample exceeded');
+          outcome = failed({ verdict: 'time_limit', index, test, message: 'global deadline of the sample exceeded' });
           return false;
         }
         const failure = runFailure(reply, limits.timeoutMs);
         if (failure) {
-          outcome = failed(failure.verdict, index, test, failure.message, reply.stdout);
+          outcome = failed({ verdict: failure.verdict, index, test, message: failure.message, actual: reply.stdout });
           return false;
         }
         const comparison = compareStdioOutput({ actual: reply.stdout ?? '', expected: test.output });
         if (!comparison.equal) {
-          outcome = failed('wrong_answer', index, test, comparison.message, reply.stdout);
+          outcome = failed({ verdict: 'wrong_answer', index, test, message: comparison.message, actual: reply.stdout });
           return false;
         }
         index += 1;
@@ -221,7 +229,8 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
     for (const [index, test] of reference.tests.entries()) {
       onTest(index);
       const timeoutMs = Math.min(limits.timeoutMs, deadline - performance.now());
-      if (timeoutMs <= 0) return failed('time_limit', index, test, 'global deadline of the sample exceeded');
+      if (timeoutMs <= 0)
+        return failed({ verdict: 'time_limit', index, test, message: 'global deadline of the sample exceeded' });
       const container = await session.container();
       const reply = await session.request(
         container,
@@ -231,10 +240,17 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
       if (reply instanceof SandboxLostError) return lostOutcome(reply, index, test);
       healthy &&= (reply.leftovers ?? 0) === 0;
       const failure = runFailure(reply, timeoutMs);
-      if (failure) return unhealthyIf(!healthy, failed(failure.verdict, index, test, failure.message, reply.stdout));
+      if (failure)
+        return unhealthyIf(
+          !healthy,
+          failed({ verdict: failure.verdict, index, test, message: failure.message, actual: reply.stdout }),
+        );
       const comparison = compareStdioOutput({ actual: reply.stdout ?? '', expected: test.output });
       if (!comparison.equal)
-        return unhealthyIf(!healthy, failed('wrong_answer', index, test, comparison.message, reply.stdout));
+        return unhealthyIf(
+          !healthy,
+          failed({ verdict: 'wrong_answer', index, test, message: comparison.message, actual: reply.stdout }),
+        );
       session.release();
     }
     return { verdict: 'accepted', healthy };
@@ -243,15 +259,21 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
   /** The verdict of one returned value, or undefined when it equals the expected one. */
   function judgeCall(reply: RunnerReply, index: number, test: LcbTest, expected: PythonValue): TestOutcome | undefined {
     const failure = runFailure(reply, limits.timeoutMs);
-    if (failure) return failed(failure.verdict, index, test, failure.message);
+    if (failure) return failed({ verdict: failure.verdict, index, test, message: failure.message });
     let actual: PythonValue;
     try {
       actual = decodeTaggedValue(JSON.parse(reply.value ?? ''));
     } catch {
-      return failed('runtime_error', index, test, 'the returned value could not be read');
+      return failed({ verdict: 'runtime_error', index, test, message: 'the returned value could not be read' });
     }
     if (!pythonEquals(actual, expected)) {
-      return failed('wrong_answer', index, test, 'returned value differs', describePythonValue(actual));
+      return failed({
+        verdict: 'wrong_answer',
+        index,
+        test,
+        message: 'returned value differs',
+        actual: describePythonValue(actual),
+      });
     }
     return undefined;
   }
@@ -274,7 +296,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
         verdict: 'runtime_error' as const,
         message: `function ${fn} not found`,
       };
-      return failed(failure.verdict, 0, test, failure.message);
+      return failed({ verdict: failure.verdict, index: 0, test, message: failure.message });
     }
     session.onEnd = () => session.request(container, { op: 'close', timeout: 5 }, 5_000);
     return undefined;
@@ -291,7 +313,8 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
       for (const [index, test] of reference.tests.entries()) {
         onTest(index);
         const timeoutMs = Math.min(limits.timeoutMs, deadline - performance.now());
-        if (timeoutMs <= 0) return failed('time_limit', index, test, 'global deadline of the sample exceeded');
+        if (timeoutMs <= 0)
+          return failed({ verdict: 'time_limit', index, test, message: 'global deadline of the sample exceeded' });
         const container = await session.container();
         const openFailure = await openSession(session, container, code, fn, deadline, test);
         if (openFailure)
@@ -330,7 +353,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
         const test = reference.tests[index] as LcbTest;
         onTest(index);
         outcome = reply.budget
-          ? failed('time_limit', index, test, 'global deadline of the sample exceeded')
+          ? failed({ verdict: 'time_limit', index, test, message: 'global deadline of the sample exceeded' })
           : judgeCall(reply, index, test, expected[index] as PythonValue);
         if (outcome) return false;
         index += 1;
@@ -353,20 +376,10 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
   };
 }
 
-function failed(
-  verdict: CodeVerdict,
-  index: number,
-  test: { input: string; output: string },
-  message: string,
-  actual?: string,
-): TestOutcome {
-  return {
-    verdict,
-    // a program that ended by itself leaves a clean container: the runner killed every leftover
-    // process and wiped /tmp, /dev/shm and SysV IPC (and reports anything it had to clean)
-    healthy: endedByItself(verdict),
-    failingTest: describeFailingTest({ index, test, message, actual }),
-  };
+/** A failed test; a program that ended by itself leaves a clean container (the runner killed every
+ * leftover process and wiped /tmp, /dev/shm and SysV IPC, and reports anything it had to clean). */
+function failed(options: TestFailureOptions): TestOutcome {
+  return { ...testFailure(options), healthy: endedByItself(options.verdict) };
 }
 
 function unhealthyIf(condition: boolean, outcome: TestOutcome): TestOutcome {
@@ -376,8 +389,8 @@ function unhealthyIf(condition: boolean, outcome: TestOutcome): TestOutcome {
 function lostOutcome(error: SandboxLostError, index: number, test: { input: string; output: string }): TestOutcome {
   const outcome =
     error.reason === 'deadline'
-      ? failed('time_limit', index, test, 'killed by the host at the deadline')
-      : failed('runtime_error', index, test, 'the sandbox container died');
+      ? failed({ verdict: 'time_limit', index, test, message: 'killed by the host at the deadline' })
+      : failed({ verdict: 'runtime_error', index, test, message: 'the sandbox container died' });
   return unhealthyIf(true, outcome);
 }
 

@@ -472,6 +472,16 @@ def stop_requested():
     return recv(0).get("op") == "stop"
 
 
+def batch_gate(index, budget_end, timeout):
+    """Before each test of a batch: a stop from the host or the sample's global deadline ends it."""
+    if index and stop_requested():
+        return {"status": "stopped", "index": index}, 0
+    left = min(float(timeout), budget_end - time.monotonic())
+    if left <= 0:
+        return {"status": "timeout", "index": index, "budget": True}, 0
+    return None, left
+
+
 def run_batch(job, cap):
     """The stdin tests of one program back to back in one forked process, one reply each, with no
     round trip in between. The host compares outputs (they never enter the sandbox) and sends a stop
@@ -486,12 +496,8 @@ def run_batch(job, cap):
     job["fsize"] = max(int(job["fsize"]), max(len(text.encode()) for text in inputs) + 1)
     run = None
     for index, text in enumerate(inputs):
-        if index and stop_requested():
-            reply = {"status": "stopped", "index": index}
-            break
-        left = min(float(job["timeout"]), budget_end - time.monotonic())
-        if left <= 0:
-            reply = {"status": "timeout", "index": index, "budget": True}
+        reply, left = batch_gate(index, budget_end, job["timeout"])
+        if reply is not None:
             break
         if run is None:
             run = Run(job, serve_tests)
@@ -537,12 +543,8 @@ def run_calls(job, cap):
         if run is None:
             reply = {"status": "no_session", "index": index}
             break
-        if index and stop_requested():
-            reply = {"status": "stopped", "index": index}
-            break
-        left = min(float(job["timeout"]), budget_end - time.monotonic())
-        if left <= 0:
-            reply = {"status": "timeout", "index": index, "budget": True}
+        reply, left = batch_gate(index, budget_end, job["timeout"])
+        if reply is not None:
             break
         run.feed_control({"args": args})
         started = time.monotonic()

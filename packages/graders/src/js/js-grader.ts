@@ -7,7 +7,8 @@ import { parsePythonJson } from '../code/parse-python-json';
 import { describePythonValue, pythonEquals, type PythonValue } from '../code/python-value';
 import {
   codeGradeResult,
-  describeFailingTest,
+  testFailure,
+  type TestFailureOptions,
   endedByItself,
   type CodeVerdict,
   type FailingTest,
@@ -121,26 +122,34 @@ export function createJsGrader(options: JsGraderOptions = {}): JsGrader {
           timeoutMs,
         );
         const openFailure = failure(opened, timeoutMs);
-        if (openFailure) return failed(openFailure.verdict, index, test, openFailure.message);
+        if (openFailure) return failed({ verdict: openFailure.verdict, index, test, message: openFailure.message });
       }
       const reply = functional
         ? await send(worker, { op: 'call', args: test.input, ...job(timeoutMs) }, timeoutMs)
         : await send(worker, { op: 'run', code, language, input: test.input, ...job(timeoutMs) }, timeoutMs);
       const runFailure = failure(reply, timeoutMs);
-      if (runFailure) return failed(runFailure.verdict, index, test, runFailure.message, reply.stdout);
+      if (runFailure)
+        return failed({ verdict: runFailure.verdict, index, test, message: runFailure.message, actual: reply.stdout });
       if (functional) {
         let actual: PythonValue;
         try {
           actual = parsePythonJson(reply.value ?? '');
         } catch {
-          return failed('runtime_error', index, test, 'the result is not JSON');
+          return failed({ verdict: 'runtime_error', index, test, message: 'the result is not JSON' });
         }
         if (!pythonEquals(actual, expected[index] as PythonValue)) {
-          return failed('wrong_answer', index, test, 'returned value differs', describePythonValue(actual));
+          return failed({
+            verdict: 'wrong_answer',
+            index,
+            test,
+            message: 'returned value differs',
+            actual: describePythonValue(actual),
+          });
         }
       } else {
         const comparison = compareStdioOutput({ actual: reply.stdout ?? '', expected: test.output });
-        if (!comparison.equal) return failed('wrong_answer', index, test, comparison.message, reply.stdout);
+        if (!comparison.equal)
+          return failed({ verdict: 'wrong_answer', index, test, message: comparison.message, actual: reply.stdout });
       }
     }
     return { verdict: 'accepted' };
@@ -195,15 +204,6 @@ export function createJsGrader(options: JsGraderOptions = {}): JsGrader {
   };
 }
 
-function failed(
-  verdict: CodeVerdict,
-  index: number,
-  test: { input: string; output: string },
-  message: string,
-  actual?: string,
-): Outcome {
-  return {
-    verdict,
-    failingTest: describeFailingTest({ index, test, message, actual }),
-  };
+function failed(options: TestFailureOptions): Outcome {
+  return testFailure(options);
 }
