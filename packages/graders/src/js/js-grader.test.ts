@@ -94,6 +94,16 @@ describe('createJsGrader (isolated-vm in a worker process)', () => {
     expect((await grade('const [a, b] = readline().split(" ").map(Number); console.log(a + b);', sum)).pass).toBe(true);
   });
 
+  it('holds a CPU budget apart from the wall clock', async () => {
+    const cpuBound = createJsGrader({ poolSize: 1, limits: { timeoutMs: 20_000, cpuTimeMs: 300 } });
+    try {
+      const result = await cpuBound.grade({ output: fenced('while (true) {}'), reference: sum });
+      expect(result.details).toMatchObject({ verdict: 'time_limit', failingTest: { message: 'CPU time limit' } });
+    } finally {
+      await cpuBound.close();
+    }
+  });
+
   it('rejects bad limits and bad references with codes', async () => {
     expect(() => createJsGrader({ limits: { timeoutMs: 0 } })).toThrow(
       expect.objectContaining({ code: 'INVALID_CONFIG' }),

@@ -23,6 +23,8 @@ const HOST_GRACE_MS = 6_000;
 export interface JsGraderLimits {
   /** per-test wall clock (sync code via ivm `timeout`, promises via dispose); default 6000 */
   timeoutMs: number;
+  /** CPU time per test, measured on the isolate (`isolate.cpuTime`); default 6000 */
+  cpuTimeMs: number;
   /** isolate heap limit in MB (ivm: "a guideline", 2–3× overshoot possible); default 128 */
   memoryMb: number;
   /** output cap per test in bytes; past it the run ends as output_limit; default 8 MiB */
@@ -45,7 +47,12 @@ export interface JsGrader extends Grader<LcbReference> {
   close(): Promise<void>;
 }
 
-const DEFAULT_LIMITS: JsGraderLimits = { timeoutMs: 6_000, memoryMb: 128, outputBytes: 8 * 1024 ** 2 };
+const DEFAULT_LIMITS: JsGraderLimits = {
+  timeoutMs: 6_000,
+  cpuTimeMs: 6_000,
+  memoryMb: 128,
+  outputBytes: 8 * 1024 ** 2,
+};
 
 function resolveLimits(overrides: Partial<JsGraderLimits> = {}): JsGraderLimits {
   const limits = { ...DEFAULT_LIMITS };
@@ -74,7 +81,7 @@ function failure(reply: WorkerReply, timeoutMs: number): { verdict: CodeVerdict;
     case 'closed':
       return undefined;
     case 'timeout':
-      return { verdict: 'time_limit', message: `no result within ${timeoutMs} ms` };
+      return { verdict: 'time_limit', message: reply.message ?? `no result within ${timeoutMs} ms` };
     default:
       return { verdict: reply.status, message: reply.message ?? reply.status };
   }
@@ -90,7 +97,12 @@ export function createJsGrader(options: JsGraderOptions = {}): JsGrader {
   const limits = resolveLimits(options.limits);
   const extraction = options.extraction ?? 'last-fenced-block';
   const pool = new JsWorkerPool(options.poolSize ?? availableParallelism(), options.maxJobsPerWorker ?? 200);
-  const job = (timeoutMs: number) => ({ timeoutMs, memoryMb: limits.memoryMb, outputBytes: limits.outputBytes });
+  const job = (timeoutMs: number) => ({
+    timeoutMs,
+    cpuTimeMs: limits.cpuTimeMs,
+    memoryMb: limits.memoryMb,
+    outputBytes: limits.outputBytes,
+  });
 
   async function send(worker: JsWorker, message: Record<string, unknown>, timeoutMs: number): Promise<WorkerReply> {
     try {

@@ -34,7 +34,9 @@ let session;
 function classify(error, isolate, state) {
   const message = error && error.message ? String(error.message) : String(error);
   if (state.overflow) return { status: 'output_limit' };
-  if (state.timedOut || /Script execution timed out/.test(message)) return { status: 'timeout' };
+  if (state.timedOut || /Script execution timed out/.test(message)) {
+    return { status: 'timeout', message: state.cpuExceeded ? 'CPU time limit' : undefined };
+  }
   if (/memory limit/i.test(message) || (isolate.isDisposed && !state.disposedByUs)) return { status: 'memory_limit', message };
   if (state.compiling) return { status: 'compile_error', message };
   return { status: 'runtime_error', message };
@@ -45,21 +47,34 @@ function prepareCode(job) {
   return stripTypeScriptTypes(job.code, { mode: 'strip' });
 }
 
-async function withDeadline(promise, isolate, state, timeoutMs) {
-  // isolated-vm's timeout covers synchronous code only (#518): race promises with our own clock
+async function withDeadline(promise, isolate, state, job) {
+  // isolated-vm's timeout covers synchronous code only (#518): race promises with our own clock,
+  // and poll the isolate's CPU time so a CPU budget holds apart from the wall-clock one
   let timer;
+  let poll;
+  const cpuStart = isolate.cpuTime;
+  const stop = (reject) => {
+    state.timedOut = true;
+    state.disposedByUs = true;
+    try { isolate.dispose(); } catch {}
+    reject(new Error('Script execution timed out.'));
+  };
   const deadline = new Promise((_, reject) => {
-    timer = setTimeout(() => {
-      state.timedOut = true;
-      state.disposedByUs = true;
-      try { isolate.dispose(); } catch {}
-      reject(new Error('Script execution timed out.'));
-    }, timeoutMs);
+    timer = setTimeout(() => stop(reject), job.timeoutMs);
+    poll = setInterval(() => {
+      let used;
+      try { used = Number(isolate.cpuTime - cpuStart) / 1e6; } catch { return; }
+      if (used > job.cpuTimeMs) {
+        state.cpuExceeded = true;
+        stop(reject);
+      }
+    }, 10);
   });
   try {
     return await Promise.race([promise, deadline]);
   } finally {
     clearTimeout(timer);
+    clearInterval(poll);
   }
 }
 
@@ -99,7 +114,7 @@ async function runStdin(job) {
   }
   const { isolate, context, state, script } = prepared;
   try {
-    await withDeadline(script.run(context, { timeout: job.timeoutMs, promise: true }), isolate, state, job.timeoutMs);
+    await withDeadline(script.run(context, { timeout: job.timeoutMs, promise: true }), isolate, state, job);
     if (state.overflow) return { status: 'output_limit' };
     return { status: 'ok', stdout: state.out.join('') };
   } catch (error) {
@@ -118,7 +133,7 @@ async function open(job) {
   }
   const { isolate, context, state, script } = prepared;
   try {
-    await withDeadline(script.run(context, { timeout: job.timeoutMs, promise: true }), isolate, state, job.timeoutMs);
+    await withDeadline(script.run(context, { timeout: job.timeoutMs, promise: true }), isolate, state, job);
     const fn = job.fnName;
     // like LiveCodeBench: one Solution instance reused for every test, else a top-level function
     const bind = await context.eval(
@@ -156,7 +171,7 @@ async function call(job) {
       ),
       isolate,
       state,
-      job.timeoutMs,
+      job,
     );
     if (state.overflow) throw new Error('output limit');
     if (typeof result !== 'string') return { status: 'runtime_error', message: 'the result is not JSON' };
