@@ -196,7 +196,7 @@ const CASES: Case[] = [
     expected: 'ok',
   },
   { id: 'P24 a 1 MB solution', code: `# ${'x'.repeat(1 << 20)}\nprint(1)`, verdicts: ['accepted'], expected: '1' },
-  { id: 'P25 a module the image lacks', code: 'import numpy', verdicts: ['runtime_error'] },
+  { id: 'P25 a module the image lacks', code: 'import numpy\nprint(numpy.zeros(3))', verdicts: ['runtime_error'] },
   {
     id: 'P14 __eq__ always true (call-based trick on stdout)',
     code: 'class X:\n    __eq__ = lambda self, other: True\nprint(X())',

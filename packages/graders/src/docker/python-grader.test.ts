@@ -70,10 +70,18 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
       expect(result.details).toMatchObject({ verdict: 'accepted' });
     });
 
-    it('runs each test from fresh globals in one process, with stdin readable every way', async () => {
+    it('wraps the program into wrapped_function() like LiveCodeBench, so a module-level `global` fails there too', async () => {
+      const code = 'total = 0\ndef bump():\n    global total\n    total += 1\nbump()\nprint(total)';
+      expect((await grade(code, stdin(['', '1']))).details).toMatchObject({
+        verdict: 'runtime_error',
+        failingTest: { message: expect.stringContaining("NameError: name 'total' is not defined") },
+      });
+    });
+
+    it('calls the wrapped program once per test in one process, with stdin readable every way', async () => {
       const tests = stdin(['a b\n', '1 a b'], ['c\n', '1 c']);
       for (const read of ['input()', 'sys.stdin.read()', 'sys.stdin.buffer.read().decode()', 'open(0).read()']) {
-        // `seen` is 1 in every test: each run starts from fresh globals
+        // `seen` is 1 in every test: module-level names are locals of wrapped_function()
         const code = `import sys, os\nseen = globals().get("seen", 0) + 1\nprint(seen, ${read}.strip())`;
         expect((await grade(code, tests)).details, read).toMatchObject({ verdict: 'accepted', testsRun: 2 });
       }

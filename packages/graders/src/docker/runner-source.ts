@@ -4,7 +4,7 @@ export const RUNNER_SOURCE = String.raw`# aipo sandbox runner: PID 1 of a warm s
 # forks one process per program run (LiveCodeBench prelude pre-imported, so a run starts in ~1 ms),
 # applies rlimits, supervises it with a wall-clock deadline and an output cap, then kills every other
 # process in the container and wipes the writable dirs, so programs cannot see each other.
-import builtins, ctypes, gc, io, json, os, resource, select, shutil, signal, struct, sys, time, traceback
+import ast, builtins, ctypes, gc, io, json, os, resource, select, shutil, signal, struct, sys, time, traceback
 
 # LiveCodeBench's import_string (lcb_runner/evaluation/testing_util.py), prepended to every program.
 PRELUDE = (
@@ -202,12 +202,48 @@ def run_program(job):
     finish(0)
 
 
+def wrap_like_lcb(code):
+    """LiveCodeBench's clean_if_name + make_function (testing_util.py): inline a final
+    "if __name__ == '__main__':" block, hoist top-level imports, and put every other statement into
+    "def wrapped_function():", which each test calls. So module-level names are locals of that
+    function: a "global x" pattern fails exactly as it does there. Unparsable code is left as is
+    (it then fails to compile, as there)."""
+    try:
+        tree = ast.parse(code)
+        last = tree.body[-1] if tree.body else None
+        if isinstance(last, ast.If) and ast.unparse(last.test).strip() == "__name__ == '__main__'":
+            code = ast.unparse(tree.body[:-1]) + "\n" + ast.unparse(last.body)
+    except Exception:
+        pass
+    try:
+        tree = ast.parse(code)
+        imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        others = [node for node in tree.body if not isinstance(node, (ast.Import, ast.ImportFrom))]
+        arguments = ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[])
+        function = ast.FunctionDef(name="wrapped_function", args=arguments, body=others, decorator_list=[], lineno=-1)
+        return ast.unparse(imports) + "\n" + ast.unparse(function)
+    except Exception:
+        return code
+
+
 def serve_tests(job):
-    """stdin tests in one process, as LiveCodeBench's grade_stdio runs them: the program runs once per
-    test from a fresh copy of the prelude's globals, with that test's input on fd 0 (a memfd, so
-    input(), sys.stdin.buffer and open(0) all work) and its output on fd 1; SystemExit ends the test."""
+    """stdin tests in one process, as LiveCodeBench's grade_stdio runs them: the module (prelude,
+    imports, wrapped_function) is executed once, then wrapped_function() is called once per test with
+    that test's input on fd 0 (a memfd, so input(), sys.stdin.buffer and open(0) all work) and its
+    output on fd 1; SystemExit ends only the current test."""
     base = {"__name__": "__main__", "__builtins__": builtins}
-    program = compile_program(job["code"], base)
+    program = compile_program(wrap_like_lcb(job["code"]), base)
+    try:
+        exec(program, base)
+    except MemoryError:
+        finish(4)
+    except BaseException:
+        traceback.print_exc()
+        finish(1)
+    entry = base.get("wrapped_function")
+    if entry is None:
+        sys.stderr.write("the program defines no code to run\n")
+        finish(1)
     stdout = sys.stdout
     while True:
         try:
@@ -229,7 +265,7 @@ def serve_tests(job):
         sys.setrecursionlimit(50000)
         status = 0
         try:
-            exec(program, dict(base))
+            entry()
         except SystemExit:
             pass
         except MemoryError:
