@@ -36,7 +36,8 @@ describe('runDemo', () => {
     const outDir = await mkdtemp(join(tmpdir(), 'aipo-demo-'));
     directories.push(outDir);
     const events: DemoProgress[] = [];
-    const result = await runDemo({ outDir, ilr, settings: TINY, onProgress: (event) => events.push(event) });
+    const result = await runDemo({ outDir, ilr, firstSeed: 5, settings: TINY, onProgress: (event) => events.push(event) });
+    expect(result.runs.every((run) => run.seed === 5)).toBe(true);
     const methods = ilr ? ['warmup', 'grpo', 'ilr', 'ilr-peer'] : ['warmup', 'grpo', 'luffy', 'aipo'];
     expect(result.runs.map((run) => run.method)).toEqual(methods);
     for (const run of result.runs.filter((entry) => entry.method !== 'warmup')) {
@@ -66,5 +67,6 @@ describe('runDemo', () => {
   it('rejects bad options with typed errors', async () => {
     await expect(runDemo({ outDir: '', settings: TINY })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(runDemo({ outDir: '/tmp/x', seeds: 0, settings: TINY })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(runDemo({ outDir: '/tmp/x', firstSeed: -1, settings: TINY })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

@@ -25,7 +25,7 @@ export type DemoPhase = 'warmup' | 'train' | 'evaluate' | 'report';
 export interface DemoProgress {
   /** the phase */
   phase: DemoPhase;
-  /** seed index (0-based) */
+  /** the seed (firstSeed + index) */
   seed: number;
   /** the method in this phase (warm-up: 'warmup') */
   method: DemoMethod;
@@ -42,6 +42,8 @@ export interface RunDemoOptions {
   full?: boolean;
   /** independent seeds (default 1; 3 gives error bars) */
   seeds?: number;
+  /** first seed (default 0): seeds are firstSeed … firstSeed + seeds − 1, so seeds can run in separate processes */
+  firstSeed?: number;
   /** single-agent GRPO vs ILR instead of GRPO vs LUFFY vs AIPO (default false) */
   ilr?: boolean;
   /** where metrics, results.json and report.html go */
@@ -56,7 +58,7 @@ export interface RunDemoOptions {
 
 /** One method's final evaluation for one seed. */
 export interface DemoRun {
-  /** 0-based seed index (the recipe seed is this index) */
+  /** the seed the recipe ran with */
   seed: number;
   /** method */
   method: DemoMethod;
@@ -99,9 +101,12 @@ export interface DemoResult {
  * k = 1…64. Writes `results.json`, per-method `metrics.jsonl` and a self-contained `report.html`.
  */
 export async function runDemo(options: RunDemoOptions): Promise<DemoResult> {
-  const { full = false, seeds = 1, ilr = false, outDir, onProgress, signal } = options;
+  const { full = false, seeds = 1, firstSeed = 0, ilr = false, outDir, onProgress, signal } = options;
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > 20) {
     throw new AipoError({ code: 'INVALID_ARGUMENT', message: `seeds must be an integer in 1..20, got ${seeds}` });
+  }
+  if (!Number.isInteger(firstSeed) || firstSeed < 0) {
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `firstSeed must be a non-negative integer, got ${firstSeed}` });
   }
   if (typeof outDir !== 'string' || outDir === '') throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'outDir is required' });
   const started = performance.now();
@@ -113,7 +118,7 @@ export async function runDemo(options: RunDemoOptions): Promise<DemoResult> {
   const syntax = createArithmeticTagSyntax();
   const runs: DemoRun[] = [];
 
-  for (let seed = 0; seed < seeds; seed += 1) {
+  for (let seed = firstSeed; seed < firstSeed + seeds; seed += 1) {
     const base = parseRecipeConfig({ ...settings.recipe, recipe: 'grpo', seed, sampledTokenBudget: settings.sampledTokenBudget });
     const sets = buildProblemSets({ seed, ...base.task });
     const warmupProblems = settings.warmupDifficulties.flatMap((difficulty) => sets.train.get(difficulty) ?? []);
@@ -184,14 +189,14 @@ export async function runDemo(options: RunDemoOptions): Promise<DemoResult> {
     }
   }
 
-  onProgress?.({ phase: 'report', seed: seeds - 1, method: methods.at(-1) ?? 'grpo', step: 0, total: 1 });
+  onProgress?.({ phase: 'report', seed: firstSeed + seeds - 1, method: methods.at(-1) ?? 'grpo', step: 0, total: 1 });
   const { table, text } = summarizeDemo({ runs, seeds });
   const resultsPath = join(outDir, 'results.json');
   const reportPath = join(outDir, 'report.html');
   const wallMs = performance.now() - started;
   await writeFile(resultsPath, JSON.stringify({ settings, seeds, ilr, full, backend: backend.name, wallMs, table, runs }, null, 1));
   await writeFile(reportPath, renderDemoReport({ runs, table, settings, seeds, ilr, backend: `${backend.name} (${backend.reason})`, wallMs }));
-  onProgress?.({ phase: 'report', seed: seeds - 1, method: methods.at(-1) ?? 'grpo', step: 1, total: 1 });
+  onProgress?.({ phase: 'report', seed: firstSeed + seeds - 1, method: methods.at(-1) ?? 'grpo', step: 1, total: 1 });
   return { runs, table, tableText: text, reportPath, resultsPath, backend: backend.name, settings, wallMs };
 }
 
