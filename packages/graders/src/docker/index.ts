@@ -8,4 +8,16 @@ export { ContainerPool, type ContainerPoolOptions } from './container-pool';
 export { createDockerEngine, type DockerContainer, type DockerEngine, type DockerEngineOptions } from './docker-engine';
 export { SANDBOX_LABEL, sweepOrphanContainers } from './sandbox-container';
 export { DEFAULT_SANDBOX_LIMITS, resolveSandboxLimits, type SandboxLimits } from './sandbox-limits';
-export * from '../code/index';
+// the light, shared LiveCodeBench pieces, also on the main entry
+export {
+  codeGradeResult,
+  compareStdioOutput,
+  decodePrivateTestCases,
+  extractLastFencedBlock,
+  parseLcbReference,
+  type AssertReference,
+  type CodeVerdict,
+  type FailingTest,
+  type LcbReference,
+  type LcbTest,
+} from '../code/index';
