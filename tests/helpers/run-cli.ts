@@ -7,7 +7,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILT = `${REPO_ROOT}apps/cli/dist/main.js`;
 const SOURCE = `${REPO_ROOT}apps/cli/src/main.ts`;
 
-const SOURCE_DIRS = ['apps/cli/src', 'packages/bench/src', 'packages/graders/src', 'packages/core/src'];
+const SOURCE_DIRS = ['apps/cli/src', 'packages/bench/src', 'packages/graders/src', 'packages/core/src', 'packages/trainer/src', 'packages/agents/src'];
 
 function newestSource(dir: string): number {
   let newest = 0;

@@ -4,6 +4,7 @@ import { registerBench } from './commands/bench';
 import { registerDatasets } from './commands/datasets';
 import { registerGrade } from './commands/grade';
 import { registerSandbox } from './commands/sandbox';
+import { registerServe } from './commands/serve';
 
 /** Exit codes: 0 ok, 1 error, 100 a score below its --min-score threshold. */
 export const EXIT = { ok: 0, error: 1, belowThreshold: 100 } as const;
@@ -35,6 +36,7 @@ export function buildProgram(context: CliContext = { exitCode: 0, signal: new Ab
   registerGrade(program, context);
   registerDatasets(program, context);
   registerSandbox(program, context);
+  registerServe(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -22,3 +22,18 @@ export { shuffleChoices, type ShuffleChoicesOptions, type ShuffledChoices } from
 export { formatMultipleChoicePrompt } from './multiple-choice/format-multiple-choice-prompt';
 export { extractChoice, type ExtractChoiceOptions, type ExtractedChoice } from './multiple-choice/extract-choice';
 export { multipleChoiceGrader } from './multiple-choice/multiple-choice-grader';
+
+// --- code (light, shared by the sandboxes on /js and /docker) ---
+export {
+  codeGradeResult,
+  compareStdioOutput,
+  decodePrivateTestCases,
+  extractLastFencedBlock,
+  parseLcbReference,
+  testFailure,
+  type AssertReference,
+  type CodeVerdict,
+  type FailingTest,
+  type LcbReference,
+  type LcbTest,
+} from './code/index';

@@ -4,6 +4,7 @@ export {
   type PythonGrader,
   type PythonGraderOptions,
 } from './python-grader';
+export { checkDockerSandbox, type CheckDockerSandboxOptions } from './check-docker-sandbox';
 export { ContainerPool, type ContainerPoolOptions } from './container-pool';
 export { createDockerEngine, type DockerContainer, type DockerEngine, type DockerEngineOptions } from './docker-engine';
 export { SANDBOX_LABEL, sweepOrphanContainers } from './sandbox-container';

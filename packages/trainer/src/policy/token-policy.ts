@@ -1,54 +1,14 @@
 import type { CausalLM } from '../model/causal-lm';
 import { createBatchScheduler, type BatchScheduler } from '../sampling/batch-scheduler';
+import type { TokenPolicy, TokenPolicyOutput as TokenGenerateResult, TokenPolicyRequest as TokenGenerateRequest } from '@aipo/agents';
 import type { ChatMessage, TextTokenizer } from '../tokenizer/load-tokenizer';
 
-/** Sampling request of the TokenPolicy interface (@aipo/agents' structural shape). */
-export interface TokenGenerateRequest {
-  /** token context to continue */
-  context: number[];
-  /** most new tokens */
-  maxTokens: number;
-  /** default 1; 0 = greedy */
-  temperature?: number;
-  /** nucleus mass */
-  topP?: number;
-  /** top-k */
-  topK?: number;
-  /** stop strings (kept in the output) */
-  stop?: string[];
-  /** stop token ids (kept in the output); the model's EOS ids always stop too */
-  stopTokenIds?: number[];
-  /** PRNG seed */
-  seed?: number;
-}
-
-/** Result of TokenPolicy.generate. */
-export interface TokenGenerateResult {
-  /** sampled ids, stop included */
-  tokenIds: number[];
-  /** log π of each sampled id */
-  logProbs: number[];
-  /** decoded sampled ids */
-  text: string;
-  /** stop string/token, or maxTokens */
-  finishReason: 'stop' | 'length';
-  /** the stop string that matched */
-  stop?: string;
-}
-
-/**
- * A token-level policy: the structural interface @aipo/agents consumes (defined there; not imported,
- * to keep the dependency graph acyclic). Pause/resume: generation stops at a stop string (for example
- * a closing tag), the caller appends agent tokens to `context` and calls `generate` again to
- * continue the same sequence.
- */
-export interface TokenPolicy {
-  readonly modelId: string;
-  encode(text: string): number[];
-  decode(tokenIds: number[]): string;
-  generate(request: TokenGenerateRequest, signal?: AbortSignal): Promise<TokenGenerateResult>;
-  applyChatTemplate?(messages: Array<{ role: string; content: string }>, options?: { addGenerationPrompt?: boolean }): string;
-}
+// The interface is defined by @aipo/agents (the consumer); the trainer implements it.
+export type {
+  TokenPolicy,
+  TokenPolicyOutput as TokenGenerateResult,
+  TokenPolicyRequest as TokenGenerateRequest,
+} from '@aipo/agents';
 
 export interface CreateTokenPolicyOptions {
   /** the model to sample from */
