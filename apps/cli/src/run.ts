@@ -2,9 +2,11 @@ import { AipoError } from '@aipo/core';
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench';
 import { registerDatasets } from './commands/datasets';
+import { registerDemo } from './commands/demo';
 import { registerGrade } from './commands/grade';
 import { registerSandbox } from './commands/sandbox';
 import { registerServe } from './commands/serve';
+import { registerTrain } from './commands/train';
 
 /** Exit codes: 0 ok, 1 error, 100 a score below its --min-score threshold. */
 export const EXIT = { ok: 0, error: 1, belowThreshold: 100 } as const;
@@ -23,15 +25,8 @@ export function buildProgram(context: CliContext = { exitCode: 0, signal: new Ab
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
     .addHelpText('after', '\nExit codes: 0 ok, 1 error, 100 a benchmark scored below its --min-score.');
 
-  program
-    .command('demo')
-    .description('the embedded demo: GRPO vs LUFFY vs AIPO on a built-in reasoning task')
-    .action(() => {
-      process.stdout.write(
-        'aipo demo: not yet. The embedded GRPO / LUFFY / AIPO demo lands with the training-recipes issue;\n' +
-          'until then `npm test` exercises everything that exists.\n',
-      );
-    });
+  registerDemo(program, context);
+  registerTrain(program, context);
   registerBench(program, context);
   registerGrade(program, context);
   registerDatasets(program, context);

@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli, spawnCli } from './helpers/run-cli';
+
+async function metricSteps(dir: string): Promise<number[]> {
+  const lines = (await readFile(join(dir, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+  return lines.map((line) => (JSON.parse(line) as { step: number }).step);
+}
+
+describe('aipo train', () => {
+  it('runs the aipo recipe on wasm, survives SIGKILL and resumes from its checkpoint', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'aipo-train-'));
+    const config = join(out, 'aipo-small.json');
+    await writeFile(
+      config,
+      JSON.stringify({ recipe: 'aipo', seed: 3, steps: 3, checkpointEvery: 1, evaluation: { every: 3, samples: 4, k: [1, 4] }, aipo: { maxConsultations: 2 } }),
+    );
+    const args = ['train', '--config', config, '--backend', 'wasm', '--out', out];
+
+    // kill the run as soon as the step-1 checkpoint exists
+    const child = spawnCli(args);
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const killed = new Promise<string | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    while (!existsSync(join(out, 'checkpoint.json')) && child.exitCode === null) await sleep(50);
+    child.kill('SIGKILL');
+    expect(await killed, stderr).toBe('SIGKILL');
+    expect(stdout).not.toContain('done:');
+
+    const resumed = await runCli(args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('backend wasm');
+    expect(resumed.stdout).toMatch(/aipo step 3 \| reward/);
+    expect(resumed.stdout).not.toMatch(/aipo step 1 \| reward/); // resumed, not restarted
+    expect(resumed.stdout).toContain('done: 3 steps');
+    expect(await metricSteps(out)).toEqual([1, 2, 3]);
+  }, 240_000);
+
+  it('rejects an unknown recipe with the available names', async () => {
+    const result = await runCli(['train', '--recipe', 'ppo-but-typo', '--out', join(tmpdir(), 'aipo-never')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/unknown recipe "ppo-but-typo" \(available: grpo, dr-grpo, dapo, luffy, aipo, ilr\) \[UNKNOWN_ENTRY\]/);
+  }, 60_000);
+});
