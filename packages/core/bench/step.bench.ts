@@ -153,7 +153,10 @@ export default async function run(): Promise<Record<string, unknown>> {
     groupSize: GROUP_SIZE,
     loadAverage1m: loadavg()[0],
   };
-  for (const variant of ['bareExpLoop', 'general', 'fused', 'fusedSequence', 'fusedSequenceReusedBuffer'] as const)
+  // STEP_VARIANTS=fused,bareExpLoop runs a subset while iterating on a kernel (results then partial)
+  const all: Variant[] = ['bareExpLoop', 'general', 'fused', 'fusedSequence', 'fusedSequenceReusedBuffer'];
+  const only = process.env.STEP_VARIANTS?.split(',');
+  for (const variant of all.filter((name) => only === undefined || only.includes(name)))
     results[variant] = await measure(variant);
   results.loadAverage1mAfter = loadavg()[0];
   return results;

@@ -4,6 +4,7 @@ import type { FloatArray } from '../batch/float-array';
 import { assertBatchShape, assertLength } from '../batch/policy-batch';
 import { TokenSource } from '../batch/token-source';
 import { AipoError } from '../errors/aipo-error';
+import { fastExp } from '../math/fast-exp';
 import { agentTokenLoss, resolveAgentOptions } from './agent-coefficient';
 import { policyLosses } from './builtin';
 import { badLogProbError, LOG_PROB_TOLERANCE } from './log-prob-error';
@@ -171,7 +172,7 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
             logRatio = logRatio > 0 ? options.logRatioClamp : -options.logRatioClamp;
             clamped = true;
           }
-          tokenInput.ratio = Math.exp(logRatio);
+          tokenInput.ratio = fastExp(logRatio);
         }
         tokenInput.advantage = options.advantageScale * advantage;
         tokenInput.logProb = logProb;

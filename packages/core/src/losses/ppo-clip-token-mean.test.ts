@@ -99,6 +99,19 @@ describe('fused PPO-clip + token-mean kernel equals the general path', () => {
     );
     expect(() => policyLoss({ ...input, gradientBuffer: new Float32Array(3) })).toThrow(/gradientBuffer/);
   });
+  it('counts the loss mask the same for any non-zero byte, unaligned views and odd lengths', () => {
+    // the kernel counts mask bytes four at a time when the view is 4-byte aligned
+    const input: PolicyLossInput = { ...batch(9, 5, 37), loss: 'ppo-clip', sequenceAdvantages: undefined };
+    const reference = policyLoss({ ...input, fastPath: false });
+    const wide = Uint8Array.from(input.lossMask, (value, index) => (value === 0 ? 0 : [1, 2, 128, 255][index % 4]!));
+    const shifted = new Uint8Array(input.lossMask.length + 3);
+    shifted.set(wide, 3);
+    for (const lossMask of [wide, shifted.subarray(3)]) {
+      const fused = policyLoss({ ...input, lossMask });
+      expectSame(fused, reference);
+      expect(fused.diagnostics.policyTokenCount).toBe(input.lossMask.reduce((sum, value) => sum + value, 0));
+    }
+  });
   it('rejects bad inputs with the same codes', () => {
     const input: PolicyLossInput = { ...batch(5), loss: 'ppo-clip', sequenceAdvantages: undefined };
     const nan = Float32Array.from(input.oldLogProbs as Float32Array);
