@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
+// the trainer's own test fixture: a tiny random model folder with a real tokenizer.json
+import { writeTinyModelDir } from '../packages/trainer/src/testing/tiny-fixtures';
 import { runCli, spawnCli } from './helpers/run-cli';
 
 async function metricSteps(dir: string): Promise<number[]> {
@@ -45,6 +47,21 @@ describe('aipo train', () => {
     expect(resumed.stdout).toContain('done: 3 steps');
     expect(await metricSteps(out)).toEqual([1, 2, 3]);
   }, 240_000);
+
+  it('trains a Hugging Face folder (tiny random Qwen2 with a real tokenizer.json) through --model', async () => {
+    const { dir } = await writeTinyModelDir({ architecture: 'qwen2', seed: 3, std: 0.4 });
+    const out = await mkdtemp(join(tmpdir(), 'aipo-train-hf-'));
+    const config = join(out, 'grpo-tiny.json');
+    await writeFile(
+      config,
+      JSON.stringify({ recipe: 'grpo', seed: 1, steps: 2, promptsPerStep: 2, groupSize: 2, maxResponseTokens: 8, evaluation: { every: 2, samples: 2, k: [1, 2] }, task: { evalProblemsPerDifficulty: 2 } }),
+    );
+    const result = await runCli(['train', '--config', config, '--model', dir, '--backend', 'wasm', '--micro-batch-size', '2', '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/grpo step 2 \| reward/);
+    expect(result.stdout).toContain('done: 2 steps');
+    expect(await metricSteps(out)).toEqual([1, 2]);
+  }, 120_000);
 
   it('rejects an unknown recipe with the available names', async () => {
     const result = await runCli(['train', '--recipe', 'ppo-but-typo', '--out', join(tmpdir(), 'aipo-never')]);
