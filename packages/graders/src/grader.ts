@@ -40,4 +40,5 @@ export interface Grader<Reference = unknown> {
   grade(input: GradeInput<Reference>): Promise<GradeResult>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: one registry holds graders of different reference types
 export type GraderRegistry = Registry<Grader<any>>;

@@ -115,6 +115,7 @@ export function rowMax(options: { logits: FloatArray; offset: number; vocabSize:
   for (let v = offset; v < offset + vocabSize; v++) {
     const value = logits[v] as number;
     if (value > max) max = value;
+    // biome-ignore lint/suspicious/noSelfCompare: the cheapest NaN test in this hot loop
     else if (value !== value) throw logitError({ row, column: v - offset, value });
   }
   if (max === Number.POSITIVE_INFINITY || max === Number.NEGATIVE_INFINITY) throw logitError({ row, column: -1, value: max });

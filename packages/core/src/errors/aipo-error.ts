@@ -20,6 +20,7 @@ export interface AipoErrorOptions {
 export class AipoError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read through the symbol in isInstance
   private readonly [MARKER] = true;
 
   constructor({ code, message, cause, details }: AipoErrorOptions) {

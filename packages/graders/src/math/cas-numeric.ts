@@ -30,6 +30,7 @@ export interface Expr {
 export type Complex = [number, number];
 
 // deterministic sample points: away from 0, 1 and small integers where identities coincide by accident
+// biome-ignore lint/suspicious/noApproximativeNumericConstant: these are sample points, not the constants
 const SAMPLE_POINTS = [0.5772, 1.4142, 2.7183, 0.3183, 1.7321, 3.1416];
 
 /** True when the MathJSON holds a decimal literal (then numbers compare with rounding, not exactly). */

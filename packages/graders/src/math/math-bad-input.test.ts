@@ -143,7 +143,7 @@ describe('math bad inputs (reliability.md §4.1)', () => {
     const result = await gradeWithinDeadline(box('{"__proto__":{"polluted":1}}'), '1');
     expect(result.pass).toBe(false);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Object.prototype.hasOwnProperty.call(result.details, 'polluted')).toBe(false);
+    expect(Object.hasOwn(result.details, 'polluted')).toBe(false);
   });
 
   it('M18: lone surrogates, NUL and U+2028 survive a JSON round trip of the result', async () => {

@@ -1,6 +1,6 @@
 import type { CausalLM } from '../model/causal-lm';
 import { createBatchScheduler, type BatchScheduler } from '../sampling/batch-scheduler';
-import type { TokenPolicy, TokenPolicyOutput as TokenGenerateResult, TokenPolicyRequest as TokenGenerateRequest } from '@aipo/agents';
+import type { TokenPolicy } from '@aipo/agents';
 import type { ChatMessage, TextTokenizer } from '../tokenizer/load-tokenizer';
 
 // The interface is defined by @aipo/agents (the consumer); the trainer implements it.
