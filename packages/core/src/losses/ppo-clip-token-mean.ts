@@ -165,8 +165,8 @@ function accumulateRow(pass: RowPass): void {
   let count = 0;
   let valueSum = 0;
   let ratioSum = 0;
-  let ratioMin = stats[STAT_RATIO_MIN] as number;
-  let ratioMax = stats[STAT_RATIO_MAX] as number;
+  let logRatioMin = Number.POSITIVE_INFINITY;
+  let logRatioMax = Number.NEGATIVE_INFINITY;
   let klSum = 0;
   let clipLow = 0;
   let clipHigh = 0;
@@ -205,10 +205,12 @@ function accumulateRow(pass: RowPass): void {
       clamped++;
     }
     // |logRatio| <= clampLimit < 80 here (resolvePolicyLossOptions), so fastExp's range guard is moot
+    // extremes of the log-ratio, not the ratio: the compares no longer wait for the exp (~6% faster
+    // measured), and fastExp is monotone (tested), so exp of the extremes are the ratio extremes
+    if (logRatio < logRatioMin) logRatioMin = logRatio;
+    if (logRatio > logRatioMax) logRatioMax = logRatio;
     const ratio = expInRange(logRatio);
     ratioSum += ratio;
-    if (ratio < ratioMin) ratioMin = ratio;
-    if (ratio > ratioMax) ratioMax = ratio;
     // max(-A*r, -A*clip(r)) only ever binds on one side: -A*min(r, 1+eps_h) for A > 0 and
     // -A*max(r, 1-eps_l) for A < 0, so each token takes one comparison (same values as ppoClipToken)
     let loss = -advantage * ratio;
@@ -235,8 +237,10 @@ function accumulateRow(pass: RowPass): void {
   }
   stats[STAT_POLICY_TOKENS] = (stats[STAT_POLICY_TOKENS] as number) + count;
   stats[STAT_RATIO_SUM] = (stats[STAT_RATIO_SUM] as number) + ratioSum;
-  stats[STAT_RATIO_MIN] = ratioMin;
-  stats[STAT_RATIO_MAX] = ratioMax;
+  if (count > 0) {
+    stats[STAT_RATIO_MIN] = Math.min(stats[STAT_RATIO_MIN] as number, expInRange(logRatioMin));
+    stats[STAT_RATIO_MAX] = Math.max(stats[STAT_RATIO_MAX] as number, expInRange(logRatioMax));
+  }
   stats[STAT_KL_SUM] = (stats[STAT_KL_SUM] as number) + klSum;
   stats[STAT_CLIP_LOW] = (stats[STAT_CLIP_LOW] as number) + clipLow;
   stats[STAT_CLIP_HIGH] = (stats[STAT_CLIP_HIGH] as number) + clipHigh;
