@@ -206,7 +206,7 @@ function accumulateRow(pass: RowPass): void {
     }
     // |logRatio| <= clampLimit < 80 here (resolvePolicyLossOptions), so fastExp's range guard is moot
     // extremes of the log-ratio, not the ratio: the compares no longer wait for the exp (~6% faster
-    // measured), and fastExp is monotone (tested), so exp of the extremes are the ratio extremes
+    // measured); fastExp is monotone to within an ulp (tested), so these give the ratio extremes
     if (logRatio < logRatioMin) logRatioMin = logRatio;
     if (logRatio > logRatioMax) logRatioMax = logRatio;
     const ratio = expInRange(logRatio);
