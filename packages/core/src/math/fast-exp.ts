@@ -37,7 +37,9 @@ const SHIFTER = 6755399441055744; // 1.5 * 2^52
 // ln2/64 = hi + lo with fdlibm's split of ln2 (e_exp.c): hi has 32 significant bits, so n·hi is
 // exact for |n| < 2^21, and lo carries the rest to ~2^-85; a lo derived from the double Math.LN2 would
 // lose ~4e-14 relative at |x| ≈ 700
+// biome-ignore lint/correctness/noPrecisionLoss: fdlibm's literal, kept digit for digit (it rounds to the intended double)
 const LN2_64_HI = 6.93147180369123816490e-1 / 64;
+// biome-ignore lint/correctness/noPrecisionLoss: fdlibm's literal, kept digit for digit (it rounds to the intended double)
 const LN2_64_LO = 1.90821492927058770002e-10 / 64;
 // k ranges over floor(±700/ln2) ≈ ±1010; the positive side needs 2^k with the mantissa table ≤ 2
 const POW2_K_OFFSET = 1075;
