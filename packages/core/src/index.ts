@@ -46,6 +46,7 @@ export {
 } from './losses/policy-loss-definition';
 export { builtinPolicyLosses, createPolicyLossRegistry, policyLosses } from './losses/builtin';
 export { ppoClipToken } from './losses/ppo-clip';
+export { createDppoLoss, dppoLoss, type DppoLossOptions } from './losses/dppo';
 export { luffyShapingPresets, type OffPolicyShapingOptions, type ShapingFunction } from './losses/off-policy-shaping';
 export type { AgentTokenOptions } from './losses/agent-coefficient';
 export {

@@ -1,5 +1,6 @@
 import { createRegistry, type Registry } from '../registry/create-registry';
 import { cispoLoss } from './cispo';
+import { dppoLoss } from './dppo';
 import { gmpoLoss } from './gmpo';
 import type { PolicyLossDefinition } from './policy-loss-definition';
 import { gspoLoss, ppoClipLoss } from './ppo-clip';
@@ -14,6 +15,7 @@ export const builtinPolicyLosses: readonly PolicyLossDefinition[] = [
   sapoLoss,
   gmpoLoss,
   reinforceLoss,
+  dppoLoss,
 ];
 
 /** A fresh registry holding the built-in losses; register your own on it. */

@@ -5,6 +5,7 @@ import { expectAipoError } from '../batch/testing/expect-aipo-error';
 import { TokenSource } from '../batch/token-source';
 import { createRng } from '../random/create-rng';
 import type { AgentTokenOptions } from './agent-coefficient';
+import { createDppoLoss } from './dppo';
 import { builtinPolicyLosses, createPolicyLossRegistry, policyLosses } from './builtin';
 import type { OffPolicyShapingOptions } from './off-policy-shaping';
 import { policyLoss } from './policy-loss';
@@ -108,6 +109,21 @@ describe('golden values (hand-computed, one token, token-mean)', () => {
     });
     expect(result.value).toBeCloseTo(0.5, 12);
     expect(result.gradLogProbs[0]).toBeCloseTo(-1, 6);
+  });
+  it('dppo: p 0.5 vs p_inf 0.25 (gap 0.25 > 0.2) drops A=+1 (only tau*ln2^2 left); A=-1 keeps -A*r', () => {
+    const up = policyLoss({ ...row([{ logRatio: ln(2), logProb: ln(0.5) }], 1), loss: 'dppo' });
+    expect(up.value).toBeCloseTo(1e-3 * ln(2) ** 2, 12);
+    expect(up.gradLogProbs[0]).toBeCloseTo(2e-3 * ln(2), 6);
+    expect(up.diagnostics.clipFractionHigh).toBe(1);
+    const down = policyLoss({ ...row([{ logRatio: ln(2), logProb: ln(0.5) }], -1), loss: 'dppo' });
+    expect(down.value).toBeCloseTo(2 + 1e-3 * ln(2) ** 2, 12);
+    expect(down.gradLogProbs[0]).toBeCloseTo(2 + 2e-3 * ln(2), 5);
+    const wide = policyLoss({
+      ...row([{ logRatio: ln(2), logProb: ln(0.5) }], 1),
+      loss: createDppoLoss({ deltaHigh: 0.3, klCoef: 0 }),
+    });
+    expect(wide.value).toBeCloseTo(-2, 12);
+    expectAipoError(() => createDppoLoss({ klCoef: -1 }), 'INVALID_ARGUMENT');
   });
   it('LUFFY off-policy token: p = 0.1, gamma = 0.1: f = 0.5, df/dlogp = gamma p/(p+gamma)^2 = 0.25', () => {
     const result = policyLoss({ ...row([{ logProb: ln(0.1), source: TokenSource.offPolicy }], 1), loss: 'ppo-clip' });
@@ -281,6 +297,13 @@ function referenceValue(testCase: Case, input: Input, logProbs: Float64Array, st
           case 'reinforce':
             loss = -advantage * lp;
             break;
+          case 'dppo': {
+            // keep is decided on sg(p) against p_inf = exp(lp_roll); defaults delta 0.2, tau 1e-3
+            const gap = Math.exp(lp0) - Math.exp(input.oldLogProbs[index] as number);
+            const keep = (advantage > 0 && gap > 0.2) || (advantage < 0 && gap < -0.2) ? 0 : 1;
+            loss = -keep * advantage * ratio + 1e-3 * logRatio(index) ** 2;
+            break;
+          }
           default:
             throw new Error(`no reference for ${testCase.loss}`);
         }
@@ -397,6 +420,7 @@ describe('every loss x every aggregation mode: value = float64 reference, gradie
     { loss: 'sapo', mode: 'token-mean' },
     { loss: 'gmpo', mode: 'token-mean' },
     { loss: 'reinforce', mode: 'token-mean' },
+    { loss: 'dppo', mode: 'token-mean' },
     { loss: 'ppo-clip', mode: 'token-mean', options: { advantageScale: 0.5, clipEpsHigh: 0.28 } },
     { loss: 'gspo', mode: 'token-mean', options: { advantageScale: 2, clipEpsLow: 0.05, clipEpsHigh: 0.08 } },
   ];
@@ -578,8 +602,8 @@ describe('edge cases (rl-frameworks.md §3.2)', () => {
 
 describe('policy loss registry', () => {
   it('lists the built-in losses', () => {
-    expect(policyLosses.list()).toEqual(['ppo-clip', 'gspo', 'cispo', 'sapo', 'gmpo', 'reinforce']);
-    expect(builtinPolicyLosses.length).toBe(6);
+    expect(policyLosses.list()).toEqual(['ppo-clip', 'gspo', 'cispo', 'sapo', 'gmpo', 'reinforce', 'dppo']);
+    expect(builtinPolicyLosses.length).toBe(7);
   });
   it('an unknown name throws UNKNOWN_ENTRY listing the available ones', () => {
     const error = expectAipoError(() => policyLoss({ ...row([{}], 1), loss: 'vanilla' }), 'UNKNOWN_ENTRY');
