@@ -47,6 +47,10 @@ export {
 export { builtinPolicyLosses, createPolicyLossRegistry, policyLosses } from './losses/builtin';
 export { ppoClipToken } from './losses/ppo-clip';
 export { createDppoLoss, dppoLoss, type DppoLossOptions } from './losses/dppo';
+export { clipCovPolicyLoss, type ClipCovInput, type ClipCovOptions, type CovarianceSelection } from './losses/clip-cov';
+export { tokenCovariances, type TokenCovariances, type WrappedPolicyLossInput } from './losses/clip-cov-covariance';
+export { klCovPolicyLoss, type KlCovInput, type KlCovOptions } from './losses/kl-cov';
+export { vespoPolicyLoss, type VespoInput, type VespoOptions } from './losses/vespo';
 export { luffyShapingPresets, type OffPolicyShapingOptions, type ShapingFunction } from './losses/off-policy-shaping';
 export type { AgentTokenOptions } from './losses/agent-coefficient';
 export {
