@@ -31,6 +31,7 @@ export type {
   UnscorablePolicy,
 } from './advantages/advantage-estimator';
 export { advantageEstimators, builtinAdvantageEstimators, createAdvantageEstimatorRegistry } from './advantages/builtin';
+export { createOptimalTokenBaselineEstimator, type OptimalTokenBaselineInput } from './advantages/optimal-token-baseline';
 export { combineRewards, type CombineRewardsOptions, type MultiReward, type RewardCombination } from './advantages/combine-rewards';
 export { computeGroupStatistics, type GroupStatistics } from './advantages/group-statistics';
 export { policyLoss, LOG_PROB_TOLERANCE } from './losses/policy-loss';
