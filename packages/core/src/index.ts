@@ -32,6 +32,7 @@ export type {
 } from './advantages/advantage-estimator';
 export { advantageEstimators, builtinAdvantageEstimators, createAdvantageEstimatorRegistry } from './advantages/builtin';
 export { createOptimalTokenBaselineEstimator, type OptimalTokenBaselineInput } from './advantages/optimal-token-baseline';
+export { pfPpoResample, type PfPpoMethod, type PfPpoResampleOptions, type PfPpoResampleResult } from './advantages/pf-ppo-resample';
 export { combineRewards, type CombineRewardsOptions, type MultiReward, type RewardCombination } from './advantages/combine-rewards';
 export { computeGroupStatistics, type GroupStatistics } from './advantages/group-statistics';
 export { policyLoss, LOG_PROB_TOLERANCE } from './losses/policy-loss';
