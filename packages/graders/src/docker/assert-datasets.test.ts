@@ -104,6 +104,8 @@ describe.skipIf(dockerSkip !== undefined)('assert programs: HumanEval and MBPP',
     image: TEST_SANDBOX_IMAGE,
     poolSize: 2,
     extraction: 'raw',
+    // most mutants raise and end by themselves: reusing their cleaned container keeps this test ~3× faster
+    recycleAfterFailure: 'killed',
     limits: { timeoutMs: 60_000 },
   });
   afterAll(() => grader.close());

@@ -350,3 +350,41 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
     });
   });
 });
+
+describe.skipIf(skip !== undefined)('container recycling after failures', () => {
+  // the program prints its container's hostname (the container id) and fails the test, so the
+  // verdict's `actual` tells which container ran it
+  const whoami = fenced('import socket\nprint(socket.gethostname())');
+  const reference = stdin(['\n', 'not-a-hostname\n']);
+  const hostOf = async (grader: ReturnType<typeof createPythonGrader>) => {
+    const result = await grader.grade({ output: whoami, reference });
+    expect(result.details.verdict).toBe('wrong_answer');
+    return (result.details.failingTest as { actual: string }).actual.trim();
+  };
+
+  it("replaces the container after any failed program by default ('any')", async () => {
+    const grader = createPythonGrader({ image: TEST_SANDBOX_IMAGE, poolSize: 1, limits: { timeoutMs: 2_000 } });
+    try {
+      const first = await hostOf(grader);
+      const second = await hostOf(grader);
+      expect(first.length).toBeGreaterThan(0);
+      expect(second).not.toBe(first);
+    } finally {
+      await grader.close();
+    }
+  });
+
+  it("keeps a clean container after a program that ended by itself with 'killed'", async () => {
+    const grader = createPythonGrader({ image: TEST_SANDBOX_IMAGE, poolSize: 1, recycleAfterFailure: 'killed', limits: { timeoutMs: 2_000 } });
+    try {
+      const first = await hostOf(grader);
+      expect(await hostOf(grader)).toBe(first);
+      // a run the sandbox had to kill still retires the container
+      const timedOut = await grader.grade({ output: fenced('while True:\n    pass'), reference });
+      expect(timedOut.details.verdict).toBe('time_limit');
+      expect(await hostOf(grader)).not.toBe(first);
+    } finally {
+      await grader.close();
+    }
+  });
+});
