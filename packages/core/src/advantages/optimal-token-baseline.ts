@@ -3,7 +3,7 @@ import type { FloatArray } from '../batch/float-array';
 import { assertLength } from '../batch/policy-batch';
 import { AipoError } from '../errors/aipo-error';
 import type { AdvantageContext, AdvantageEstimator } from './advantage-estimator';
-import { lastMaskedColumn, tokenReward } from './token-rewards';
+import { writeDiscountedReturns } from './token-rewards';
 
 /** Per-token distribution statistics the optimal token baseline needs, all [B,T] like the batch. */
 export interface OptimalTokenBaselineInput {
@@ -53,14 +53,7 @@ export function createOptimalTokenBaselineEstimator(input: OptimalTokenBaselineI
       const weights = new Float64Array(size);
       for (let row = 0; row < batchSize; row++) {
         if (groups.member[row] === 0 || Number.isNaN(rewards[row] as number)) continue;
-        const last = lastMaskedColumn(lossMask, row, sequenceLength);
-        let running = 0;
-        for (let column = last; column >= 0; column--) {
-          const index = row * sequenceLength + column;
-          if (lossMask[index] === 0) continue;
-          running = tokenReward(context, row, column, last) + gamma * running;
-          output.returns[index] = running;
-        }
+        const last = writeDiscountedReturns(context, row, gamma, output.returns);
         let accumulated = 0;
         for (let column = 0; column <= last; column++) {
           const index = row * sequenceLength + column;

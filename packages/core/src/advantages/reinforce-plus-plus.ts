@@ -1,7 +1,7 @@
 import type { AdvantageEstimator } from './advantage-estimator';
 import { mapGroupRelative } from './group-relative';
 import { whitenAdvantages } from './masked-whiten';
-import { lastMaskedColumn, tokenReward } from './token-rewards';
+import { writeDiscountedReturns } from './token-rewards';
 
 /**
  * REINFORCE++ (arXiv 2501.03262; verl `reinforce_plus_plus`, OpenRLHF `reinforce`): discounted
@@ -13,19 +13,13 @@ export const reinforcePlusPlusEstimator: AdvantageEstimator = {
   description: 'discounted return whitened over the batch (REINFORCE++)',
   level: 'token',
   compute(context, output) {
-    const { lossMask, sequenceLength, rewards, options } = context;
+    const { sequenceLength, rewards, options } = context;
     const gamma = options.gamma ?? 1;
     for (let row = 0; row < rewards.length; row++) {
       if (Number.isNaN(rewards[row] as number)) continue;
-      const last = lastMaskedColumn(lossMask, row, sequenceLength);
-      let running = 0;
-      for (let column = last; column >= 0; column--) {
-        const index = row * sequenceLength + column;
-        if (lossMask[index] === 0) continue;
-        running = tokenReward(context, row, column, last) + gamma * running;
-        output.returns[index] = running;
-        output.advantages[index] = running;
-      }
+      writeDiscountedReturns(context, row, gamma, output.returns);
+      // advantages start as G (zero off the mask, like returns), then get whitened
+      output.advantages.set(output.returns.subarray(row * sequenceLength, (row + 1) * sequenceLength), row * sequenceLength);
     }
     whitenAdvantages(context, output.advantages);
   },

@@ -17,3 +17,21 @@ export function lastMaskedColumn(mask: Uint8Array, row: number, sequenceLength: 
   }
   return -1;
 }
+
+/**
+ * Discounted returns of one row, G_t = r_t + γ·G_{t+1} over its masked-in tokens (masked-out
+ * positions are skipped, as verl does for observation tokens), written into `returns`.
+ * Returns the row's last masked-in column (-1 for an empty row).
+ */
+export function writeDiscountedReturns(context: AdvantageContext, row: number, gamma: number, returns: Float32Array): number {
+  const { lossMask, sequenceLength } = context;
+  const last = lastMaskedColumn(lossMask, row, sequenceLength);
+  let running = 0;
+  for (let column = last; column >= 0; column--) {
+    const index = row * sequenceLength + column;
+    if (lossMask[index] === 0) continue;
+    running = tokenReward(context, row, column, last) + gamma * running;
+    returns[index] = running;
+  }
+  return last;
+}
