@@ -253,6 +253,13 @@ export default async () => {
   const sandboxed = await gradeConcurrently(warm, list, 2);
   const sandboxedBusy = await gradeConcurrently(warm, list, 4);
   await warm.close();
+  // the same programs when only killed runs retire a container (programs that end by themselves
+  // leave a cleaned one): the cost of the default recycle-after-any-failure policy
+  const reusing = createPythonGrader({ image: IMAGE, poolSize: 2, recycleAfterFailure: 'killed' });
+  await reusing.warmUp();
+  const sandboxedReuse = await gradeConcurrently(reusing, list, 2);
+  const sandboxedReuseBusy = await gradeConcurrently(reusing, list, 4);
+  await reusing.close();
 
   return {
     image: IMAGE,
@@ -270,6 +277,8 @@ export default async () => {
       testsPerProgram: 10,
       sandboxed2Workers: sandboxed,
       sandboxed2Containers4InFlight: sandboxedBusy,
+      sandboxed2WorkersRecycleKilledOnly: sandboxedReuse,
+      sandboxed2Containers4InFlightRecycleKilledOnly: sandboxedReuseBusy,
       unsandboxedLcbStyleRunner2Processes: hostRunner(list),
     },
   };
