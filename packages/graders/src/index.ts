@@ -14,11 +14,20 @@ export {
 export { normalizeLatex } from './math/normalize-latex';
 export { isMathEquivalent } from './math/math-equivalent';
 export { compareMathAnswers, type MathEquivalence, type MathEquivalenceOptions } from './math/compare-math-answers';
-export { MathPool, getMathPool, closeMathPool, type MathPoolOptions, type PoolVerdict } from './math/math-pool';
+export { MathPool, getMathPool, closeMathPool, type MathPoolOptions, type MathPoolStats, type PoolVerdict } from './math/math-pool';
 export { createMathGrader, mathGrader, type MathGraderOptions, type MathReference } from './math/math-grader';
 
 // --- multiple choice ---
-export { shuffleChoices, type ShuffleChoicesOptions, type ShuffledChoices } from './multiple-choice/shuffle-choices';
+export {
+  shuffleChoices,
+  simpleEvalsPermutations,
+  type PerItemShuffleOptions,
+  type PermutationShuffleOptions,
+  type ShuffleChoicesOptions,
+  type ShuffledChoices,
+  type SimpleEvalsPermutationsOptions,
+} from './multiple-choice/shuffle-choices';
+export { PythonRandom } from './multiple-choice/python-random';
 export { formatMultipleChoicePrompt } from './multiple-choice/format-multiple-choice-prompt';
 export { extractChoice, type ExtractChoiceOptions, type ExtractedChoice } from './multiple-choice/extract-choice';
 export { multipleChoiceGrader } from './multiple-choice/multiple-choice-grader';

@@ -18,6 +18,8 @@ export interface MathEquivalenceOptions {
   maxNestingDepth?: number;
   /** the worker pool to use; default the shared one (`closeMathPool()` ends it) */
   pool?: MathPool;
+  /** abort → AipoError ABORTED; a running CAS comparison has its worker terminated */
+  signal?: AbortSignal;
 }
 
 /** The verdict of `compareMathAnswers`: a value, never an exception, for any pair of strings. */
@@ -65,6 +67,7 @@ export async function compareMathAnswers(gold: string, pred: string, options: Ma
     throw new AipoError({ code: 'INVALID_ARGUMENT', message: `compareMathAnswers takes two strings, got ${typeof gold} and ${typeof pred}` });
   }
   const resolved = resolveMathOptions(options);
+  throwIfAborted(options.signal);
   const verdict = (equal: boolean, method: string, reason: string, normalizedGold = '', normalizedPred = ''): MathEquivalence => ({
     equal,
     method,
@@ -106,6 +109,11 @@ export async function compareMathAnswers(gold: string, pred: string, options: Ma
     pred: normalizedPred,
     options: { floatRounding: resolved.floatRounding, relativeTolerance: resolved.relativeTolerance },
     ...(resolved.timeoutMs === undefined ? {} : { timeoutMs: resolved.timeoutMs }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   return { ...cas, normalizedGold, normalizedPred };
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AipoError({ code: 'ABORTED', message: 'the math comparison was aborted', cause: signal.reason });
 }

@@ -40,13 +40,15 @@ export function createMathGrader(options: MathGraderOptions = {}): Grader<MathRe
       if (typeof reference !== 'string' && !(typeof reference === 'number' && Number.isFinite(reference))) {
         throw new AipoError({ code: 'INVALID_ARGUMENT', message: `math grader reference must be a string or a finite number, got ${String(reference)}` });
       }
+      if (input.signal?.aborted) throw new AipoError({ code: 'ABORTED', message: 'grading was aborted', cause: input.signal.reason });
       const settings = input.options === undefined ? defaults : { ...defaults, ...validateOptions({ ...input.options }) };
       const gold = String(reference);
       const extracted = extractMathAnswer(output, settings);
       if (extracted === undefined) {
         return { pass: false, score: 0, reason: 'no answer found in the output', parseFailed: true, details: { gold } };
       }
-      const verdict = await compareMathAnswers(gold, extracted.answer, settings);
+      // the signal is per call (GradeInput.signal), never a stored option
+      const verdict = await compareMathAnswers(gold, extracted.answer, input.signal === undefined ? settings : { ...settings, signal: input.signal });
       return {
         pass: verdict.equal,
         score: verdict.equal ? 1 : 0,

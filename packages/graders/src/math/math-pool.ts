@@ -23,6 +23,21 @@ interface Job {
   timeoutMs: number;
   resolve: (verdict: PoolVerdict) => void;
   reject: (error: unknown) => void;
+  /** detaches the abort listener; called once the job settles, whichever way */
+  release?: () => void;
+}
+
+/** Counters of a pool, for monitoring and tests. */
+export interface MathPoolStats {
+  workers: number;
+  busy: number;
+  queued: number;
+  /** workers terminated mid-comparison (deadline passed or the caller aborted) */
+  terminated: number;
+}
+
+function abortedError(signal: AbortSignal): AipoError {
+  return new AipoError({ code: 'ABORTED', message: 'the math comparison was aborted', cause: signal.reason });
 }
 
 interface Slot {
@@ -59,6 +74,7 @@ export class MathPool {
   private readonly queue: Job[] = [];
   private nextId = 0;
   private startupFailures = 0;
+  private terminated = 0;
   private closed = false;
 
   constructor(options: MathPoolOptions = {}) {
@@ -70,11 +86,31 @@ export class MathPool {
     this.maxMemoryMb = maxMemoryMb;
   }
 
-  /** Compares two normalised answers in a worker; resolves "not equal" on timeout or worker death. */
-  compare(request: { gold: string; pred: string; options: CasOptions; timeoutMs?: number }): Promise<PoolVerdict> {
+  /**
+   * Compares two normalised answers in a worker; resolves "not equal" on timeout or worker death.
+   * An abort rejects with ABORTED: a queued job is dropped, a running one has its worker terminated
+   * (a CAS call cannot be interrupted otherwise) and replaced.
+   */
+  compare(request: { gold: string; pred: string; options: CasOptions; timeoutMs?: number; signal?: AbortSignal }): Promise<PoolVerdict> {
     if (this.closed) return Promise.reject(new AipoError({ code: 'ABORTED', message: 'the math pool is closed' }));
+    const { signal, ...fields } = request;
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
     return new Promise<PoolVerdict>((resolve, reject) => {
-      this.queue.push({ ...request, timeoutMs: request.timeoutMs ?? this.timeoutMs, resolve, reject });
+      const job: Job = { ...fields, timeoutMs: fields.timeoutMs ?? this.timeoutMs, resolve, reject };
+      if (signal) {
+        const onAbort = () => this.cancel(job, abortedError(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+        job.release = () => signal.removeEventListener('abort', onAbort);
+        job.resolve = (verdict) => {
+          job.release?.();
+          resolve(verdict);
+        };
+        job.reject = (error) => {
+          job.release?.();
+          reject(error);
+        };
+      }
+      this.queue.push(job);
       while (this.slots.length < this.size && this.slots.length < this.queue.length + this.busyCount()) this.spawn();
       this.dispatch();
     });
@@ -94,6 +130,24 @@ export class MathPool {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  stats(): MathPoolStats {
+    return { workers: this.slots.length, busy: this.busyCount(), queued: this.queue.length, terminated: this.terminated };
+  }
+
+  /** Drops a queued job, or terminates the worker running it, and rejects it. */
+  private cancel(job: Job, error: AipoError): void {
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+    } else {
+      const slot = this.slots.find((candidate) => candidate.job === job);
+      if (slot === undefined) return; // already settled
+      this.replace(slot);
+    }
+    job.reject(error);
+    this.dispatch();
   }
 
   private busyCount(): number {
@@ -174,6 +228,7 @@ export class MathPool {
 
   private replace(slot: Slot): void {
     clearTimeout(slot.timer);
+    if (slot.job !== undefined) this.terminated++;
     slot.job = undefined;
     const index = this.slots.indexOf(slot);
     if (index >= 0) this.slots.splice(index, 1);
