@@ -1,4 +1,5 @@
 import { assertNumber } from '../batch/assert-finite';
+import { countNonZero } from '../batch/count-non-zero';
 import { AipoError } from '../errors/aipo-error';
 
 /**
@@ -127,9 +128,7 @@ function resolveCount(name: string, global: number | undefined, local: number): 
 export function countRowLengths(mask: Uint8Array, batchSize: number, sequenceLength: number): Int32Array {
   const lengths = new Int32Array(batchSize);
   for (let row = 0, offset = 0; row < batchSize; row++, offset += sequenceLength) {
-    let length = 0;
-    for (let column = 0; column < sequenceLength; column++) length += mask[offset + column] === 0 ? 0 : 1;
-    lengths[row] = length;
+    lengths[row] = countNonZero(mask, offset, offset + sequenceLength);
   }
   return lengths;
 }

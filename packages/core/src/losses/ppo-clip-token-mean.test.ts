@@ -73,6 +73,50 @@ describe('fused PPO-clip + token-mean kernel equals the general path', () => {
       }
     });
   }
+  it('per-row kernels (sequenceAdvantages) equal the general path on random batches with ±0 rows and edge tokens', () => {
+    for (const options of variants) {
+      for (const seed of [11, 12, 13]) {
+        const { advantages: _unused, ...rest } = batch(seed, 9, 41);
+        const sequenceAdvantages = Float32Array.from(rest.sequenceAdvantages);
+        // rows with A = +0 and -0 clip nowhere; a tiny A and a huge one stress the scaling
+        sequenceAdvantages[0] = 0;
+        sequenceAdvantages[2] = -0;
+        sequenceAdvantages[5] = 1e-30;
+        sequenceAdvantages[6] = -3e4;
+        const oldLogProbs = Float32Array.from(rest.oldLogProbs);
+        const logProbs = Float32Array.from(rest.logProbs);
+        const clamp = options.logRatioClamp ?? 20;
+        // a log-ratio exactly at +clamp (kept) and one just past -clamp (clamped) in a negative row,
+        // a ratio of exactly 1, and an on-policy token at log-prob 0
+        const edge = 6 * 41;
+        logProbs[edge] = -1;
+        oldLogProbs[edge] = -1 - clamp;
+        logProbs[edge + 1] = -2;
+        oldLogProbs[edge + 1] = -2 + clamp * 1.5;
+        logProbs[edge + 2] = -0.5;
+        oldLogProbs[edge + 2] = -0.5;
+        logProbs[edge + 3] = 0;
+        oldLogProbs[edge + 3] = 0;
+        const input: PolicyLossInput = {
+          ...rest,
+          logProbs,
+          oldLogProbs,
+          sequenceAdvantages,
+          lossMask: rest.lossMask.map((value, index) => (index >= edge && index < edge + 4 ? 1 : value)),
+          loss: 'ppo-clip',
+          options,
+        };
+        const fused = policyLoss(input);
+        expectSame(fused, policyLoss({ ...input, fastPath: false }));
+        const dirty = new Float32Array(input.lossMask.length).fill(-3);
+        expectSame(policyLoss({ ...input, gradientBuffer: dirty }), fused);
+        // the same rows broadcast to [B,T] advantages run the per-token kernel: same result
+        const broadcast = new Float32Array(input.lossMask.length);
+        for (let index = 0; index < broadcast.length; index++) broadcast[index] = sequenceAdvantages[Math.floor(index / 41)] as number;
+        expectSame(policyLoss({ ...input, sequenceAdvantages: undefined, advantages: broadcast }), fused);
+      }
+    }
+  });
   it('with sequenceAdvantages and a global token count', () => {
     const { advantages: _unused, ...rest } = batch(4);
     const input: PolicyLossInput = { ...rest, loss: 'ppo-clip', globalTokenCount: 1000, options: { dualClip: 3 } };

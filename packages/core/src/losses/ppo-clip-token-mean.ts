@@ -1,4 +1,5 @@
 import { nonFiniteError } from '../batch/assert-finite';
+import { countNonZero } from '../batch/count-non-zero';
 import type { FloatArray } from '../batch/float-array';
 import { AipoError } from '../errors/aipo-error';
 import { expInRange } from '../math/fast-exp';
@@ -53,11 +54,16 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
       message: `globalTokenCount must be a non-negative integer (got ${input.globalTokenCount})`,
     });
   }
-  const total = input.globalTokenCount ?? countMaskedIn(lossMask, tokens);
+  const total = input.globalTokenCount ?? countNonZero(lossMask, 0, tokens);
   // a fresh buffer is already zero; a reused one gets its masked-out positions zeroed in the main loop
   const pass = new RowPass(input, input.gradientBuffer ?? new Float32Array(tokens), total > 0 ? 1 / total : 0);
   for (let row = 0; row < batchSize; row++) {
-    const rowAdvantage = sequenceAdvantages === undefined ? 0 : (sequenceAdvantages[row] as number);
+    pass.start = row * sequenceLength;
+    if (sequenceAdvantages === undefined) {
+      tokenAdvantageRow(pass);
+      continue;
+    }
+    const rowAdvantage = sequenceAdvantages[row] as number;
     if (!Number.isFinite(rowAdvantage)) {
       throw new AipoError({
         code: 'NON_FINITE_INPUT',
@@ -65,9 +71,11 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
         details: { row },
       });
     }
-    pass.start = row * sequenceLength;
     pass.rowAdvantage = pass.advantageScale * rowAdvantage;
-    accumulateRow(pass);
+    // one advantage per row fixes which side of the clip can bind, so each row runs a loop with one
+    // comparison per token (A = ±0 clips nowhere: -0*bound never exceeds -0*r)
+    if (pass.rowAdvantage < 0) negativeAdvantageRow(pass);
+    else positiveAdvantageRow(pass);
   }
   const stats = pass.stats;
   const count = stats[STAT_POLICY_TOKENS] as number;
@@ -81,31 +89,6 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
   const value = (stats[STAT_POLICY_VALUE] as number) * pass.factor;
   stats[STAT_POLICY_VALUE] = value;
   return { value, gradLogProbs: pass.gradLogProbs, diagnostics: summarize(stats, count) };
-}
-
-function countMaskedIn(lossMask: Uint8Array, tokens: number): number {
-  if (lossMask.byteOffset % 4 !== 0) return countNonZeroBytes(lossMask, 0, tokens);
-  const words = new Uint32Array(lossMask.buffer, lossMask.byteOffset, tokens >>> 2);
-  return countNonZeroWordBytes(words) + countNonZeroBytes(lossMask, words.length * 4, tokens);
-}
-
-// separate small functions: a tail loop that never runs inside the caller left it without type
-// feedback and deoptimized its on-stack-replacement code on every call
-function countNonZeroBytes(mask: Uint8Array, from: number, to: number): number {
-  let count = 0;
-  for (let index = from; index < to; index++) if (mask[index] !== 0) count++;
-  return count;
-}
-
-/** four mask bytes per step (SWAR): bit 7 of each byte of `nonZero` is set iff that byte is non-zero */
-function countNonZeroWordBytes(words: Uint32Array): number {
-  let count = 0;
-  for (let word = 0; word < words.length; word++) {
-    const value = words[word] as number;
-    const nonZero = (((value & 0x7f7f7f7f) + 0x7f7f7f7f) | value) & 0x80808080;
-    count += Math.imul((nonZero >>> 7) & 0x01010101, 0x01010101) >>> 24;
-  }
-  return count;
 }
 
 /**
@@ -123,11 +106,11 @@ class RowPass {
   readonly gradLogProbs: Float32Array;
   readonly reused: boolean;
   readonly factor: number;
-  readonly lower: number;
-  readonly upper: number;
+  /** the clip bounds with clip: false folded in (±Infinity never binds) */
+  readonly activeLower: number;
+  readonly activeUpper: number;
   readonly clampLimit: number;
   readonly dualClip: number;
-  readonly clip: boolean;
   readonly preserve: boolean;
   readonly tolerance: number;
   readonly advantageScale: number;
@@ -147,82 +130,163 @@ class RowPass {
     this.gradLogProbs = gradLogProbs;
     this.reused = input.gradientBuffer !== undefined;
     this.factor = factor;
-    this.lower = 1 - options.clipLow;
-    this.upper = 1 + options.clipHigh;
+    this.activeLower = options.clip ? 1 - options.clipLow : Number.NEGATIVE_INFINITY;
+    this.activeUpper = options.clip ? 1 + options.clipHigh : Number.POSITIVE_INFINITY;
     this.clampLimit = options.logRatioClamp;
     this.dualClip = options.dualClip;
-    this.clip = options.clip;
     this.preserve = options.gradientPreservingClip;
     this.tolerance = input.logProbTolerance;
     this.advantageScale = options.advantageScale;
   }
 }
 
-function accumulateRow(pass: RowPass): void {
-  const { logProbs, oldLogProbs, advantages, lossMask, gradLogProbs, reused, factor, lower, upper } = pass;
-  const { clampLimit, dualClip, clip, preserve, tolerance, advantageScale, rowAdvantage, stats } = pass;
-  const perToken = advantages !== undefined;
+/**
+ * A row whose advantage A >= 0 (sequence advantages): only the upper clip can bind, l = -A*min(r, 1+eps_h).
+ * The common token costs one mask test, one range test (which also catches NaN and a positive log-prob),
+ * one exp and one clip comparison; clamped and invalid tokens leave through `offRangeToken`.
+ */
+function positiveAdvantageRow(pass: RowPass): void {
+  const { logProbs, oldLogProbs, lossMask, gradLogProbs, reused, factor, clampLimit, tolerance } = pass;
+  const advantage = pass.rowAdvantage;
+  // A = ±0 never clips (-0*bound > -0*r is false), so its row runs with no bound
+  const upper = advantage > 0 ? pass.activeUpper : Number.POSITIVE_INFINITY;
+  const clippedLoss = -advantage * upper;
+  const clippedGradient = pass.preserve ? clippedLoss * factor : 0;
   let count = 0;
   let valueSum = 0;
   let ratioSum = 0;
+  let klSum = 0;
   let logRatioMin = Number.POSITIVE_INFINITY;
   let logRatioMax = Number.NEGATIVE_INFINITY;
-  let klSum = 0;
-  let clipLow = 0;
-  let clipHigh = 0;
-  let clipDual = 0;
-  let clamped = 0;
+  let clipped = 0;
   for (let index = pass.start, end = pass.start + pass.sequenceLength; index < end; index++) {
     if (lossMask[index] === 0) {
       if (reused) gradLogProbs[index] = 0;
       continue;
     }
     const logProb = logProbs[index] as number;
-    let logRatio = logProb - (oldLogProbs[index] as number);
-    const advantage = perToken ? advantageScale * (advantages[index] as number) : rowAdvantage;
-    // one comparison chain covers the common token; the rare path validates, then clamps
-    let isClamped = false;
-    if (
-      !(logProb <= tolerance && Math.abs(logRatio) <= clampLimit) ||
-      (perToken && !Number.isFinite(advantage))
-    ) {
-      if (!(logProb <= tolerance) || !Number.isFinite(logRatio) || !Number.isFinite(advantage)) {
-        throw tokenError({
-          logProb,
-          oldLogProb: oldLogProbs[index] as number,
-          advantage,
-          index,
-          sequenceLength: pass.sequenceLength,
-          tolerance,
-        });
-      }
-      isClamped = true;
+    const logRatio = logProb - (oldLogProbs[index] as number);
+    if (!(logProb <= tolerance && logRatio <= clampLimit && logRatio >= -clampLimit)) {
+      offRangeToken(pass, index, advantage);
+      continue;
     }
     count++;
     klSum -= logRatio;
-    if (isClamped) {
-      logRatio = logRatio > 0 ? clampLimit : -clampLimit;
-      clamped++;
+    // extremes of the log-ratio, not the ratio: the compares do not wait for the exp; expInRange is
+    // monotone to within an ulp (tested), so exp of the extremes gives the ratio extremes
+    if (logRatio < logRatioMin) logRatioMin = logRatio;
+    if (logRatio > logRatioMax) logRatioMax = logRatio;
+    const ratio = expInRange(logRatio);
+    ratioSum += ratio;
+    if (ratio > upper) {
+      valueSum += clippedLoss;
+      gradLogProbs[index] = clippedGradient;
+      clipped++;
+    } else {
+      const loss = -advantage * ratio;
+      valueSum += loss;
+      gradLogProbs[index] = loss * factor;
     }
-    // |logRatio| <= clampLimit < 80 here (resolvePolicyLossOptions), so fastExp's range guard is moot
-    // extremes of the log-ratio, not the ratio: the compares no longer wait for the exp (~6% faster
-    // measured); fastExp is monotone to within an ulp (tested), so these give the ratio extremes
+  }
+  addRow(pass, { count, valueSum, ratioSum, klSum, logRatioMin, logRatioMax, clipLow: 0, clipHigh: clipped, clipDual: 0 });
+}
+
+/** A row whose advantage A < 0: l = -A*max(r, 1-eps_l), then capped at -A*c by the dual clip. */
+function negativeAdvantageRow(pass: RowPass): void {
+  const { logProbs, oldLogProbs, lossMask, gradLogProbs, reused, factor, clampLimit, tolerance, dualClip } = pass;
+  const lower = pass.activeLower;
+  const advantage = pass.rowAdvantage;
+  const lowLoss = -advantage * lower;
+  const lowGradient = pass.preserve ? lowLoss * factor : 0;
+  const dualLoss = -advantage * dualClip;
+  const dualGradient = pass.preserve ? dualLoss * factor : 0;
+  let count = 0;
+  let valueSum = 0;
+  let ratioSum = 0;
+  let klSum = 0;
+  let logRatioMin = Number.POSITIVE_INFINITY;
+  let logRatioMax = Number.NEGATIVE_INFINITY;
+  let clipLow = 0;
+  let clipDual = 0;
+  for (let index = pass.start, end = pass.start + pass.sequenceLength; index < end; index++) {
+    if (lossMask[index] === 0) {
+      if (reused) gradLogProbs[index] = 0;
+      continue;
+    }
+    const logProb = logProbs[index] as number;
+    const logRatio = logProb - (oldLogProbs[index] as number);
+    if (!(logProb <= tolerance && logRatio <= clampLimit && logRatio >= -clampLimit)) {
+      offRangeToken(pass, index, advantage);
+      continue;
+    }
+    count++;
+    klSum -= logRatio;
+    if (logRatio < logRatioMin) logRatioMin = logRatio;
+    if (logRatio > logRatioMax) logRatioMax = logRatio;
+    const ratio = expInRange(logRatio);
+    ratioSum += ratio;
+    if (ratio < lower) {
+      valueSum += lowLoss;
+      gradLogProbs[index] = lowGradient;
+      clipLow++;
+    } else if (ratio > dualClip) {
+      valueSum += dualLoss;
+      gradLogProbs[index] = dualGradient;
+      clipDual++;
+    } else {
+      const loss = -advantage * ratio;
+      valueSum += loss;
+      gradLogProbs[index] = loss * factor;
+    }
+  }
+  addRow(pass, { count, valueSum, ratioSum, klSum, logRatioMin, logRatioMax, clipLow, clipHigh: 0, clipDual });
+}
+
+/** A row with per-token advantages [B,T]: the clip side is chosen per token. */
+function tokenAdvantageRow(pass: RowPass): void {
+  const { logProbs, oldLogProbs, lossMask, gradLogProbs, reused, factor, clampLimit, tolerance } = pass;
+  const { activeLower: lower, activeUpper: upper, dualClip, preserve, advantageScale } = pass;
+  const advantages = pass.advantages as FloatArray;
+  let count = 0;
+  let valueSum = 0;
+  let ratioSum = 0;
+  let klSum = 0;
+  let logRatioMin = Number.POSITIVE_INFINITY;
+  let logRatioMax = Number.NEGATIVE_INFINITY;
+  let clipLow = 0;
+  let clipHigh = 0;
+  let clipDual = 0;
+  for (let index = pass.start, end = pass.start + pass.sequenceLength; index < end; index++) {
+    if (lossMask[index] === 0) {
+      if (reused) gradLogProbs[index] = 0;
+      continue;
+    }
+    const logProb = logProbs[index] as number;
+    const logRatio = logProb - (oldLogProbs[index] as number);
+    const advantage = advantageScale * (advantages[index] as number);
+    // advantage - advantage is NaN for ±Infinity and NaN, 0 otherwise: one test for both
+    if (!(logProb <= tolerance && logRatio <= clampLimit && logRatio >= -clampLimit && advantage - advantage === 0)) {
+      offRangeToken(pass, index, advantage);
+      continue;
+    }
+    count++;
+    klSum -= logRatio;
     if (logRatio < logRatioMin) logRatioMin = logRatio;
     if (logRatio > logRatioMax) logRatioMax = logRatio;
     const ratio = expInRange(logRatio);
     ratioSum += ratio;
     // max(-A*r, -A*clip(r)) only ever binds on one side: -A*min(r, 1+eps_h) for A > 0 and
-    // -A*max(r, 1-eps_l) for A < 0, so each token takes one comparison (same values as ppoClipToken)
+    // -A*max(r, 1-eps_l) for A < 0 (same values as ppoClipToken)
     let loss = -advantage * ratio;
     let gradient = loss;
     if (advantage > 0) {
-      if (clip && ratio > upper) {
+      if (ratio > upper) {
         loss = -advantage * upper;
         gradient = preserve ? loss : 0;
         clipHigh++;
       }
     } else if (advantage < 0) {
-      if (clip && ratio < lower) {
+      if (ratio < lower) {
         loss = -advantage * lower;
         gradient = preserve ? loss : 0;
         clipLow++;
@@ -233,20 +297,71 @@ function accumulateRow(pass: RowPass): void {
       }
     }
     valueSum += loss;
-    gradLogProbs[index] = isClamped ? 0 : gradient * factor;
+    gradLogProbs[index] = gradient * factor;
   }
-  stats[STAT_POLICY_TOKENS] = (stats[STAT_POLICY_TOKENS] as number) + count;
-  stats[STAT_RATIO_SUM] = (stats[STAT_RATIO_SUM] as number) + ratioSum;
-  if (count > 0) {
-    stats[STAT_RATIO_MIN] = Math.min(stats[STAT_RATIO_MIN] as number, expInRange(logRatioMin));
-    stats[STAT_RATIO_MAX] = Math.max(stats[STAT_RATIO_MAX] as number, expInRange(logRatioMax));
+  addRow(pass, { count, valueSum, ratioSum, klSum, logRatioMin, logRatioMax, clipLow, clipHigh, clipDual });
+}
+
+interface RowSums {
+  count: number;
+  valueSum: number;
+  ratioSum: number;
+  klSum: number;
+  logRatioMin: number;
+  logRatioMax: number;
+  clipLow: number;
+  clipHigh: number;
+  clipDual: number;
+}
+
+function addRow(pass: RowPass, sums: RowSums): void {
+  const { stats } = pass;
+  stats[STAT_POLICY_TOKENS] = (stats[STAT_POLICY_TOKENS] as number) + sums.count;
+  stats[STAT_RATIO_SUM] = (stats[STAT_RATIO_SUM] as number) + sums.ratioSum;
+  if (sums.count > 0) {
+    stats[STAT_RATIO_MIN] = Math.min(stats[STAT_RATIO_MIN] as number, expInRange(sums.logRatioMin));
+    stats[STAT_RATIO_MAX] = Math.max(stats[STAT_RATIO_MAX] as number, expInRange(sums.logRatioMax));
   }
-  stats[STAT_KL_SUM] = (stats[STAT_KL_SUM] as number) + klSum;
-  stats[STAT_CLIP_LOW] = (stats[STAT_CLIP_LOW] as number) + clipLow;
-  stats[STAT_CLIP_HIGH] = (stats[STAT_CLIP_HIGH] as number) + clipHigh;
-  stats[STAT_CLIP_DUAL] = (stats[STAT_CLIP_DUAL] as number) + clipDual;
-  stats[STAT_CLAMPED] = (stats[STAT_CLAMPED] as number) + clamped;
-  stats[STAT_POLICY_VALUE] = (stats[STAT_POLICY_VALUE] as number) + valueSum;
+  stats[STAT_KL_SUM] = (stats[STAT_KL_SUM] as number) + sums.klSum;
+  stats[STAT_CLIP_LOW] = (stats[STAT_CLIP_LOW] as number) + sums.clipLow;
+  stats[STAT_CLIP_HIGH] = (stats[STAT_CLIP_HIGH] as number) + sums.clipHigh;
+  stats[STAT_CLIP_DUAL] = (stats[STAT_CLIP_DUAL] as number) + sums.clipDual;
+  stats[STAT_POLICY_VALUE] = (stats[STAT_POLICY_VALUE] as number) + sums.valueSum;
+}
+
+/**
+ * The rare token the hot loops hand off: a bad value (typed error naming the array and position) or
+ * a log-ratio beyond ±clamp, which enters the loss at the clamped ratio with no gradient (as in the
+ * general path). Adds its own counts to the pass's stats.
+ */
+function offRangeToken(pass: RowPass, index: number, advantage: number): void {
+  const { logProbs, oldLogProbs, tolerance, clampLimit, stats } = pass;
+  const logProb = logProbs[index] as number;
+  const oldLogProb = oldLogProbs[index] as number;
+  const logRatio = logProb - oldLogProb;
+  if (!(logProb <= tolerance) || !Number.isFinite(logRatio) || !Number.isFinite(advantage)) {
+    throw tokenError({ logProb, oldLogProb, advantage, index, sequenceLength: pass.sequenceLength, tolerance });
+  }
+  const ratio = expInRange(logRatio > 0 ? clampLimit : -clampLimit);
+  let loss = -advantage * ratio;
+  if (advantage > 0 && ratio > pass.activeUpper) {
+    loss = -advantage * pass.activeUpper;
+    stats[STAT_CLIP_HIGH] = (stats[STAT_CLIP_HIGH] as number) + 1;
+  } else if (advantage < 0 && ratio < pass.activeLower) {
+    loss = -advantage * pass.activeLower;
+    stats[STAT_CLIP_LOW] = (stats[STAT_CLIP_LOW] as number) + 1;
+  } else if (advantage < 0 && ratio > pass.dualClip) {
+    loss = -advantage * pass.dualClip;
+    stats[STAT_CLIP_DUAL] = (stats[STAT_CLIP_DUAL] as number) + 1;
+  }
+  stats[STAT_POLICY_TOKENS] = (stats[STAT_POLICY_TOKENS] as number) + 1;
+  stats[STAT_CLAMPED] = (stats[STAT_CLAMPED] as number) + 1;
+  stats[STAT_RATIO_SUM] = (stats[STAT_RATIO_SUM] as number) + ratio;
+  stats[STAT_RATIO_MIN] = Math.min(stats[STAT_RATIO_MIN] as number, ratio);
+  stats[STAT_RATIO_MAX] = Math.max(stats[STAT_RATIO_MAX] as number, ratio);
+  stats[STAT_KL_SUM] = (stats[STAT_KL_SUM] as number) - logRatio;
+  stats[STAT_POLICY_VALUE] = (stats[STAT_POLICY_VALUE] as number) + loss;
+  pass.gradLogProbs[index] = 0;
 }
 
 function tokenError(input: {
