@@ -8,8 +8,17 @@ import { registerSandbox } from './commands/sandbox';
 import { registerServe } from './commands/serve';
 import { registerTrain } from './commands/train';
 
-/** Exit codes: 0 ok, 1 error, 100 a score below its --min-score threshold. */
-export const EXIT = { ok: 0, error: 1, belowThreshold: 100 } as const;
+/** Exit codes: 0 ok, 1 error, 100 a score below its --min-score threshold, 128 + n after signal n. */
+export const EXIT = { ok: 0, error: 1, belowThreshold: 100, interrupted: 130, terminated: 143 } as const;
+
+/**
+ * The exit code after the CLI's signal fired (its abort reason is the signal's name), whatever the
+ * command did next: a stopped run is neither a success nor an ordinary failure.
+ */
+function interruptedExitCode(signal: AbortSignal): number | undefined {
+  if (!signal.aborted) return undefined;
+  return signal.reason === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+}
 
 /** What commands share: the exit code they want and the Ctrl-C signal. */
 export interface CliContext {
@@ -23,7 +32,7 @@ export function buildProgram(context: CliContext = { exitCode: 0, signal: new Ab
     .exitOverride()
     .showHelpAfterError()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
-    .addHelpText('after', '\nExit codes: 0 ok, 1 error, 100 a benchmark scored below its --min-score.');
+    .addHelpText('after', '\nExit codes: 0 ok, 1 error, 100 a benchmark scored below its --min-score, 130 Ctrl-C, 143 SIGTERM.');
 
   registerDemo(program, context);
   registerTrain(program, context);
@@ -42,8 +51,13 @@ export async function run(argv: string[], options: { signal?: AbortSignal } = {}
   const program = buildProgram(context);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return context.exitCode;
+    return interruptedExitCode(context.signal) ?? context.exitCode;
   } catch (error) {
+    const interrupted = interruptedExitCode(context.signal);
+    if (interrupted !== undefined) {
+      process.stderr.write('aipo: stopped; the results written so far are saved (continue with --resume)\n');
+      return interrupted;
+    }
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.error;
     if (AipoError.isInstance(error)) {
       process.stderr.write(`aipo: ${error.message} [${error.code}]\n`);
