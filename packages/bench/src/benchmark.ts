@@ -1,4 +1,5 @@
 import type { Registry } from '@aipo/core';
+import type { AnswerVoting } from './metrics/vote-by-equivalence';
 
 /** One chat turn sent to the model. */
 export interface ChatMessage {
@@ -61,6 +62,8 @@ export interface Benchmark {
   readonly graderId: string;
   /** prompt templates by name; `default` matches the anchor (simple-evals, LiveCodeBench, DeepSeek-R1) */
   readonly templates: { readonly default: PromptTemplate } & Readonly<Record<string, PromptTemplate>>;
+  /** how answers group for maj@k; absent: by the extracted answer's text (letters, code) */
+  readonly answerVoting?: AnswerVoting;
   /** the item tags worth a per-group breakdown, in display order */
   readonly breakdowns: readonly string[];
   load(options?: LoadOptions): Promise<BenchItem[]>;

@@ -32,6 +32,8 @@ export type { SampleVerdict } from './run/sample-verdict';
 // --- metrics and reports ---
 export { summarizeRun, type GroupSummary, type ProblemSummary, type RunSummary, type ScoreWithInterval } from './metrics/summarize-run';
 export { percentiles, type Percentiles } from './metrics/percentiles';
+export { type AnswerEquivalence, clusterAnswers, type ClusterAnswersOptions, mathAnswerKey } from './metrics/cluster-answers';
+export { type AnswerVoting, mathAnswerVoting, voteByEquivalence } from './metrics/vote-by-equivalence';
 export { markdownReport } from './report/markdown-report';
 export { junitReport } from './report/junit-report';
 export { htmlReport } from './report/html-report';

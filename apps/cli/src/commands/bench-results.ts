@@ -34,7 +34,7 @@ export function registerBenchResults(bench: Command, context: CliContext): void 
         const items = limit === undefined ? loaded : loaded.slice(0, limit);
         const { grader, close } = await resolveGrader(benchmark.graderId, flags.sandboxImage === undefined ? {} : { sandboxImage: flags.sandboxImage });
         try {
-          const { verdicts } = await regradeResults({ path: file, items, grader, signal: context.signal });
+          const { verdicts } = await regradeResults({ path: file, items, grader, signal: context.signal, ...(benchmark.answerVoting === undefined ? {} : { voting: benchmark.answerVoting }) });
           summaries.push(summarizeRun({ benchmark: benchmark.id, model: header.model, n: header.n, items, verdicts, breakdowns: benchmark.breakdowns, seed: header.seed }));
         } finally {
           await close();

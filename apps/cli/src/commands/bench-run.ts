@@ -144,6 +144,7 @@ export function registerBenchRun(bench: Command, context: CliContext): void {
             overwrite: flags.overwrite ?? config.overwrite ?? false,
             retryErrors: flags.retryErrors ?? config.retryErrors ?? false,
             gradeConcurrency: flags.gradeConcurrency ?? config.gradeConcurrency ?? 4,
+            ...(benchmark.answerVoting === undefined ? {} : { voting: benchmark.answerVoting }),
             signal: context.signal,
             onProgress: (event) => progress.update(event),
           });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Benchmark, BenchItem } from '../benchmark';
 import { type DatasetFiles, readDatasetFiles } from '../datasets/read-dataset-files';
 import { validateRecords } from '../datasets/validate-records';
+import { mathAnswerVoting } from '../metrics/vote-by-equivalence';
 import { mathTemplate, stripMathSuffix } from '../prompts/math-template';
 
 /**
@@ -24,6 +25,7 @@ function aime({ year, files }: { year: number; files: DatasetFiles }): Benchmark
     description: `AIME ${year} I + II: 30 problems, integer answers 0-999, report mean@n over many samples`,
     graderId: 'math',
     templates: { default: mathTemplate },
+    answerVoting: mathAnswerVoting,
     breakdowns: ['part'],
     async load(options = {}) {
       const records = validateRecords(recordSchema, await readDatasetFiles({ files, options }));

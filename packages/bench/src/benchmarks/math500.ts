@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Benchmark } from '../benchmark';
 import { readDatasetFiles } from '../datasets/read-dataset-files';
 import { validateRecords } from '../datasets/validate-records';
+import { mathAnswerVoting } from '../metrics/vote-by-equivalence';
 import { mathTemplate } from '../prompts/math-template';
 
 const recordSchema = z.object({
@@ -18,6 +19,7 @@ export const math500: Benchmark = {
   description: 'MATH-500 (PRM800K test split): 500 competition math problems, boxed answers, by subject and level',
   graderId: 'math',
   templates: { default: mathTemplate },
+  answerVoting: mathAnswerVoting,
   breakdowns: ['subject', 'level'],
   async load(options = {}) {
     const records = await readDatasetFiles({

@@ -39,7 +39,11 @@ export interface RunSummary {
   pass1: ScoreWithInterval;
   /** unbiased pass@k (Chen et al. 2021) for k = 1, 2, 4, … up to the smallest graded n */
   passAtK: Array<{ k: number; value: number }>;
-  /** maj@k: plurality answer's score over all k-subsets (cons@k, NeMo-RL), averaged over problems */
+  /**
+   * maj@k: plurality answer's score over all k-subsets (cons@k, NeMo-RL), averaged over problems.
+   * Answers vote by `voteFor` (equivalence class, see `voteByEquivalence`) when set; ties go to the
+   * answer sampled first.
+   */
   majAtK: Array<{ k: number; value: number }>;
   /** per tag (subject, level, difficulty, platform, ...), per group */
   breakdowns: Record<string, GroupSummary[]>;
@@ -115,7 +119,7 @@ export function summarizeRun({ benchmark, model, n, items, verdicts, breakdowns,
   const majAtK = ks.map((k) => {
     let sum = 0;
     for (const { graded } of scored) {
-      sum += consensusAtK({ samples: graded.map((verdict) => ({ answer: verdict.answer, score: verdict.score })), k });
+      sum += consensusAtK({ samples: graded.map((verdict) => ({ answer: verdict.voteFor ?? verdict.answer, score: verdict.score })), k });
     }
     return { k, value: sum / scored.length };
   });

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { AipoError } from '@aipo/core';
 import type { Grader } from '@aipo/graders';
 import type { BenchItem } from '../benchmark';
+import { type AnswerVoting, voteByEquivalence } from '../metrics/vote-by-equivalence';
 import type { GradeRecord, RunHeader, SampleRecord } from './result-records';
 import { parseResults } from './results-file';
 import { type SampleVerdict, toVerdict } from './sample-verdict';
@@ -26,12 +27,14 @@ async function readText(path: string): Promise<string> {
  * Grade the saved replies of a results file again (a fixed grader, another grader) without
  * calling any model. Samples are matched to items by id; the latest reply per key wins.
  */
-export async function regradeResults({ path, items, grader, concurrency = 4, signal }: {
+export async function regradeResults({ path, items, grader, concurrency = 4, signal, voting }: {
   path: string;
   items: readonly BenchItem[];
   grader: Grader;
   concurrency?: number;
   signal?: AbortSignal;
+  /** group equivalent answers for maj@k (a benchmark's `answerVoting`) */
+  voting?: AnswerVoting;
 }): Promise<{ header: RunHeader; verdicts: SampleVerdict[] }> {
   const { records } = parseResults(await readText(path), path);
   const header = records.find((record): record is RunHeader => record.type === 'run');
@@ -58,5 +61,5 @@ export async function regradeResults({ path, items, grader, concurrency = 4, sig
       }
     }),
   );
-  return { header, verdicts };
+  return { header, verdicts: voting === undefined ? verdicts : await voteByEquivalence({ verdicts, voting }) };
 }

@@ -3,6 +3,7 @@ import { AipoError } from '@aipo/core';
 import type { Grader } from '@aipo/graders';
 import type { BenchItem, PromptTemplate } from '../benchmark';
 import { renderPrompt } from '../prompts/render-template';
+import { type AnswerVoting, voteByEquivalence } from '../metrics/vote-by-equivalence';
 import { BoundedQueue } from './bounded-queue';
 import type { Sampler } from './create-sampler';
 import type { GradeRecord, RunHeader, SampleRecord } from './result-records';
@@ -38,6 +39,8 @@ export interface RunBenchmarkOptions {
   queueCapacity?: number;
   /** stop with API_ERROR when this many samples in a row failed before any succeeded (default 16) */
   failFastAfter?: number;
+  /** group equivalent answers for maj@k (`voteFor` of each verdict); a benchmark's `answerVoting` */
+  voting?: AnswerVoting;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
 }
@@ -226,7 +229,8 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
       if (verdict === undefined) throw new AipoError({ code: 'INTERNAL', message: `sample ${task.item.id}#${task.sampleIndex} finished without a verdict` });
       return verdict;
     });
-    return { header: previousHeader ?? header, verdicts: ordered, reused, droppedTornLine: file.droppedTornLine };
+    const voted = options.voting === undefined ? ordered : await voteByEquivalence({ verdicts: ordered, voting: options.voting });
+    return { header: previousHeader ?? header, verdicts: voted, reused, droppedTornLine: file.droppedTornLine };
   } finally {
     file.close();
   }

@@ -11,6 +11,11 @@ export interface SampleVerdict {
   parseFailed: boolean;
   /** the answer the grader extracted, for maj@k (undefined when none) */
   answer: string | undefined;
+  /**
+   * the representative of this answer's equivalence class within its problem (`voteByEquivalence`);
+   * maj@k votes by it when set, else by `answer` as a string
+   */
+  voteFor?: string;
   completionTokens: number | undefined;
   promptTokens: number | undefined;
   latencyMs: number;
@@ -20,8 +25,8 @@ export interface SampleVerdict {
 }
 
 function extractedAnswer(details: Record<string, unknown>): string | undefined {
-  // The grader's normalised LaTeX first, so \dfrac12 and \frac{1}{2} vote together for maj@k
-  // (votes group by string, not by mathematical equivalence: 1/2 and 0.5 still vote apart).
+  // The grader's normalised LaTeX first, so \dfrac12 and \frac{1}{2} share a string even before
+  // `voteByEquivalence` groups 1/2 with 0.5 by the grader's equivalence.
   for (const name of ['normalizedAnswer', 'normalized', 'extracted', 'answer', 'extractedAnswer', 'choice']) {
     const value = details[name];
     if (typeof value === 'string' && value !== '') return value;
