@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { LcbReference } from '../code/lcb-reference';
 import { createDockerEngine, type DockerEngine } from './docker-engine';
 import { dockerSkipReason, fenced, TEST_SANDBOX_IMAGE } from './docker-test-support';
-import { createPythonGrader } from './python-grader';
+import { createPythonGrader, type PythonGrader, type PythonGraderOptions, type SandboxReport } from './python-grader';
 import { SANDBOX_LABEL, SandboxContainer, sweepOrphanContainers } from './sandbox-container';
 import { resolveSandboxLimits } from './sandbox-limits';
 
@@ -276,7 +276,7 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
           },
         });
       };
-      const multi = createPythonGrader({ image: TEST_SANDBOX_IMAGE, engines: [counting(0), counting(1)], poolSize: 2 });
+      const multi = createPythonGrader({ image: TEST_SANDBOX_IMAGE, engines: [counting(0), counting(1)], poolSize: 2, spares: 0 });
       try {
         expect((await multi.grade({ output: fenced('print(7)'), reference: stdin(['', '7']) })).pass).toBe(true);
         expect(created).toEqual([1, 1]);
@@ -351,40 +351,137 @@ describe.skipIf(skip !== undefined)('createPythonGrader (Docker)', () => {
   });
 });
 
-describe.skipIf(skip !== undefined)('container recycling after failures', () => {
-  // the program prints its container's hostname (the container id) and fails the test, so the
-  // verdict's `actual` tells which container ran it
-  const whoami = fenced('import socket\nprint(socket.gethostname())');
-  const reference = stdin(['\n', 'not-a-hostname\n']);
-  const hostOf = async (grader: ReturnType<typeof createPythonGrader>) => {
-    const result = await grader.grade({ output: whoami, reference });
-    expect(result.details.verdict).toBe('wrong_answer');
-    return (result.details.failingTest as { actual: string }).actual.trim();
+describe.skipIf(skip !== undefined)('container recycling (by container identity)', () => {
+  const reference = stdin(['\n', 'expected\n']);
+  // every program's result names the container that ran it (details.sandbox.container, its hostname)
+  const run = async (grader: PythonGrader, code: string) => {
+    const result = await grader.grade({ output: fenced(code), reference });
+    return { verdict: result.details.verdict, ...(result.details.sandbox as SandboxReport) };
   };
+  const create = (options: PythonGraderOptions = {}) =>
+    createPythonGrader({ image: TEST_SANDBOX_IMAGE, poolSize: 1, limits: { timeoutMs: 2_000 }, ...options });
 
-  it("replaces the container after any failed program by default ('any')", async () => {
-    const grader = createPythonGrader({ image: TEST_SANDBOX_IMAGE, poolSize: 1, limits: { timeoutMs: 2_000 } });
+  it('the container id is the hostname the program sees', async () => {
+    const grader = create();
     try {
-      const first = await hostOf(grader);
-      const second = await hostOf(grader);
-      expect(first.length).toBeGreaterThan(0);
-      expect(second).not.toBe(first);
+      const result = await grader.grade({ output: fenced('import socket\nprint(socket.gethostname())'), reference });
+      const sandbox = result.details.sandbox as SandboxReport;
+      expect((result.details.failingTest as { actual: string }).actual.trim()).toBe(sandbox.container);
     } finally {
       await grader.close();
     }
   });
 
-  it("keeps a clean container after a program that ended by itself with 'killed'", async () => {
-    const grader = createPythonGrader({ image: TEST_SANDBOX_IMAGE, poolSize: 1, recycleAfterFailure: 'killed', limits: { timeoutMs: 2_000 } });
+  it("default 'unclean': a wrong answer or an exception that ended cleanly keeps the container", async () => {
+    const grader = create();
     try {
-      const first = await hostOf(grader);
-      expect(await hostOf(grader)).toBe(first);
-      // a run the sandbox had to kill still retires the container
-      const timedOut = await grader.grade({ output: fenced('while True:\n    pass'), reference });
-      expect(timedOut.details.verdict).toBe('time_limit');
-      expect(await hostOf(grader)).not.toBe(first);
+      const first = await run(grader, 'print("wrong")');
+      expect(first).toMatchObject({ verdict: 'wrong_answer', recycled: false, cleanup: { processes: 0, files: 0, ipc: 0, residue: 0 } });
+      const second = await run(grader, 'raise ValueError("boom")');
+      expect(second).toMatchObject({ verdict: 'runtime_error', recycled: false, container: first.container });
+      // files in the work dir (cwd, TMPDIR) are the program's scratch space: wiped, not a leftover
+      const scratch = await run(grader, 'import tempfile\nopen("a.txt", "w").write("x")\ntempfile.mkstemp()\nprint("wrong")');
+      expect(scratch).toMatchObject({ recycled: false, container: first.container });
+      expect((await run(grader, 'import os\nprint(os.listdir("."))')).container).toBe(first.container);
     } finally {
       await grader.close();
     }
   });
+
+  // each trigger: the program's result says recycled with the cause, the next program runs elsewhere
+  const triggers: Array<[string, string, string, string]> = [
+    ['a run killed at the time limit', 'while True:\n    pass', 'time_limit', 'killed'],
+    ['a run killed at the output cap', 'import sys\nwhile True:\n    sys.stdout.write("x" * 65536)', 'output_limit', 'killed'],
+    [
+      'a process that escaped the program (setsid)',
+      'import os\nif os.fork() == 0:\n    os.setsid()\n    import time\n    time.sleep(60)\nprint("wrong")',
+      'wrong_answer',
+      'leftovers',
+    ],
+    ['a file outside the work dir', 'open("/dev/shm/left", "w").write("x")\nprint("expected")', 'accepted', 'leftovers'],
+    [
+      'a SysV shared memory segment',
+      'import ctypes\nctypes.CDLL(None).shmget(1234, 4096, 0o1600)\nprint("wrong")',
+      'wrong_answer',
+      'leftovers',
+    ],
+  ];
+  it.each(triggers)('recycles after %s', async (_name, code, verdict, cause) => {
+    const grader = create();
+    try {
+      const before = await run(grader, 'print("wrong")');
+      const trigger = await run(grader, code);
+      expect(trigger).toMatchObject({ verdict, container: before.container, recycled: true, cause });
+      const after = await run(grader, 'print("expected")');
+      expect(after).toMatchObject({ verdict: 'accepted', recycled: false });
+      expect(after.container).not.toBe(before.container);
+    } finally {
+      await grader.close();
+    }
+  }, 60_000);
+
+  it('recycles a container that died under a program, and one past maxJobsPerContainer', async () => {
+    const grader = create({ limits: { timeoutMs: 1_000 } });
+    const counted = create({ maxJobsPerContainer: 2 });
+    try {
+      const first = await run(grader, 'print("wrong")');
+      // the container dies under the program (killed from outside, like an engine restart)
+      const engine = createDockerEngine();
+      const lost = grader.grade({ output: fenced('import time\ntime.sleep(30)'), reference });
+      await until(() => grader.stats().idle === 0);
+      await engine.getContainer(first.container as string).kill({ signal: 'SIGKILL' });
+      const result = await lost;
+      expect(result.details.sandbox).toMatchObject({ container: first.container, recycled: true, cause: 'lost' });
+      expect((await run(grader, 'print("x")')).container).not.toBe(first.container);
+
+      const a = await run(counted, 'print("expected")');
+      const b = await run(counted, 'print("expected")');
+      expect(a).toMatchObject({ recycled: false });
+      expect(b).toMatchObject({ container: a.container, recycled: true, cause: 'max-jobs' });
+      expect((await run(counted, 'print("expected")')).container).not.toBe(a.container);
+    } finally {
+      await grader.close();
+      await counted.close();
+    }
+  }, 60_000);
+
+  it("'any' recycles after every verdict but accepted", async () => {
+    const grader = create({ recycleAfterFailure: 'any' });
+    try {
+      const first = await run(grader, 'print("wrong")');
+      expect(first).toMatchObject({ verdict: 'wrong_answer', recycled: true, cause: 'failed' });
+      const second = await run(grader, 'print("expected")');
+      expect(second).toMatchObject({ verdict: 'accepted', recycled: false });
+      expect(second.container).not.toBe(first.container);
+      expect((await run(grader, 'print("expected")')).container).toBe(second.container);
+    } finally {
+      await grader.close();
+    }
+    expect(() => create({ recycleAfterFailure: 'killed' as never })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+  }, 60_000);
+
+  it('a recycled container is replaced by a pre-warmed spare, and the spare is refilled in the background', async () => {
+    const grader = create({ spares: 1 });
+    try {
+      await grader.warmUp();
+      await until(() => grader.stats().spares === 1);
+      const createdBefore = grader.stats().created;
+      const trigger = await run(grader, 'while True:\n    pass');
+      expect(trigger).toMatchObject({ recycled: true, cause: 'killed' });
+      // swapped in at release: the spare is in the slot, no start was needed to serve the next program
+      expect(grader.stats()).toMatchObject({ live: 1, idle: 1, spares: 0 });
+      expect(grader.stats().created).toBe(createdBefore);
+      const next = await run(grader, 'print("expected")');
+      expect(next.container).not.toBe(trigger.container);
+      await until(() => grader.stats().spares === 1);
+      expect(grader.stats()).toMatchObject({ created: createdBefore + 1, retired: 1 });
+    } finally {
+      await grader.close();
+    }
+  }, 60_000);
 });
+
+/** Polls pool state (the tests assert states, never durations). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+}

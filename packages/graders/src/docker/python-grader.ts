@@ -20,7 +20,7 @@ import {
   type FailingTest,
 } from '../code/verdict';
 import type { GradeInput, GradeResult, Grader } from '../grader';
-import { ContainerPool } from './container-pool';
+import { ContainerPool, type ContainerPoolStats } from './container-pool';
 import type { DockerEngine, DockerEngineOptions } from './docker-engine';
 import { runFailure } from './run-outcome';
 import { SandboxLostError, type RunnerReply, type SandboxContainer } from './sandbox-container';
@@ -41,31 +41,40 @@ export interface PythonGraderOptions {
   poolSize?: number;
   /** replace a container after this many programs even if all went well (default 100) */
   maxJobsPerContainer?: number;
+  /** pre-warmed standby containers that replace a recycled one at once; default one per pool slot */
+  spares?: number;
   /** one fresh container per test, never reused (slow; for untrusted-at-scale runs) */
   paranoid?: boolean;
   /**
-   * when a container is replaced after a program fails: `'any'` (default) after every verdict but
-   * accepted; `'killed'` only after a run the sandbox had to kill (time, memory, output limits) or
-   * one that left processes behind. Programs that end by themselves leave a clean container (the
-   * runner kills leftovers and wipes /tmp, /dev/shm and SysV IPC), so `'killed'` is safe and about
-   * 3× faster on HumanEval-style sets where most mutants raise.
+   * which failures recycle the container (README "Recycling"): `'unclean'` (default) after every
+   * run that may have left state behind: killed at a limit (time, memory, output), the container
+   * lost or killed by the host, a runner error, or the post-run check finding anything (escaped
+   * processes, files outside the work dir, IPC objects, residue of the wipe); `'any'` also after
+   * every other verdict but accepted (a wrong answer or an exception that ended cleanly)
    */
-  recycleAfterFailure?: 'any' | 'killed';
+  recycleAfterFailure?: RecyclePolicy;
   /** resource limits; `timeoutMs` is per test (LiveCodeBench: 6 s) */
   limits?: Partial<SandboxLimits>;
   /** how to get the program out of the model output; default LiveCodeBench's last fenced block */
   extraction?: CodeExtraction;
 }
 
+export type RecyclePolicy = 'unclean' | 'any';
+
+/** Why a container was retired after a program (in `details.sandbox.cause`). */
+export type RecycleCause = 'killed' | 'leftovers' | 'lost' | 'runner' | 'failed' | 'max-jobs' | 'paranoid';
+
 /** The Python grader: a Grader plus lifecycle control of its container pool. */
 export interface PythonGrader extends Grader<LcbReference | AssertReference> {
   /** start the warm containers now instead of on the first grade */
   warmUp(): Promise<void>;
+  /** the pool's counters (live, idle, spares, containers started and retired) */
+  stats(): ContainerPoolStats;
   /** destroy every container */
   close(): Promise<void>;
 }
 
-type TestOutcome = { verdict: CodeVerdict; failingTest?: FailingTest; healthy: boolean };
+type TestOutcome = { verdict: CodeVerdict; failingTest?: FailingTest; recycle?: RecycleCause };
 
 /**
  * Python code grader with LiveCodeBench semantics (eval.md §1.6), run in Docker: stdin/stdout tests
@@ -79,12 +88,17 @@ type TestOutcome = { verdict: CodeVerdict; failingTest?: FailingTest; healthy: b
 export function createPythonGrader(options: PythonGraderOptions = {}): PythonGrader {
   const limits = resolveSandboxLimits(options.limits);
   const extraction = options.extraction ?? 'last-fenced-block';
+  const policy = options.recycleAfterFailure ?? 'unclean';
+  if (policy !== 'unclean' && policy !== 'any') {
+    throw new AipoError({ code: 'INVALID_CONFIG', message: `recycleAfterFailure must be 'unclean' or 'any', got ${String(policy)}` });
+  }
   const pool = new ContainerPool({
     image: options.image ?? DEFAULT_SANDBOX_IMAGE,
     limits,
     engines: options.engines,
     size: options.poolSize,
     maxJobsPerContainer: options.maxJobsPerContainer,
+    spares: options.spares,
     paranoid: options.paranoid,
   });
 
@@ -118,6 +132,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
     const started = performance.now();
     let testsRun = 0;
     const session = new Session(pool, options.paranoid === true, input.signal);
+    let result: GradeResult;
     try {
       let outcome: TestOutcome;
       if ('testCode' in reference) {
@@ -129,9 +144,9 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
         const run = reference.fn_name === undefined ? runStdinTests : runFunctionalTests;
         outcome = await run({ session, code, reference, deadline, onTest: (index) => (testsRun = index + 1) });
       }
-      const recycleAnyFailure = (options.recycleAfterFailure ?? 'any') === 'any';
-      session.healthy = session.healthy && outcome.healthy && !(recycleAnyFailure && outcome.verdict !== 'accepted');
-      return codeGradeResult({
+      session.flag(outcome.recycle);
+      if (policy === 'any' && outcome.verdict !== 'accepted') session.flag('failed');
+      result = codeGradeResult({
         verdict: outcome.verdict,
         testsRun,
         testsTotal,
@@ -141,6 +156,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
     } finally {
       await session.end();
     }
+    return { ...result, details: { ...result.details, sandbox: session.report() } };
   }
 
   async function runAssertProgram(session: Session, code: string, reference: AssertReference): Promise<TestOutcome> {
@@ -165,7 +181,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
         leftovers,
         failed({ verdict: 'runtime_error', index: 0, test, message: 'the program exited before its tests finished' }),
       );
-    return { verdict: 'accepted', healthy: !leftovers };
+    return leftovers ? { verdict: 'accepted', recycle: 'leftovers' } : { verdict: 'accepted' };
   }
 
   interface RunTestsOptions {
@@ -185,7 +201,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
     const container = await session.container();
     const budget = (deadline - performance.now()) / 1000;
     let outcome: TestOutcome | undefined;
-    let healthy = true;
+    let clean = true;
     let index = 0;
     const lost = await session.stream(
       container,
@@ -203,7 +219,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
         index = reply.index ?? index;
         const test = reference.tests[index] as { input: string; output: string };
         onTest(index);
-        healthy &&= (reply.leftovers ?? 0) === 0;
+        clean &&= (reply.leftovers ?? 0) === 0;
         if (reply.budget) {
           outcome = failed({ verdict: 'time_limit', index, test, message: 'global deadline of the sample exceeded' });
           return false;
@@ -222,9 +238,9 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
         return true;
       },
     );
-    if (outcome) return unhealthyIf(!healthy, outcome);
+    if (outcome) return unhealthyIf(!clean, outcome);
     if (lost) return lostOutcome(lost, index, reference.tests[index] ?? { input: '', output: '' });
-    return { verdict: 'accepted', healthy };
+    return unhealthyIf(!clean, { verdict: 'accepted' });
   }
 
   async function runStdinTestsOneByOne({
@@ -234,7 +250,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
     deadline,
     onTest,
   }: RunTestsOptions): Promise<TestOutcome> {
-    let healthy = true;
+    let clean = true;
     for (const [index, test] of reference.tests.entries()) {
       onTest(index);
       const timeoutMs = Math.min(limits.timeoutMs, deadline - performance.now());
@@ -247,28 +263,32 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
         timeoutMs,
       );
       if (reply instanceof SandboxLostError) return lostOutcome(reply, index, test);
-      healthy &&= (reply.leftovers ?? 0) === 0;
+      clean &&= (reply.leftovers ?? 0) === 0;
       const failure = runFailure(reply, timeoutMs);
       if (failure)
         return unhealthyIf(
-          !healthy,
+          !clean,
           failed({ verdict: failure.verdict, index, test, message: failure.message, actual: reply.stdout }),
         );
       const comparison = compareStdioOutput({ actual: reply.stdout ?? '', expected: test.output });
       if (!comparison.equal)
         return unhealthyIf(
-          !healthy,
+          !clean,
           failed({ verdict: 'wrong_answer', index, test, message: comparison.message, actual: reply.stdout }),
         );
       session.release();
     }
-    return { verdict: 'accepted', healthy };
+    return { verdict: 'accepted' };
   }
 
   /** The verdict of one returned value, or undefined when it equals the expected one. */
   function judgeCall(reply: RunnerReply, index: number, test: LcbTest, expected: PythonValue): TestOutcome | undefined {
     const failure = runFailure(reply, limits.timeoutMs);
-    if (failure) return failed({ verdict: failure.verdict, index, test, message: failure.message });
+    if (failure)
+      return unhealthyIf(
+        (reply.leftovers ?? 0) > 0,
+        failed({ verdict: failure.verdict, index, test, message: failure.message }),
+      );
     let actual: PythonValue;
     try {
       actual = decodeTaggedValue(JSON.parse(reply.value ?? ''));
@@ -305,7 +325,10 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
         verdict: 'runtime_error' as const,
         message: `function ${fn} not found`,
       };
-      return failed({ verdict: failure.verdict, index: 0, test, message: failure.message });
+      return unhealthyIf(
+        (reply.leftovers ?? 0) > 0,
+        failed({ verdict: failure.verdict, index: 0, test, message: failure.message }),
+      );
     }
     session.onEnd = () => session.request(container, { op: 'close', timeout: 5 }, 5_000);
     return undefined;
@@ -338,7 +361,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
         if (verdict) return verdict;
         session.release();
       }
-      return { verdict: 'accepted', healthy: true };
+      return { verdict: 'accepted' };
     }
     onTest(0);
     const container = await session.container();
@@ -371,7 +394,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
     );
     if (outcome) return outcome;
     if (lost) return lostOutcome(lost, index, reference.tests[index] ?? first);
-    return { verdict: 'accepted', healthy: true };
+    return { verdict: 'accepted' };
   }
 
   return {
@@ -381,6 +404,7 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
     needsSandbox: true,
     grade,
     warmUp: () => pool.warmUp(),
+    stats: () => pool.stats(),
     close: () => pool.close(),
   };
 }
@@ -388,11 +412,13 @@ export function createPythonGrader(options: PythonGraderOptions = {}): PythonGra
 /** A failed test; a program that ended by itself leaves a clean container (the runner killed every
  * leftover process and wiped /tmp, /dev/shm and SysV IPC, and reports anything it had to clean). */
 function failed(options: TestFailureOptions): TestOutcome {
-  return { ...testFailure(options), healthy: endedByItself(options.verdict) };
+  const outcome = testFailure(options);
+  return endedByItself(options.verdict) ? outcome : { ...outcome, recycle: 'killed' };
 }
 
+/** The post-run check found something (escaped processes, stray files, IPC, residue): recycle. */
 function unhealthyIf(condition: boolean, outcome: TestOutcome): TestOutcome {
-  return condition ? { ...outcome, healthy: false } : outcome;
+  return condition && outcome.recycle === undefined ? { ...outcome, recycle: 'leftovers' } : outcome;
 }
 
 function lostOutcome(error: SandboxLostError, index: number, test: { input: string; output: string }): TestOutcome {
@@ -400,21 +426,37 @@ function lostOutcome(error: SandboxLostError, index: number, test: { input: stri
     error.reason === 'deadline'
       ? failed({ verdict: 'time_limit', index, test, message: 'killed by the host at the deadline' })
       : failed({ verdict: 'runtime_error', index, test, message: 'the sandbox container died' });
-  return unhealthyIf(true, outcome);
+  return { ...outcome, recycle: 'lost' };
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AipoError({ code: 'ABORTED', message: 'grading was aborted', cause: signal.reason });
 }
 
+/** Replies that mean the runner itself misbehaved: its container is not trusted any more. */
+const RUNNER_TROUBLE = new Set<RunnerReply['status']>(['runner_error', 'bad_request', 'no_session']);
+
+/** What `details.sandbox` reports: which container ran the program, and whether it was retired. */
+export interface SandboxReport {
+  /** the container's short id (its hostname inside) */
+  container?: string;
+  recycled: boolean;
+  cause?: RecycleCause;
+  /** what the runner's post-run check cleaned after the last job (all zero for a clean run) */
+  cleanup?: RunnerReply['cleanup'];
+}
+
 /**
  * The containers one grade call uses: one leased container for the whole program, or in paranoid
- * mode a fresh one per test. Lost containers and failed runs are reported unhealthy (recycled).
+ * mode a fresh one per test. The first recycle cause flagged decides the container's fate.
  */
 class Session {
-  healthy = true;
   onEnd: (() => Promise<unknown>) | undefined;
+  private cause: RecycleCause | undefined;
   private current: SandboxContainer | undefined;
+  private containerId: string | undefined;
+  private recycled = false;
+  private cleanup: RunnerReply['cleanup'];
 
   constructor(
     private readonly pool: ContainerPool,
@@ -422,19 +464,29 @@ class Session {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
+  /** Mark the container for recycling (the first cause is kept). */
+  flag(cause: RecycleCause | undefined): void {
+    this.cause ??= cause;
+  }
+
   async container(): Promise<SandboxContainer> {
     throwIfAborted(this.signal);
-    this.current ??= await this.pool.acquire();
+    if (this.current === undefined) {
+      this.current = await this.pool.acquire();
+      this.containerId = this.current.container.id.slice(0, 12);
+    }
     return this.current;
   }
 
   /** Send a job; a lost container (host kill, death) is returned, not thrown. */
-  request(
+  async request(
     container: SandboxContainer,
     message: Record<string, unknown>,
     timeoutMs: number,
   ): Promise<RunnerReply | SandboxLostError> {
-    return this.guard(container, () => container.request(message, timeoutMs + HOST_GRACE_MS));
+    const reply = await this.guard(container, () => container.request(message, timeoutMs + HOST_GRACE_MS));
+    if (!(reply instanceof SandboxLostError)) this.inspect(reply);
+    return reply;
   }
 
   /** Stream a batch job; a lost container is returned, not thrown. */
@@ -444,11 +496,21 @@ class Session {
     timeoutMs: number,
     onReply: (reply: RunnerReply) => boolean,
   ): Promise<SandboxLostError | undefined> {
-    const result = await this.guard(container, () => container.stream(message, timeoutMs + HOST_GRACE_MS, onReply));
+    const result = await this.guard(container, () =>
+      container.stream(message, timeoutMs + HOST_GRACE_MS, (reply) => {
+        this.inspect(reply);
+        return onReply(reply);
+      }),
+    );
     return result instanceof SandboxLostError ? result : undefined;
   }
 
-  /** Abort destroys the container; a lost container marks the session unhealthy and is returned. */
+  private inspect(reply: RunnerReply): void {
+    if (RUNNER_TROUBLE.has(reply.status)) this.flag('runner');
+    if (reply.cleanup) this.cleanup = reply.cleanup;
+  }
+
+  /** Abort destroys the container; a lost container is flagged and returned. */
   private async guard<T>(container: SandboxContainer, run: () => Promise<T>): Promise<T | SandboxLostError> {
     const abort = () => void container.destroy();
     this.signal?.addEventListener('abort', abort, { once: true });
@@ -456,7 +518,7 @@ class Session {
       return await run();
     } catch (error) {
       if (error instanceof SandboxLostError) {
-        this.healthy = false;
+        this.flag('lost');
         throwIfAborted(this.signal);
         return error;
       }
@@ -480,9 +542,21 @@ class Session {
     if (container === undefined) return;
     if (this.onEnd && container.alive) {
       const reply = await this.onEnd().catch(() => undefined);
-      if (reply === undefined || reply instanceof SandboxLostError || (reply as RunnerReply).leftovers)
-        this.healthy = false;
+      if (reply === undefined || reply instanceof SandboxLostError) this.flag('lost');
+      else if (((reply as RunnerReply).leftovers ?? 0) > 0) this.flag('leftovers');
     }
-    this.pool.release(container, { healthy: this.healthy && container.alive });
+    if (!container.alive) this.flag('lost');
+    if (this.paranoid) this.flag('paranoid');
+    this.recycled = this.pool.release(container, { healthy: this.cause === undefined });
+    if (this.recycled) this.flag('max-jobs'); // retired with no other cause: its job count ran out
+  }
+
+  report(): SandboxReport {
+    return {
+      ...(this.containerId === undefined ? {} : { container: this.containerId }),
+      recycled: this.recycled,
+      ...(this.recycled && this.cause !== undefined ? { cause: this.cause } : {}),
+      ...(this.cleanup === undefined ? {} : { cleanup: this.cleanup }),
+    };
   }
 }

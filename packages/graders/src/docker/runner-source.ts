@@ -26,7 +26,8 @@ sys.set_int_max_str_digits(50000)
 ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
 
 WORK = "/tmp/w"
-WIPE = ("/tmp", "/dev/shm")
+# everything a program can write: /tmp (the work dir WORK lives there), /dev/shm, POSIX queues
+WIPE = ("/tmp", "/dev/shm", "/dev/mqueue")
 ME = os.getpid()
 STDERR_KEEP = 8192
 
@@ -65,27 +66,22 @@ def reap():
 
 
 def janitor():
-    """Kill everything but us (a job runs alone, so anything left escaped the last program) and wipe."""
-    leftovers = 0
+    """After every program: kill everything but us (a job runs alone, so anything alive escaped the
+    program's process group), wipe the writable dirs and IPC, then check that the container is back
+    to its start state. Returns what had to be cleaned: escaped processes, entries outside the work
+    dir, IPC objects, and anything still there after the cleanup (residue); any of these makes the
+    host recycle the container. The program's own work dir (its cwd and TMPDIR) is wiped silently."""
+    report = {"processes": 0, "files": 0, "ipc": 0, "residue": 0}
+    alive = []
     for attempt in range(200):
-        alive = []
-        for name in os.listdir("/proc"):
-            if not name.isdigit() or int(name) in (ME, 1):
-                continue
+        alive = other_processes()
+        for pid in alive:
             try:
-                with open("/proc/%s/stat" % name, "rb") as handle:
-                    state = handle.read().rsplit(b")", 1)[1].split()[0]
-            except (OSError, IndexError):
-                continue
-            if state in (b"Z", b"X"):
-                continue
-            alive.append(int(name))
-            try:
-                os.kill(int(name), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         if attempt == 0:
-            leftovers = len(alive)
+            report["processes"] = len(alive)
         reap()
         if not alive:
             break
@@ -97,15 +93,77 @@ def janitor():
             continue
         for entry in entries:
             path = os.path.join(root, entry)
+            if path != WORK:
+                report["files"] += 1
+            remove_path(path)
+    try:
+        os.mkdir(WORK, 0o700)
+    except OSError:
+        report["residue"] += 1
+    report["ipc"] = remove_sysv_ipc()
+    # the post-run check: nothing may be left anywhere a program can write
+    report["residue"] += len(other_processes()) + len(safe_listdir(WORK)) + sysv_ipc_count()
+    report["residue"] += sum(1 for root in WIPE for entry in safe_listdir(root) if os.path.join(root, entry) != WORK)
+    return report
+
+
+def other_processes():
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in (ME, 1):
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as handle:
+                state = handle.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in (b"Z", b"X"):
+            found.append(int(name))
+    return found
+
+
+def safe_listdir(path):
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def remove_path(path):
+    """Remove a file or tree, giving ourselves back the permissions a program took away (same uid)."""
+    def retry(function, target, _):
+        for fixed in (os.path.dirname(target), target):
             try:
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    os.unlink(path)
+                os.chmod(fixed, 0o700)
             except OSError:
                 pass
-    os.makedirs(WORK, exist_ok=True)
-    return leftovers + remove_sysv_ipc()
+        try:
+            function(target)
+        except OSError:
+            pass
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+            shutil.rmtree(path, onerror=retry)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def sysv_ipc_count():
+    count = 0
+    for table in ("shm", "sem", "msg"):
+        try:
+            with open("/proc/sysvipc/" + table) as handle:
+                count += len(handle.read().splitlines()[1:])
+        except OSError:
+            pass
+    return count
+
+
+def cleanup_fields(report):
+    return {"leftovers": sum(report.values()), "cleanup": report}
 
 
 def remove_sysv_ipc():
@@ -156,6 +214,8 @@ def child_setup(job, fds):
     limit(resource.RLIMIT_FSIZE, int(job["fsize"]))
     limit(resource.RLIMIT_CORE, 0)
     os.chdir(WORK)
+    # tempfile and friends write into the work dir, which is wiped without counting as a leftover
+    os.environ["TMPDIR"] = WORK
     sys.setrecursionlimit(1000)
 
 
@@ -565,7 +625,7 @@ def run_batch(job, cap):
         run.kill()
         run.close_fds()
     reply["final"] = True
-    reply["leftovers"] = janitor()
+    reply.update(cleanup_fields(janitor()))
     send(1, reply)
 
 
@@ -596,7 +656,7 @@ def run_calls(job, cap):
             run.kill()
             run.close_fds()
             session = None
-            reply["leftovers"] = janitor()
+            reply.update(cleanup_fields(janitor()))
         reply["elapsedMs"] = round((time.monotonic() - started) * 1000, 3)
         reply["index"] = index
         if index == len(calls) - 1 or reply["status"] != "returned":
@@ -627,7 +687,7 @@ def execute(job, deadline, cap):
         reply["completed"] = bytes(run.frames) == token.encode()
     run.kill()
     run.close_fds()
-    reply["leftovers"] = janitor()
+    reply.update(cleanup_fields(janitor()))
     return reply
 
 
@@ -646,7 +706,7 @@ def handle_session(job, deadline, cap):
         reply = run.report(outcome)
         run.kill()
         run.close_fds()
-        reply["leftovers"] = janitor()
+        reply.update(cleanup_fields(janitor()))
         return reply
     if op == "call":
         run = session
@@ -669,14 +729,14 @@ def handle_session(job, deadline, cap):
         run.kill()
         run.close_fds()
         session = None
-        reply["leftovers"] = janitor()
+        reply.update(cleanup_fields(janitor()))
         return reply
     if op == "close":
         if session is not None:
             session.kill()
             session.close_fds()
             session = None
-        return {"status": "closed", "leftovers": janitor()}
+        return dict({"status": "closed"}, **cleanup_fields(janitor()))
     return {"status": "bad_request"}
 
 

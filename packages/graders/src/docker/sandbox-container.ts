@@ -32,7 +32,10 @@ export interface RunnerReply {
   value?: string;
   completed?: boolean;
   oomKilled?: boolean;
+  /** total the post-run check had to clean (see `cleanup`); non-zero recycles the container */
   leftovers?: number;
+  /** escaped processes, entries outside the work dir, IPC objects, and what survived the wipe */
+  cleanup?: { processes: number; files: number; ipc: number; residue: number };
   elapsedMs?: number;
   /** batch replies: which test, and whether the batch ends with this reply */
   index?: number;
