@@ -40,6 +40,9 @@ export type { PolicyLossDiagnostics, PolicyLossInput, PolicyLossResult } from '.
 export {
   ClipFlag,
   resolvePolicyLossOptions,
+  type PolicyLossBatchContext,
+  type PolicyLossBatchPlan,
+  type PolicyLossBatchStatistics,
   type PolicyLossDefinition,
   type PolicyLossOptions,
   type ResolvedPolicyLossOptions,
@@ -49,10 +52,18 @@ export {
 export { builtinPolicyLosses, createPolicyLossRegistry, policyLosses } from './losses/builtin';
 export { ppoClipToken } from './losses/ppo-clip';
 export { createDppoLoss, dppoLoss, type DppoLossOptions } from './losses/dppo';
-export { clipCovPolicyLoss, type ClipCovInput, type ClipCovOptions, type CovarianceSelection } from './losses/clip-cov';
+export { clipCovLoss, type ClipCovOptions, type CovarianceSelection } from './losses/clip-cov';
+export { klCovLoss, type KlCovOptions } from './losses/kl-cov';
+export { vespoLoss, type VespoOptions } from './losses/vespo';
+export {
+  clipCovPolicyLoss,
+  klCovPolicyLoss,
+  vespoPolicyLoss,
+  type ClipCovInput,
+  type KlCovInput,
+  type VespoInput,
+} from './losses/wrapped-policy-loss';
 export { tokenCovariances, type TokenCovariances, type WrappedPolicyLossInput } from './losses/clip-cov-covariance';
-export { klCovPolicyLoss, type KlCovInput, type KlCovOptions } from './losses/kl-cov';
-export { vespoPolicyLoss, type VespoInput, type VespoOptions } from './losses/vespo';
 export { luffyShapingPresets, type OffPolicyShapingOptions, type ShapingFunction } from './losses/off-policy-shaping';
 export type { AgentTokenOptions } from './losses/agent-coefficient';
 export {

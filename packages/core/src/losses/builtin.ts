@@ -1,11 +1,14 @@
 import { createRegistry, type Registry } from '../registry/create-registry';
 import { cispoLoss } from './cispo';
+import { clipCovLoss } from './clip-cov';
 import { dppoLoss } from './dppo';
 import { gmpoLoss } from './gmpo';
+import { klCovLoss } from './kl-cov';
 import type { PolicyLossDefinition } from './policy-loss-definition';
 import { gspoLoss, ppoClipLoss } from './ppo-clip';
 import { reinforceLoss } from './reinforce';
 import { sapoLoss } from './sapo';
+import { vespoLoss } from './vespo';
 
 /** Every built-in policy loss, in documentation order. */
 export const builtinPolicyLosses: readonly PolicyLossDefinition[] = [
@@ -16,6 +19,9 @@ export const builtinPolicyLosses: readonly PolicyLossDefinition[] = [
   gmpoLoss,
   reinforceLoss,
   dppoLoss,
+  clipCovLoss,
+  klCovLoss,
+  vespoLoss,
 ];
 
 /** A fresh registry holding the built-in losses; register your own on it. */

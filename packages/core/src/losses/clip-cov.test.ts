@@ -4,11 +4,14 @@ import { expectAipoError } from '../batch/testing/expect-aipo-error';
 import { TokenSource } from '../batch/token-source';
 import { finiteDifferences } from '../kl/gradient-check';
 import { createRng } from '../random/create-rng';
-import { clipCovPolicyLoss, type ClipCovOptions } from './clip-cov';
+import type { ClipCovOptions } from './clip-cov';
 import { tokenCovariances } from './clip-cov-covariance';
 import { aggregateReference, B, randomBatch, type RandomBatch, T } from './clip-cov-test-batch';
-import { klCovPolicyLoss, type KlCovOptions } from './kl-cov';
-import { vespoPolicyLoss, type VespoOptions } from './vespo';
+import { policyLoss } from './policy-loss';
+import type { PolicyLossDefinition } from './policy-loss-definition';
+import type { KlCovOptions } from './kl-cov';
+import type { VespoOptions } from './vespo';
+import { clipCovPolicyLoss, klCovPolicyLoss, vespoPolicyLoss } from './wrapped-policy-loss';
 
 /** analytic vs numeric gradient at every masked-in position, relative tolerance as the main sweep */
 function expectGradient(batch: RandomBatch, analytic: Float32Array, value: (logProbs: Float64Array) => number): void {
@@ -245,5 +248,84 @@ describe('tokenCovariances', () => {
     const { covariance, policyTokens } = tokenCovariances(batch);
     expect(Array.from(policyTokens)).toEqual([...reference.keys()]);
     for (const [index, cov] of reference) expect(covariance[index]).toBeCloseTo(cov, 12);
+  });
+});
+
+describe('batch pre-pass losses through the registry (policyLoss({ loss: name }))', () => {
+  it("'clip-cov', 'kl-cov' and 'vespo' by name equal their wrappers, with the pre-pass statistics attached", () => {
+    for (const mode of AGGREGATION_MODES) {
+      const batch = randomBatch(31, { mixedSources: true });
+      const clipCov: ClipCovOptions = { ratio: 0.3, lowerBound: -1, upperBound: 5 };
+      const byName = policyLoss({ ...batch, loss: 'clip-cov', aggregation: mode, rng: createRng(5), options: { clipCov } });
+      const wrapped = clipCovPolicyLoss({ ...batch, aggregation: mode, rng: createRng(5), clipCov });
+      expect(byName.value).toBe(wrapped.value);
+      expect(Array.from(byName.gradLogProbs)).toEqual(Array.from(wrapped.gradLogProbs));
+      expect(byName.batchStatistics?.covariance?.selectedTokenCount).toBeGreaterThan(0);
+      expect(Array.from(byName.batchStatistics?.covariance?.selected ?? [])).toEqual(Array.from(wrapped.covariance.selected));
+
+      const klCov: KlCovOptions = { ratio: 0.3, coefficient: 0.4 };
+      const klByName = policyLoss({ ...batch, loss: 'kl-cov', aggregation: mode, options: { klCov } });
+      const klWrapped = klCovPolicyLoss({ ...batch, aggregation: mode, klCov });
+      expect(klByName.value).toBe(klWrapped.value);
+      expect(Array.from(klByName.gradLogProbs)).toEqual(Array.from(klWrapped.gradLogProbs));
+
+      const vespoByName = policyLoss({ ...batch, loss: 'vespo', aggregation: mode, options: { vespo: { kPositive: 1 } } });
+      const vespoWrapped = vespoPolicyLoss({ ...batch, aggregation: mode, vespo: { kPositive: 1 } });
+      expect(vespoByName.value).toBe(vespoWrapped.value);
+      expect(Array.from(vespoByName.batchStatistics?.sequenceWeights ?? [])).toEqual(Array.from(vespoWrapped.sequenceWeights));
+    }
+  });
+
+  it("'clip-cov' by name without an rng is INVALID_ARGUMENT; bad pre-pass options are typed errors", () => {
+    const batch = randomBatch(3);
+    expectAipoError(() => policyLoss({ ...batch, loss: 'clip-cov' }), 'INVALID_ARGUMENT');
+    expectAipoError(
+      () => policyLoss({ ...batch, loss: 'kl-cov', options: { klCov: { ratio: Number.NaN } } }),
+      'INVALID_ARGUMENT',
+    );
+    expectAipoError(
+      () => policyLoss({ ...batch, loss: 'vespo', options: { vespo: { lambdaNegative: -2 } } }),
+      'INVALID_ARGUMENT',
+    );
+  });
+
+  it('a custom loss with a pre-pass: its IS weights and token terms reach every token; wrong lengths are SHAPE_MISMATCH', () => {
+    const batch = randomBatch(8);
+    // l = -A * r * batchTerm, with the pre-pass setting batchTerm = row index + 1 and IS weight 2 on row 0
+    const rowScaled = (length: number): PolicyLossDefinition => ({
+      id: 'row-scaled',
+      description: 'test: -A * r * (row + 1)',
+      ratioLevel: 'token',
+      token(input, _options, out) {
+        const term = input.batchTerm ?? 0;
+        out.clip = 0;
+        out.value = -input.advantage * input.ratio * term;
+        out.gradLogRatio = out.value;
+      },
+      prepareBatch: ({ input }) => ({
+        tokenTerms: Float64Array.from({ length }, (_, index) => Math.floor(index / input.sequenceLength) + 1),
+        isWeights: Float64Array.from({ length }, (_, index) => (index < input.sequenceLength ? 2 : 1)),
+        statistics: { sequenceWeights: Float64Array.of(input.batchSize) },
+      }),
+    });
+    const result = policyLoss({ ...batch, isWeights: undefined, loss: rowScaled(B * T), aggregation: 'seq-mean-token-sum' });
+    let expected = 0;
+    let rows = 0;
+    for (let row = 0; row < B; row++) {
+      let rowSum = 0;
+      let live = 0;
+      for (let t = 0; t < T; t++) {
+        const index = row * T + t;
+        if (batch.lossMask[index] === 0) continue;
+        live++;
+        const ratio = Math.exp((batch.logProbs[index] as number) - (batch.oldLogProbs[index] as number));
+        rowSum += (row === 0 ? 2 : 1) * -(batch.advantages[index] as number) * ratio * (row + 1);
+      }
+      if (live > 0) rows++;
+      expected += rowSum;
+    }
+    expect(result.value).toBeCloseTo(expected / rows, 10);
+    expect(Array.from(result.batchStatistics?.sequenceWeights ?? [])).toEqual([B]);
+    expectAipoError(() => policyLoss({ ...batch, loss: rowScaled(B * T - 1) }), 'SHAPE_MISMATCH');
   });
 });

@@ -1,10 +1,8 @@
 import { assertNumber } from '../batch/assert-finite';
 import { AipoError } from '../errors/aipo-error';
-import type { Rng } from '../random/create-rng';
-import { covarianceSelectionCount, tokenCovariances, type WrappedPolicyLossInput } from './clip-cov-covariance';
-import { policyLoss } from './policy-loss';
-import { resolvePolicyLossOptions } from './policy-loss-definition';
-import type { PolicyLossResult } from './policy-loss-input';
+import { covarianceSelectionCount, tokenCovariances } from './clip-cov-covariance';
+import type { PolicyLossBatchContext, PolicyLossBatchPlan, PolicyLossDefinition } from './policy-loss-definition';
+import { ppoClipToken } from './ppo-clip';
 
 /** Knobs of Clip-Cov; defaults are verl's `clip_cov_ratio`, `clip_cov_lb`, `clip_cov_ub`. */
 export interface ClipCovOptions {
@@ -14,12 +12,6 @@ export interface ClipCovOptions {
   lowerBound?: number;
   /** default 5 */
   upperBound?: number;
-}
-
-export interface ClipCovInput extends WrappedPolicyLossInput {
-  /** picks which candidates are detached; the same seed gives the same selection */
-  rng: Rng;
-  clipCov?: ClipCovOptions;
 }
 
 export interface CovarianceSelection {
@@ -32,29 +24,38 @@ export interface CovarianceSelection {
 }
 
 /**
- * Clip-Cov (arXiv 2505.22617 §4.2; verl `clip_cov`): PPO-clip, except that among the tokens the
- * clip did not already bind, those with cov = (A - mean A)(lp - mean lp) in (lb, ub) are the
- * entropy-collapsing ones, and max(1, ratio*N) of them, picked at random, get their loss (and so
- * their gradient) zeroed. They stay in the aggregation's token counts, as in verl (a multiplicative
- * 0, not a mask). Runs `policyLoss` with 'ppo-clip' and the selection folded into `isWeights`;
+ * Clip-Cov (arXiv 2505.22617 §4.2; verl `clip_cov`), registered as 'clip-cov': PPO-clip, except
+ * that among the tokens the clip did not already bind, those with cov = (A - mean A)(lp - mean lp)
+ * in (lb, ub) are the entropy-collapsing ones, and max(1, ratio*N) of them, picked with `input.rng`,
+ * get their loss (and so their gradient) zeroed. They stay in the aggregation's token counts, as in
+ * verl (a multiplicative 0, not a mask): the batch pre-pass folds the selection into the IS weights.
  * verl's clip_cov has no dual clip, so none is applied unless `options.dualClip` is set.
  */
-export function clipCovPolicyLoss(input: ClipCovInput): PolicyLossResult & { covariance: CovarianceSelection } {
-  const { rng, clipCov = {}, ...rest } = input;
+export const clipCovLoss: PolicyLossDefinition = {
+  id: 'clip-cov',
+  description: 'PPO-clip with the loss of randomly chosen high-covariance tokens zeroed (needs rng)',
+  ratioLevel: 'token',
+  token: ppoClipToken,
+  prepareBatch: selectClipCovTokens,
+};
+
+function selectClipCovTokens({ input, options }: PolicyLossBatchContext): PolicyLossBatchPlan {
+  const clipCov = input.options?.clipCov ?? {};
   const ratio = clipCov.ratio ?? 2e-4;
   const lowerBound = clipCov.lowerBound ?? 1;
   const upperBound = clipCov.upperBound ?? 5;
   assertNumber('clipCov.ratio', ratio, (value) => value >= 0 && value <= 1, 'in [0, 1]');
   assertNumber('clipCov.lowerBound', lowerBound, Number.isFinite, 'finite');
   assertNumber('clipCov.upperBound', upperBound, (value) => value > lowerBound, '> lowerBound');
+  const { rng } = input;
   if (rng === undefined || typeof rng.next !== 'function') {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'clipCovPolicyLoss needs an rng (createRng(seed))' });
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: "'clip-cov' needs an rng (createRng(seed))" });
   }
-  const options = resolvePolicyLossOptions(rest.options);
-  const { covariance, advantages, policyTokens } = tokenCovariances(rest);
+  const { covariance, advantages, policyTokens } = tokenCovariances(input);
   const candidates: number[] = [];
   for (const index of policyTokens) {
-    const logRatio = rest.oldLogProbs === undefined ? 0 : (rest.logProbs[index] as number) - (rest.oldLogProbs[index] as number);
+    const logRatio =
+      input.oldLogProbs === undefined ? 0 : (input.logProbs[index] as number) - (input.oldLogProbs[index] as number);
     const r = Math.exp(Math.max(-options.logRatioClamp, Math.min(options.logRatioClamp, logRatio)));
     const advantage = (advantages[index] as number) * options.advantageScale;
     const clipped = Math.min(Math.max(r, 1 - options.clipLow), 1 + options.clipHigh);
@@ -75,11 +76,10 @@ export function clipCovPolicyLoss(input: ClipCovInput): PolicyLossResult & { cov
   }
   const isWeights = new Float64Array(covariance.length);
   for (let index = 0; index < isWeights.length; index++) {
-    isWeights[index] = selected[index] === 1 ? 0 : rest.isWeights === undefined ? 1 : (rest.isWeights[index] as number);
+    isWeights[index] = selected[index] === 1 ? 0 : input.isWeights === undefined ? 1 : (input.isWeights[index] as number);
   }
-  const result = policyLoss({ ...rest, loss: 'ppo-clip', isWeights });
   return {
-    ...result,
-    covariance: { candidateTokenCount: candidates.length, selectedTokenCount: take, selected },
+    isWeights,
+    statistics: { covariance: { candidateTokenCount: candidates.length, selectedTokenCount: take, selected } },
   };
 }

@@ -1,7 +1,11 @@
 import type { AggregationMode } from '../aggregation/aggregation-plan';
 import { assertNumber } from '../batch/assert-finite';
 import { AipoError } from '../errors/aipo-error';
-import type { PolicyLossResult } from './policy-loss-input';
+import type { FloatArray } from '../batch/float-array';
+import type { ClipCovOptions, CovarianceSelection } from './clip-cov';
+import type { KlCovOptions } from './kl-cov';
+import type { PolicyLossInput, PolicyLossResult } from './policy-loss-input';
+import type { VespoOptions } from './vespo';
 import type { FusedTokenMeanInput } from './ppo-clip-token-mean';
 
 /** Knobs of the built-in policy losses; each loss reads the ones it documents. Names are unambiguous (§3.2 item 11). */
@@ -28,6 +32,12 @@ export interface PolicyLossOptions {
   sapoTauPositive?: number;
   /** SAPO gate temperature for A <= 0; default 1.05 */
   sapoTauNegative?: number;
+  /** 'clip-cov': selection ratio and covariance bounds (verl defaults 2e-4, (1, 5)) */
+  clipCov?: ClipCovOptions;
+  /** 'kl-cov': selection ratio and the coefficient k of k*|log r| (verl defaults 2e-4, 1) */
+  klCov?: KlCovOptions;
+  /** 'vespo': (k, lambda) of the sequence weight phi for A > 0 and A <= 0 */
+  vespo?: VespoOptions;
 }
 
 /** Options with every default filled in and validated. */
@@ -68,6 +78,31 @@ export interface TokenLossInput {
   ratio: number;
   advantage: number;
   logProb: number;
+  /** this token's entry of the batch pre-pass's `tokenTerms` (0 without a pre-pass) */
+  batchTerm?: number;
+}
+
+/** What a batch pre-pass sees: the call (shapes already validated) and its resolved options. */
+export interface PolicyLossBatchContext {
+  input: PolicyLossInput;
+  options: ResolvedPolicyLossOptions;
+}
+
+/** Batch statistics a pre-pass reports back through `PolicyLossResult.batchStatistics`. */
+export interface PolicyLossBatchStatistics {
+  /** Clip-Cov / KL-Cov: which tokens the covariance test selected */
+  covariance?: CovarianceSelection;
+  /** VESPO: [B] the detached sequence weight phi_i */
+  sequenceWeights?: Float64Array;
+}
+
+/** What a batch pre-pass hands to the per-token driver. */
+export interface PolicyLossBatchPlan {
+  /** [B,T] detached per-token weights that replace the caller's `isWeights` for this call */
+  isWeights?: FloatArray;
+  /** [B,T] a per-token value the loss reads as `TokenLossInput.batchTerm` */
+  tokenTerms?: FloatArray;
+  statistics?: PolicyLossBatchStatistics;
 }
 
 /**
@@ -100,6 +135,12 @@ export interface PolicyLossDefinition {
    * token-mean, no token losses requested); must give the same result as the general path
    */
   readonly fusedTokenMean?: (input: FusedTokenMeanInput) => PolicyLossResult;
+  /**
+   * optional pass over the whole batch before the per-token loop, for losses whose per-token cost
+   * depends on batch statistics (Clip-Cov / KL-Cov covariance selection, VESPO sequence weights);
+   * its plan can replace the IS weights and feed one extra value per token to `token`
+   */
+  readonly prepareBatch?: (context: PolicyLossBatchContext) => PolicyLossBatchPlan;
 }
 
 export function resolvePolicyLossOptions(options: PolicyLossOptions = {}): ResolvedPolicyLossOptions {

@@ -3,7 +3,8 @@ import type { FloatArray } from '../batch/float-array';
 import type { Registry } from '../registry/create-registry';
 import type { AgentTokenOptions } from './agent-coefficient';
 import type { OffPolicyShapingOptions } from './off-policy-shaping';
-import type { PolicyLossDefinition, PolicyLossOptions } from './policy-loss-definition';
+import type { Rng } from '../random/create-rng';
+import type { PolicyLossBatchStatistics, PolicyLossDefinition, PolicyLossOptions } from './policy-loss-definition';
 
 export interface PolicyLossInput extends AggregationCounts {
   /** a registered loss name ('ppo-clip', 'gspo', ...) or a definition */
@@ -42,6 +43,8 @@ export interface PolicyLossInput extends AggregationCounts {
   gradientBuffer?: Float32Array;
   /** allow a loss's fused kernel when the inputs qualify (same results, one pass); default true */
   fastPath?: boolean;
+  /** randomness for losses that sample (Clip-Cov picks its detached tokens with it); required by them */
+  rng?: Rng;
 }
 
 export interface PolicyLossDiagnostics {
@@ -80,4 +83,6 @@ export interface PolicyLossResult {
   diagnostics: PolicyLossDiagnostics;
   /** [B,T] per-token losses when `returnTokenLosses` is set */
   tokenLosses?: Float32Array;
+  /** what a loss's batch pre-pass found (Clip-Cov / KL-Cov selection, VESPO weights) */
+  batchStatistics?: PolicyLossBatchStatistics;
 }

@@ -517,7 +517,8 @@ describe('edge cases (rl-frameworks.md §3.2)', () => {
   it('an all-masked batch gives value 0 and zero gradients for every loss and mode', () => {
     for (const loss of policyLosses.list()) {
       for (const mode of AGGREGATION_MODES) {
-        const result = policyLoss({ ...base, loss, aggregation: mode, lossMask: new Uint8Array(B * T) });
+        // clip-cov samples its detached tokens, so every loss gets an rng (the others ignore it)
+        const result = policyLoss({ ...base, loss, aggregation: mode, lossMask: new Uint8Array(B * T), rng: createRng(1) });
         expect(result.value).toBe(0);
         expect(result.gradLogProbs.every((value) => value === 0)).toBe(true);
         expect(result.diagnostics.ratioMean).toBe(0);
@@ -567,7 +568,13 @@ describe('edge cases (rl-frameworks.md §3.2)', () => {
   });
   it('tokenLosses aggregated with aggregateLoss give the same value', () => {
     for (const loss of policyLosses.list()) {
-      const result = policyLoss({ ...base, loss, aggregation: 'seq-mean-token-mean', returnTokenLosses: true });
+      const result = policyLoss({
+        ...base,
+        loss,
+        aggregation: 'seq-mean-token-mean',
+        returnTokenLosses: true,
+        rng: createRng(2),
+      });
       const again = aggregateLoss({
         values: result.tokenLosses as Float32Array,
         mask: input.lossMask,
@@ -602,8 +609,19 @@ describe('edge cases (rl-frameworks.md §3.2)', () => {
 
 describe('policy loss registry', () => {
   it('lists the built-in losses', () => {
-    expect(policyLosses.list()).toEqual(['ppo-clip', 'gspo', 'cispo', 'sapo', 'gmpo', 'reinforce', 'dppo']);
-    expect(builtinPolicyLosses.length).toBe(7);
+    expect(policyLosses.list()).toEqual([
+      'ppo-clip',
+      'gspo',
+      'cispo',
+      'sapo',
+      'gmpo',
+      'reinforce',
+      'dppo',
+      'clip-cov',
+      'kl-cov',
+      'vespo',
+    ]);
+    expect(builtinPolicyLosses.length).toBe(10);
   });
   it('an unknown name throws UNKNOWN_ENTRY listing the available ones', () => {
     const error = expectAipoError(() => policyLoss({ ...row([{}], 1), loss: 'vanilla' }), 'UNKNOWN_ENTRY');

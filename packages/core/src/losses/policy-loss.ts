@@ -43,6 +43,7 @@ class TokenScratch implements TokenLossInput {
   ratio = 0.5;
   advantage = 0.5;
   logProb = -0.5;
+  batchTerm = 0.5;
 }
 
 class OutputScratch implements TokenLossOutput {
@@ -69,11 +70,16 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
     sequenceAdvantages,
     lossMask,
     sourceMask,
-    isWeights,
     sourceLogProbs,
   } = input;
   validateShapes(input);
   const options = resolvePolicyLossOptions(input.options);
+  const batchPlan = definition.prepareBatch?.({ input, options });
+  const tokens = batchSize * sequenceLength;
+  assertLength(`${definition.id} pre-pass isWeights`, batchPlan?.isWeights, tokens);
+  assertLength(`${definition.id} pre-pass tokenTerms`, batchPlan?.tokenTerms, tokens);
+  const isWeights = batchPlan?.isWeights ?? input.isWeights;
+  const tokenTerms = batchPlan?.tokenTerms;
   const shaping = resolveOffPolicyShaping(input.offPolicy);
   const agent = resolveAgentOptions(input.agent);
   const mode = input.aggregation ?? definition.defaultAggregation ?? 'token-mean';
@@ -84,6 +90,7 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
     oldLogProbs !== undefined &&
     sourceMask === undefined &&
     isWeights === undefined &&
+    batchPlan === undefined &&
     !input.returnTokenLosses
   ) {
     return definition.fusedTokenMean({
@@ -102,7 +109,6 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
   }
   const rowLengths = countRowLengths(lossMask, batchSize, sequenceLength);
   const plan = planAggregation({ ...input, mode, rowLengths, sequenceLength });
-  const tokens = batchSize * sequenceLength;
   const gradLogProbs = input.gradientBuffer === undefined ? new Float32Array(tokens) : input.gradientBuffer.fill(0);
   const tokenLosses = input.returnTokenLosses ? new Float32Array(tokens) : undefined;
   const sequenceLevel = definition.ratioLevel === 'sequence';
@@ -176,6 +182,7 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
         }
         tokenInput.advantage = options.advantageScale * advantage;
         tokenInput.logProb = logProb;
+        tokenInput.batchTerm = tokenTerms === undefined ? 0 : (tokenTerms[index] as number);
         definition.token(tokenInput, options, out);
         tokenValue = out.value * weight;
         const gradient = clamped ? 0 : out.gradLogRatio * weight * factor;
@@ -237,6 +244,7 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
     gradLogProbs,
     diagnostics: summarize(stats, plan.tokenCount),
     ...(tokenLosses === undefined ? {} : { tokenLosses }),
+    ...(batchPlan?.statistics === undefined ? {} : { batchStatistics: batchPlan.statistics }),
   };
 }
 

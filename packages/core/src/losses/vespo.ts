@@ -1,12 +1,15 @@
 import { assertNumber } from '../batch/assert-finite';
-import { assertBatchShape, assertLength } from '../batch/policy-batch';
 import { TokenSource } from '../batch/token-source';
 import { AipoError } from '../errors/aipo-error';
-import type { WrappedPolicyLossInput } from './clip-cov-covariance';
-import { policyLoss } from './policy-loss';
-import type { PolicyLossResult } from './policy-loss-input';
+import type { PolicyLossBatchContext, PolicyLossBatchPlan, PolicyLossDefinition } from './policy-loss-definition';
+import { reinforceLoss } from './reinforce';
 
-/** Shape parameters of VESPO's weight phi(w) = w^k * exp(lambda*(1 - w)), chosen by sign(A). */
+/**
+ * Shape parameters of VESPO's weight phi(w) = w^k * exp(lambda*(1 - w)), chosen by sign(A). The
+ * reference notes (rl-frameworks.md table B, TRL `loss_type="vespo"`) give the formula but no values,
+ * so these defaults are ours: phi peaks at w = k/lambda, below 1 (2/3) for A > 0 so a sequence the
+ * policy already favours is damped, and above 1 (3/2) for A < 0. Pin them to the run you reproduce.
+ */
 export interface VespoOptions {
   /** default 2 */
   kPositive?: number;
@@ -22,22 +25,26 @@ export interface VespoOptions {
 const LOG_WEIGHT_MIN = Math.log(1e-8);
 const LOG_WEIGHT_MAX = 20;
 
-export interface VespoInput extends WrappedPolicyLossInput {
-  vespo?: VespoOptions;
-}
-
 /**
- * VESPO (TRL `loss_type="vespo"`, rl-frameworks.md table B): a smooth sequence-level trust region.
- * The sequence weight w_i = exp(clamp(sum_t log r + sum_t log w_IS, log 1e-8, 20)) goes through
- * phi = exp(lambda + k*log w - lambda*w) = w^k e^{lambda(1-w)}, which is 1 at w = 1, peaks at
- * w = k/lambda and decays for large w, so stale sequences fade out instead of being clipped;
- * l = -sg(phi_i)*A*lp. The IS weights (`isWeights`) enter only through w, as in TRL, not again as a
- * multiplier. The sign of the row's advantage is that of its summed token advantages. Runs
- * `policyLoss` with 'reinforce' and phi as the detached per-token weight. The (k, lambda) defaults
- * are ours; pin them to the run you reproduce.
+ * VESPO (TRL `loss_type="vespo"`, rl-frameworks.md table B), registered as 'vespo': a smooth
+ * sequence-level trust region. The sequence weight w_i = exp(clamp(sum_t log r + sum_t log w_IS,
+ * log 1e-8, 20)) goes through phi = exp(lambda + k*log w - lambda*w) = w^k e^{lambda(1-w)}, which is
+ * 1 at w = 1, peaks at w = k/lambda and decays for large w, so stale sequences fade out instead of
+ * being clipped; l = -sg(phi_i)*A*lp. The batch pre-pass computes phi per row and passes it as the
+ * policy tokens' IS weight: the caller's `isWeights` enter only through w, as in TRL, not again as a
+ * multiplier (off-policy and agent tokens keep theirs). The sign of a row's advantage is that of its
+ * summed token advantages.
  */
-export function vespoPolicyLoss(input: VespoInput): PolicyLossResult & { sequenceWeights: Float64Array } {
-  const { vespo = {}, isWeights, ...rest } = input;
+export const vespoLoss: PolicyLossDefinition = {
+  id: 'vespo',
+  description: 'REINFORCE weighted by the detached smooth sequence trust-region weight phi(w) (TRL vespo)',
+  ratioLevel: 'token',
+  token: reinforceLoss.token,
+  prepareBatch: vespoSequenceWeights,
+};
+
+function vespoSequenceWeights({ input }: PolicyLossBatchContext): PolicyLossBatchPlan {
+  const vespo = input.options?.vespo ?? {};
   const kPositive = vespo.kPositive ?? 2;
   const lambdaPositive = vespo.lambdaPositive ?? 3;
   const kNegative = vespo.kNegative ?? 3;
@@ -45,18 +52,9 @@ export function vespoPolicyLoss(input: VespoInput): PolicyLossResult & { sequenc
   for (const [name, value] of Object.entries({ kPositive, lambdaPositive, kNegative, lambdaNegative })) {
     assertNumber(`vespo.${name}`, value, (v) => v >= 0, '>= 0');
   }
-  const { batchSize, sequenceLength, logProbs, oldLogProbs, lossMask, sourceMask } = rest;
-  assertBatchShape({ batchSize, sequenceLength });
-  const size = batchSize * sequenceLength;
-  for (const [name, array] of Object.entries({ logProbs, oldLogProbs, lossMask, sourceMask, isWeights, advantages: rest.advantages })) {
-    assertLength(name, array, size);
-  }
-  assertLength('sequenceAdvantages', rest.sequenceAdvantages, batchSize);
-  if (rest.advantages === undefined && rest.sequenceAdvantages === undefined) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'advantages or sequenceAdvantages is required' });
-  }
+  const { batchSize, sequenceLength, logProbs, oldLogProbs, lossMask, sourceMask, isWeights } = input;
   const phi = new Float64Array(batchSize);
-  const weights = new Float64Array(size);
+  const weights = new Float64Array(batchSize * sequenceLength);
   for (let row = 0; row < batchSize; row++) {
     let logWeight = 0;
     let advantageSum = 0;
@@ -76,10 +74,10 @@ export function vespoPolicyLoss(input: VespoInput): PolicyLossResult & { sequenc
         }
         logWeight += Math.log(weight);
       }
-      advantageSum += rest.advantages !== undefined ? (rest.advantages[index] as number) : 0;
+      advantageSum += input.advantages !== undefined ? (input.advantages[index] as number) : 0;
     }
-    if (rest.advantages === undefined) advantageSum = rest.sequenceAdvantages?.[row] as number;
-    // NaN (bad inputs) is left for policyLoss's validation to report with its position
+    if (input.advantages === undefined) advantageSum = input.sequenceAdvantages?.[row] as number;
+    // NaN (bad inputs) is left for the driver's validation to report with its position
     const clamped = Number.isNaN(logWeight) ? 0 : Math.min(LOG_WEIGHT_MAX, Math.max(LOG_WEIGHT_MIN, logWeight));
     const w = Math.exp(clamped);
     const positive = advantageSum > 0;
@@ -93,6 +91,5 @@ export function vespoPolicyLoss(input: VespoInput): PolicyLossResult & { sequenc
       weights[index] = policy ? (phi[row] as number) : isWeights === undefined ? 1 : (isWeights[index] as number);
     }
   }
-  const result = policyLoss({ ...rest, loss: 'reinforce', isWeights: weights });
-  return { ...result, sequenceWeights: phi };
+  return { isWeights: weights, statistics: { sequenceWeights: phi } };
 }
