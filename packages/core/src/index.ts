@@ -26,12 +26,18 @@ export type {
   AdvantageContext,
   AdvantageEstimator,
   AdvantageOptions,
+  AdvantageRequirement,
+  TokenStatistics,
   SingletonPolicy,
   TokenAdvantageOutput,
   UnscorablePolicy,
 } from './advantages/advantage-estimator';
 export { advantageEstimators, builtinAdvantageEstimators, createAdvantageEstimatorRegistry } from './advantages/builtin';
-export { createOptimalTokenBaselineEstimator, type OptimalTokenBaselineInput } from './advantages/optimal-token-baseline';
+export {
+  createOptimalTokenBaselineEstimator,
+  optimalTokenBaselineEstimator,
+  type OptimalTokenBaselineInput,
+} from './advantages/optimal-token-baseline';
 export { pfPpoResample, type PfPpoMethod, type PfPpoResampleOptions, type PfPpoResampleResult } from './advantages/pf-ppo-resample';
 export { combineRewards, type CombineRewardsOptions, type MultiReward, type RewardCombination } from './advantages/combine-rewards';
 export { computeGroupStatistics, type GroupStatistics } from './advantages/group-statistics';

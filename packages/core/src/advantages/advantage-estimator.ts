@@ -43,6 +43,22 @@ export interface AdvantageOptions {
   whitenEpsilon?: number;
 }
 
+/** Per-token statistics of the sampling distribution, all [B,T] like the batch (optimal token baseline). */
+export interface TokenStatistics {
+  /** π_t: the probability of the sampled token (exp of its log-prob under the policy that sampled it) */
+  probs: FloatArray;
+  /** sum_v π_v^2 at each position: the full distribution's squared norm (verl `sum_pi_squared`) */
+  sumSquaredProbs: FloatArray;
+  /**
+   * optional detached IS weights ρ_t (e.g. truncated IS against the rollout engine); the variance
+   * weight of each token is multiplied by ρ_t^2 (verl `tir_optimal_token_baseline`)
+   */
+  isWeights?: FloatArray;
+}
+
+/** Optional inputs an estimator can declare it needs; `computeAdvantages` throws INVALID_ARGUMENT when one is missing. */
+export type AdvantageRequirement = 'values' | 'rewardBaselines' | 'tokenStatistics';
+
 /** Everything an estimator sees, already validated by `computeAdvantages`. */
 export interface AdvantageContext {
   batchSize: number;
@@ -61,6 +77,8 @@ export interface AdvantageContext {
   values?: FloatArray;
   /** [B] reward of the greedy rollout per sequence (remax) */
   rewardBaselines?: FloatArray;
+  /** [B,T] sampled-token probabilities and sum of squared probabilities (optimal-token-baseline) */
+  tokenStatistics?: TokenStatistics;
   options: AdvantageOptions;
 }
 
@@ -80,7 +98,7 @@ export type AdvantageEstimator =
       readonly description: string;
       readonly level: 'sequence';
       /** inputs that must be present besides rewards and lossMask */
-      readonly requires?: ReadonlyArray<'values' | 'rewardBaselines'>;
+      readonly requires?: ReadonlyArray<AdvantageRequirement>;
       /** returns [B] advantages (and optionally [B] returns; default returns = advantages) */
       compute(context: AdvantageContext): { advantages: Float64Array; returns?: Float64Array };
     }
@@ -88,6 +106,6 @@ export type AdvantageEstimator =
       readonly id: string;
       readonly description: string;
       readonly level: 'token';
-      readonly requires?: ReadonlyArray<'values' | 'rewardBaselines'>;
+      readonly requires?: ReadonlyArray<AdvantageRequirement>;
       compute(context: AdvantageContext, output: TokenAdvantageOutput): void;
     };

@@ -6,6 +6,7 @@ import { batchStdEstimator, drGrpoEstimator, grpoEstimator } from './grpo';
 import { grpoPassAtKEstimator } from './grpo-pass-at-k';
 import { maxRlEstimator } from './max-rl';
 import { opoEstimator } from './opo';
+import { optimalTokenBaselineEstimator } from './optimal-token-baseline';
 import { reinforcePlusPlusBaselineEstimator, reinforcePlusPlusEstimator } from './reinforce-plus-plus';
 import { remaxEstimator } from './remax';
 import { rlooEstimator } from './rloo';
@@ -24,6 +25,7 @@ export const builtinAdvantageEstimators: readonly AdvantageEstimator[] = [
   grpoPassAtKEstimator,
   maxRlEstimator,
   gaeEstimator,
+  optimalTokenBaselineEstimator,
 ];
 
 /** A fresh registry holding the built-in estimators; register your own on it. */

@@ -406,8 +406,9 @@ describe('advantage estimator registry', () => {
       'grpo-pass@k',
       'maxrl',
       'gae',
+      'optimal-token-baseline',
     ]);
-    expect(builtinAdvantageEstimators.length).toBe(12);
+    expect(builtinAdvantageEstimators.length).toBe(13);
   });
   it('an unknown name throws UNKNOWN_ENTRY listing the available ones', () => {
     const error = expectAipoError(() => computeAdvantages({ ...base, estimator: 'ppo-gae' }), 'UNKNOWN_ENTRY');

@@ -4,7 +4,7 @@ import type { FloatArray } from '../batch/float-array';
 import { assertBatchShape, assertLength } from '../batch/policy-batch';
 import { AipoError } from '../errors/aipo-error';
 import type { Registry } from '../registry/create-registry';
-import type { AdvantageContext, AdvantageEstimator, AdvantageOptions } from './advantage-estimator';
+import type { AdvantageContext, AdvantageEstimator, AdvantageOptions, TokenStatistics } from './advantage-estimator';
 import { advantageEstimators } from './builtin';
 import { combineRewards, type MultiReward } from './combine-rewards';
 import { computeGroupStatistics } from './group-statistics';
@@ -36,6 +36,8 @@ export interface ComputeAdvantagesOptions {
   values?: FloatArray;
   /** [B] greedy-rollout rewards (remax) */
   rewardBaselines?: FloatArray;
+  /** [B,T] sampled-token probabilities and sum_v π_v^2 per position (optimal-token-baseline) */
+  tokenStatistics?: TokenStatistics;
   /** estimator knobs (epsilon, normalizeByStd, singletonPolicy, ...) */
   options?: AdvantageOptions;
 }
@@ -151,6 +153,9 @@ function prepare(options: ComputeAdvantagesOptions): Prepared {
   assertLength('values', options.values, batchSize * sequenceLength);
   assertLength('rewardBaselines', options.rewardBaselines, batchSize);
   assertLength('statisticsMask', options.statisticsMask, batchSize);
+  assertLength('tokenStatistics.probs', options.tokenStatistics?.probs, batchSize * sequenceLength);
+  assertLength('tokenStatistics.sumSquaredProbs', options.tokenStatistics?.sumSquaredProbs, batchSize * sequenceLength);
+  assertLength('tokenStatistics.isWeights', options.tokenStatistics?.isWeights, batchSize * sequenceLength);
   const estimator =
     typeof options.estimator === 'string'
       ? (options.registry ?? advantageEstimators).get(options.estimator)
@@ -194,6 +199,7 @@ function prepare(options: ComputeAdvantagesOptions): Prepared {
     ...(options.tokenRewards === undefined ? {} : { tokenRewards: options.tokenRewards }),
     ...(options.values === undefined ? {} : { values: options.values }),
     ...(options.rewardBaselines === undefined ? {} : { rewardBaselines: options.rewardBaselines }),
+    ...(options.tokenStatistics === undefined ? {} : { tokenStatistics: options.tokenStatistics }),
   };
   return { estimator, context, scorableMask };
 }

@@ -139,4 +139,35 @@ describe('optimal token baseline (verl optimal_token_baseline)', () => {
     expectAipoError(() => run([Number.NaN, 0], [0.5, 0]), 'NON_FINITE_INPUT');
     expectAipoError(() => run([0.5], [0.5]), 'SHAPE_MISMATCH');
   });
+
+  it("is registered as 'optimal-token-baseline': tokenStatistics by name gives the factory's result; missing is INVALID_ARGUMENT", () => {
+    const tokenStatistics = {
+      probs: Float64Array.from([0.5, 0.5, 0.9, 0.2]),
+      sumSquaredProbs: Float64Array.from([0.5, 0.5, 0.82, 0.5]),
+    };
+    const base = {
+      batchSize: 2,
+      sequenceLength: 2,
+      rewards: Float64Array.from([1, 0]),
+      lossMask: new Uint8Array(4).fill(1),
+      groupIds: Int32Array.from([0, 0]),
+    };
+    const byName = computeAdvantages({ ...base, estimator: 'optimal-token-baseline', tokenStatistics });
+    const fromFactory = computeAdvantages({ ...base, estimator: estimatorOf(tokenStatistics) });
+    expect(Array.from(byName.advantages)).toEqual(Array.from(fromFactory.advantages));
+    // the golden values of the first test: 1 - 0.5/0.52 on the first token
+    expect(byName.advantages[0]).toBeCloseTo(1 - 0.5 / 0.52, 6);
+    const missing = expectAipoError(() => computeAdvantages({ ...base, estimator: 'optimal-token-baseline' }), 'INVALID_ARGUMENT');
+    expect(missing.message).toContain('tokenStatistics');
+    expect(missing.details).toMatchObject({ estimator: 'optimal-token-baseline', missing: 'tokenStatistics' });
+    expectAipoError(
+      () =>
+        computeAdvantages({
+          ...base,
+          estimator: 'optimal-token-baseline',
+          tokenStatistics: { ...tokenStatistics, sumSquaredProbs: new Float64Array(3) },
+        }),
+      'SHAPE_MISMATCH',
+    );
+  });
 });

@@ -1,22 +1,11 @@
 import { assertFiniteMasked } from '../batch/assert-finite';
-import type { FloatArray } from '../batch/float-array';
 import { assertLength } from '../batch/policy-batch';
 import { AipoError } from '../errors/aipo-error';
-import type { AdvantageContext, AdvantageEstimator } from './advantage-estimator';
+import type { AdvantageContext, AdvantageEstimator, TokenAdvantageOutput, TokenStatistics } from './advantage-estimator';
 import { writeDiscountedReturns } from './token-rewards';
 
-/** Per-token distribution statistics the optimal token baseline needs, all [B,T] like the batch. */
-export interface OptimalTokenBaselineInput {
-  /** π_t: the probability of the sampled token (exp of its log-prob under the policy that sampled it) */
-  probs: FloatArray;
-  /** sum_v π_v^2 at each position: the full distribution's squared norm (verl `sum_pi_squared`) */
-  sumSquaredProbs: FloatArray;
-  /**
-   * optional detached IS weights ρ_t (e.g. truncated IS against the rollout engine); the variance
-   * weight of each token is multiplied by ρ_t^2 (verl `tir_optimal_token_baseline`)
-   */
-  isWeights?: FloatArray;
-}
+/** The factory's input: the batch's per-token statistics (see `TokenStatistics`). */
+export type OptimalTokenBaselineInput = TokenStatistics;
 
 /** Relative tolerance for sum_v π_v^2 >= π_t^2 (float32 inputs round). */
 const SQUARED_TOLERANCE = 1e-5;
@@ -32,62 +21,85 @@ const SQUARED_TOLERANCE = 1e-5;
  * `gamma`, default 1). Every term is >= (1 - π_j)^2 >= 0; a position where all weights are 0 falls
  * back to the plain mean of G. Excluded (unscorable) sequences get 0. Returns are G.
  *
- * The statistics are per batch, so this is a factory: `computeAdvantages({ estimator:
- * createOptimalTokenBaselineEstimator({ probs, sumSquaredProbs }), ... })`.
+ * Registered as 'optimal-token-baseline': pass the statistics as `computeAdvantages({ estimator:
+ * 'optimal-token-baseline', tokenStatistics: { probs, sumSquaredProbs }, ... })`; without them the
+ * call is INVALID_ARGUMENT (verl's estimator likewise needs `sum_pi_squared`).
+ */
+export const optimalTokenBaselineEstimator: AdvantageEstimator = {
+  id: 'optimal-token-baseline',
+  description: 'per-position baseline weighted by the accumulated score-function norm (OTB; needs tokenStatistics)',
+  level: 'token',
+  requires: ['tokenStatistics'],
+  compute(context, output) {
+    computeOptimalTokenBaseline(context, context.tokenStatistics as TokenStatistics, output);
+  },
+};
+
+/**
+ * The same estimator bound to one batch's statistics, for callers that build estimators per batch:
+ * `computeAdvantages({ estimator: createOptimalTokenBaselineEstimator({ probs, sumSquaredProbs }), ... })`.
  */
 export function createOptimalTokenBaselineEstimator(input: OptimalTokenBaselineInput): AdvantageEstimator {
   return {
     id: 'optimal-token-baseline',
-    description: 'per-position baseline weighted by the accumulated score-function norm (OTB)',
+    description: optimalTokenBaselineEstimator.description,
     level: 'token',
     compute(context, output) {
-      const { batchSize, sequenceLength, lossMask, rewards, groups, options } = context;
-      const size = batchSize * sequenceLength;
-      assertLength('probs', input.probs, size);
-      assertLength('sumSquaredProbs', input.sumSquaredProbs, size);
-      assertLength('isWeights', input.isWeights, size);
-      assertFiniteMasked('probs', input.probs, lossMask, sequenceLength);
-      assertFiniteMasked('sumSquaredProbs', input.sumSquaredProbs, lossMask, sequenceLength);
-      if (input.isWeights !== undefined) assertFiniteMasked('isWeights', input.isWeights, lossMask, sequenceLength);
-      const gamma = options.gamma ?? 1;
-      const weights = new Float64Array(size);
-      for (let row = 0; row < batchSize; row++) {
-        if (groups.member[row] === 0 || Number.isNaN(rewards[row] as number)) continue;
-        const last = writeDiscountedReturns(context, row, gamma, output.returns);
-        let accumulated = 0;
-        for (let column = 0; column <= last; column++) {
-          const index = row * sequenceLength + column;
-          if (lossMask[index] === 0) continue;
-          accumulated += scoreNorm(input, index);
-          weights[index] = accumulated;
-        }
-      }
-      // per (group, column): sums of W*G, W and G over live members
-      const weightedSum = new Float64Array(groups.count * sequenceLength);
-      const weightSum = new Float64Array(groups.count * sequenceLength);
-      const plainSum = new Float64Array(groups.count * sequenceLength);
-      const live = new Int32Array(groups.count * sequenceLength);
-      forLiveTokens(context, (row, column, index) => {
-        const slot = (groups.groupOf[row] as number) * sequenceLength + column;
-        const ret = output.returns[index] as number;
-        weightedSum[slot] = (weightedSum[slot] as number) + (weights[index] as number) * ret;
-        weightSum[slot] = (weightSum[slot] as number) + (weights[index] as number);
-        plainSum[slot] = (plainSum[slot] as number) + ret;
-        live[slot] = (live[slot] as number) + 1;
-      });
-      forLiveTokens(context, (row, column, index) => {
-        const slot = (groups.groupOf[row] as number) * sequenceLength + column;
-        const total = weightSum[slot] as number;
-        const baseline =
-          total > 0 ? (weightedSum[slot] as number) / total : (plainSum[slot] as number) / (live[slot] as number);
-        output.advantages[index] = (output.returns[index] as number) - baseline;
-      });
+      computeOptimalTokenBaseline(context, input, output);
     },
   };
 }
 
+function computeOptimalTokenBaseline(
+  context: AdvantageContext,
+  input: TokenStatistics,
+  output: TokenAdvantageOutput,
+): void {
+  const { batchSize, sequenceLength, lossMask, rewards, groups, options } = context;
+  const size = batchSize * sequenceLength;
+  assertLength('probs', input.probs, size);
+  assertLength('sumSquaredProbs', input.sumSquaredProbs, size);
+  assertLength('isWeights', input.isWeights, size);
+  assertFiniteMasked('probs', input.probs, lossMask, sequenceLength);
+  assertFiniteMasked('sumSquaredProbs', input.sumSquaredProbs, lossMask, sequenceLength);
+  if (input.isWeights !== undefined) assertFiniteMasked('isWeights', input.isWeights, lossMask, sequenceLength);
+  const gamma = options.gamma ?? 1;
+  const weights = new Float64Array(size);
+  for (let row = 0; row < batchSize; row++) {
+    if (groups.member[row] === 0 || Number.isNaN(rewards[row] as number)) continue;
+    const last = writeDiscountedReturns(context, row, gamma, output.returns);
+    let accumulated = 0;
+    for (let column = 0; column <= last; column++) {
+      const index = row * sequenceLength + column;
+      if (lossMask[index] === 0) continue;
+      accumulated += scoreNorm(input, index);
+      weights[index] = accumulated;
+    }
+  }
+  // per (group, column): sums of W*G, W and G over live members
+  const weightedSum = new Float64Array(groups.count * sequenceLength);
+  const weightSum = new Float64Array(groups.count * sequenceLength);
+  const plainSum = new Float64Array(groups.count * sequenceLength);
+  const live = new Int32Array(groups.count * sequenceLength);
+  forLiveTokens(context, (row, column, index) => {
+    const slot = (groups.groupOf[row] as number) * sequenceLength + column;
+    const ret = output.returns[index] as number;
+    weightedSum[slot] = (weightedSum[slot] as number) + (weights[index] as number) * ret;
+    weightSum[slot] = (weightSum[slot] as number) + (weights[index] as number);
+    plainSum[slot] = (plainSum[slot] as number) + ret;
+    live[slot] = (live[slot] as number) + 1;
+  });
+  forLiveTokens(context, (row, column, index) => {
+    const slot = (groups.groupOf[row] as number) * sequenceLength + column;
+    const total = weightSum[slot] as number;
+    const baseline =
+      total > 0 ? (weightedSum[slot] as number) / total : (plainSum[slot] as number) / (live[slot] as number);
+    output.advantages[index] = (output.returns[index] as number) - baseline;
+  });
+}
+
 /** ||e_t - π||^2 = 1 - 2π_t + sum_v π_v^2 (times ρ_t^2), validated. */
-function scoreNorm(input: OptimalTokenBaselineInput, index: number): number {
+function scoreNorm(input: TokenStatistics, index: number): number {
   const p = input.probs[index] as number;
   const squared = input.sumSquaredProbs[index] as number;
   if (p < 0 || p > 1 || squared > 1 + SQUARED_TOLERANCE || squared < p * p * (1 - SQUARED_TOLERANCE) - 1e-12) {
