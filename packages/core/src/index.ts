@@ -38,7 +38,6 @@ export {
   optimalTokenBaselineEstimator,
   type OptimalTokenBaselineInput,
 } from './advantages/optimal-token-baseline';
-export { pfPpoResample, type PfPpoMethod, type PfPpoResampleOptions, type PfPpoResampleResult } from './advantages/pf-ppo-resample';
 export { combineRewards, type CombineRewardsOptions, type MultiReward, type RewardCombination } from './advantages/combine-rewards';
 export { computeGroupStatistics, type GroupStatistics } from './advantages/group-statistics';
 export { policyLoss, LOG_PROB_TOLERANCE } from './losses/policy-loss';
@@ -85,6 +84,8 @@ export { entropyQuantileMask } from './corrections/entropy-quantile-mask';
 export { offPolicySequenceMask } from './corrections/off-policy-sequence-mask';
 export { groupFilterMask } from './corrections/group-filter';
 export { clipRewards } from './corrections/clip-rewards';
+export { pfPpoResample, type PfPpoMethod, type PfPpoResampleOptions, type PfPpoResampleResult } from './corrections/pf-ppo-resample';
+
 export { valueLoss, type ValueLossOptions, type ValueLossResult } from './losses/value-loss';
 
 // --- KL, entropy, ILR, metrics, random ---
