@@ -125,6 +125,15 @@ export {
   type AdaptiveKlControllerOptions,
   type KlController,
 } from './kl/kl-controller';
+export {
+  isReferenceSyncStep,
+  mixReferenceWeights,
+  syncReferenceModel,
+  type MixReferenceWeightsOptions,
+  type ReferenceSyncOptions,
+  type SyncReferenceModelOptions,
+  type SyncReferenceModelResult,
+} from './kl/sync-reference-model';
 export { entropyFromLogits, type EntropyFromLogitsOptions } from './entropy/entropy-from-logits';
 export { entropyWithGradient, type EntropyWithGradientOptions, type EntropyWithGradientResult } from './entropy/entropy-gradient';
 export { entropyBonus, type EntropyBonusOptions, type EntropyBonusResult } from './entropy/entropy-bonus';
