@@ -18,7 +18,13 @@ import {
 } from '../src/index';
 
 const [backendArg = 'wasm', patchArg = 'all', trainRunsArg = '5', sampleRunsArg = '3'] = process.argv.slice(2);
-const choice = await selectBackend({ backend: backendArg as BackendName, kernelPatches: patchArg === 'all' ? true : patchArg === 'segsum' ? 'segment-sum-only' : false });
+// patches: `all` = every patch, native sgemm when built; `wasm` = every patch, XNNPACK matmul only;
+// `segsum` = stock BatchMatMul; `none` = stock kernels.
+const choice = await selectBackend({
+  backend: backendArg as BackendName,
+  kernelPatches: patchArg === 'all' || patchArg === 'wasm' ? true : patchArg === 'segsum' ? 'segment-sum-only' : false,
+  nativeMatMul: patchArg === 'all',
+});
 
 const config = parseModelConfig({
   model_type: 'llama',
@@ -78,6 +84,7 @@ process.stdout.write(
   `${JSON.stringify({
     backend: choice.name,
     patchedKernels: choice.patchedKernels,
+    matMul: choice.matMul,
     parameters: model.parameterCount(),
     trainStepMs: Math.round(train.medianMs),
     trainStepCpuMs: Math.round(train.medianCpuMs),

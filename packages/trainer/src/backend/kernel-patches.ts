@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { loadNativeMatMul, nativeBatchMatMul } from './native-matmul';
 
 /**
  * The two kernel patches of shared/reference/tfjs-perf.md ("The two wasm patches"), registered
@@ -9,6 +10,13 @@ import * as tf from '@tensorflow/tfjs';
  *    everything else runs a scalar loop at ~3 GFLOP/s. Transposed operands are transposed first,
  *    a shared right operand folds the batch into rows, and batched attention products call
  *    XNNPACK once per batch slice when there are ≥ 16 rows (decode steps keep the stock path).
+ * 3. wasm `Identity` and same-dtype `Cast` copy the whole buffer; the cpu and webgl backends share
+ *    it by reference count instead (tensors are immutable). The gradient tape calls them ~400 times
+ *    per train step (≈ 30 ms of copies on the benchmark model), so wasm shares too.
+ * 4. wasm `GatherV2` on axis 0 (embedding and RoPE-table lookups) as row copies on the heap: the
+ *    stock kernel computes strides per element (≈ 7 ms for a [2048, 128] lookup).
+ * 5. When the optional native addon is built and the CPU has AVX2/FMA, wasm `BatchMatMul` runs the
+ *    native sgemm on the wasm heap instead (native-matmul.ts); the kernel of 2. stays its fallback.
  */
 
 type Backend = {
@@ -17,6 +25,7 @@ type Backend = {
   makeOutput?(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.TypedArray): tf.TensorInfo;
   makeTensorInfo?(shape: number[], dtype: tf.DataType, values?: tf.TypedArray): tf.TensorInfo;
   typedArrayFromHeap?(info: tf.TensorInfo): tf.TypedArray;
+  incRef?(dataId: object): void;
 };
 
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: Backend; attrs: Record<string, unknown> };
@@ -27,28 +36,60 @@ const patched = new Set<string>();
 export interface KernelPatchOptions {
   /** replace wasm BatchMatMul (default true; false only to measure the stock kernel) */
   batchMatMul?: boolean;
+  /** use the native AVX2/FMA sgemm for wasm BatchMatMul when it is built (default true) */
+  nativeMatMul?: boolean;
 }
 
-/** Apply the patches for `backendName` (idempotent). Returns the names of the kernels replaced. */
-export function applyKernelPatches(backendName: string, { batchMatMul: patchMatMul = true }: KernelPatchOptions = {}): string[] {
-  if (patched.has(backendName)) return [];
+export interface KernelPatchResult {
+  /** names of the kernels replaced */
+  replaced: string[];
+  /** whether wasm BatchMatMul runs the native sgemm, and why not otherwise */
+  nativeMatMul: string;
+}
+
+/** Apply the patches for `backendName` (idempotent: a second call replaces nothing). */
+export function applyKernelPatches(backendName: string, options: KernelPatchOptions = {}): string[] {
+  return applyKernelPatchesWithStatus(backendName, options).replaced;
+}
+
+/** `applyKernelPatches`, also saying whether the native matmul is in use. */
+export function applyKernelPatchesWithStatus(backendName: string, { batchMatMul: patchMatMul = true, nativeMatMul = true }: KernelPatchOptions = {}): KernelPatchResult {
+  if (patched.has(backendName)) return { replaced: [], nativeMatMul: nativeStatus.get(backendName) ?? 'not applicable' };
   patched.add(backendName);
   const replaced: string[] = [];
+  let native = backendName === 'wasm' ? 'off (BatchMatMul patch disabled)' : 'not applicable';
   if (backendName === 'wasm' || backendName === 'cpu') {
     replaceKernel('UnsortedSegmentSum', backendName, unsortedSegmentSum);
     replaced.push('UnsortedSegmentSum');
+  }
+  const cast = tf.getKernel('Cast', 'wasm')?.kernelFunc as Kernel | undefined;
+  if (backendName === 'wasm' && cast !== undefined) {
+    replaceKernel('Identity', 'wasm', shareData);
+    replaceKernel('Cast', 'wasm', (args) => (args.attrs.dtype === args.inputs.x!.dtype ? shareData(args) : cast(args)));
+    replaced.push('Identity', 'Cast');
+  }
+  const gather = tf.getKernel('GatherV2', 'wasm')?.kernelFunc as Kernel | undefined;
+  if (backendName === 'wasm' && gather !== undefined) {
+    replaceKernel('GatherV2', 'wasm', gatherRows(gather));
+    replaced.push('GatherV2');
   }
   if (backendName === 'wasm' && patchMatMul) {
     const original = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc as Kernel | undefined;
     const transpose = tf.getKernel('Transpose', 'wasm')?.kernelFunc as Kernel | undefined;
     const reshape = tf.getKernel('Reshape', 'wasm')?.kernelFunc as Kernel | undefined;
     if (original !== undefined && transpose !== undefined && reshape !== undefined) {
-      replaceKernel('BatchMatMul', 'wasm', batchMatMul({ original, transpose, reshape }));
+      const wasmKernel = batchMatMul({ original, transpose, reshape });
+      const status = nativeMatMul ? loadNativeMatMul() : { available: false as const, reason: 'disabled by option' };
+      replaceKernel('BatchMatMul', 'wasm', status.available ? nativeBatchMatMul({ addon: status.addon, fallback: wasmKernel as never }) : wasmKernel);
       replaced.push('BatchMatMul');
+      native = status.available ? 'native AVX2/FMA sgemm' : `wasm XNNPACK (native sgemm unavailable: ${status.reason})`;
     }
   }
-  return replaced;
+  nativeStatus.set(backendName, native);
+  return { replaced, nativeMatMul: native };
 }
+
+const nativeStatus = new Map<string, string>();
 
 function replaceKernel(kernelName: string, backendName: string, kernelFunc: Kernel): void {
   if (tf.getKernel(kernelName, backendName) !== undefined) tf.unregisterKernel(kernelName, backendName);
@@ -61,15 +102,35 @@ function makeOutput(backend: Backend, shape: number[], dtype: tf.DataType, value
   return backend.makeOutput!(shape, dtype, undefined, values);
 }
 
+function shareData({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const x = inputs.x!;
+  backend.incRef!(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 function unsortedSegmentSum({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const x = inputs.x!;
   const segmentIds = inputs.segmentIds!;
   const numSegments = attrs.numSegments as number;
-  const values = backend.readSync(x.dataId);
-  const ids = backend.readSync(segmentIds.dataId);
-  const rows = ids.length;
-  const inner = rows === 0 ? 0 : values.length / rows;
-  const out = x.dtype === 'int32' ? new Int32Array(numSegments * inner) : new Float32Array(numSegments * inner);
+  const outShape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
+  const rows = segmentIds.shape.reduce((a, b) => a * b, 1);
+  const inner = rows === 0 ? 0 : x.shape.reduce((a, b) => a * b, 1) / rows;
+  let values: tf.TypedArray;
+  let ids: tf.TypedArray;
+  let out: tf.TypedArray;
+  let result: tf.TensorInfo | undefined;
+  if (backend.typedArrayFromHeap !== undefined && backend.makeOutput !== undefined) {
+    // wasm: read and write the heap in place (views taken after the allocation, which may grow it)
+    result = backend.makeOutput(outShape, x.dtype);
+    values = backend.typedArrayFromHeap(x);
+    ids = backend.typedArrayFromHeap(segmentIds);
+    out = backend.typedArrayFromHeap(result);
+    out.fill(0);
+  } else {
+    values = backend.readSync(x.dataId);
+    ids = backend.readSync(segmentIds.dataId);
+    out = x.dtype === 'int32' ? new Int32Array(numSegments * inner) : new Float32Array(numSegments * inner);
+  }
   for (let i = 0; i < rows; i++) {
     const segment = ids[i]!;
     if (segment < 0 || segment >= numSegments) continue;
@@ -77,7 +138,31 @@ function unsortedSegmentSum({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
     const target = segment * inner;
     for (let j = 0; j < inner; j++) out[target + j]! += values[source + j]!;
   }
-  return makeOutput(backend, [numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype, out);
+  return result ?? makeOutput(backend, outShape, x.dtype, out);
+}
+
+function gatherRows(fallback: Kernel): Kernel {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const x = inputs.x!;
+    const indices = inputs.indices!;
+    const rank = x.shape.length;
+    const axis = ((attrs.axis as number) + rank) % rank;
+    if (axis !== 0 || ((attrs.batchDims as number | undefined) ?? 0) !== 0 || (x.dtype !== 'float32' && x.dtype !== 'int32') || rank === 0) return fallback(args);
+    const rows = x.shape[0]!;
+    const inner = x.shape.slice(1).reduce((a, b) => a * b, 1);
+    const count = indices.shape.reduce((a, b) => a * b, 1);
+    for (const index of backend.typedArrayFromHeap!(indices)) {
+      // the stock kernel's check and message (util.assert in tfjs-backend-wasm GatherV2)
+      if (!(index >= 0 && index <= rows - 1)) throw new Error(`GatherV2: the index value ${index} is not in [0, ${rows - 1}]`);
+    }
+    const out = backend.makeOutput!([...indices.shape, ...x.shape.slice(1)], x.dtype);
+    const source = backend.typedArrayFromHeap!(x);
+    const ids = backend.typedArrayFromHeap!(indices);
+    const target = backend.typedArrayFromHeap!(out);
+    for (let i = 0; i < count; i++) target.set(source.subarray(ids[i]! * inner, (ids[i]! + 1) * inner), i * inner);
+    return out;
+  };
 }
 
 function batchMatMul({ original, transpose, reshape }: { original: Kernel; transpose: Kernel; reshape: Kernel }): Kernel {

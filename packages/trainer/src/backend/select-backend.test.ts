@@ -9,6 +9,7 @@ describe('selectBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(choice.reason).toMatch(/tensorflow: .*not installed/);
     expect(choice.reason).toMatch(/webgpu: /);
-    expect(choice.patchedKernels).toEqual(['UnsortedSegmentSum', 'BatchMatMul']);
+    expect(choice.reason).toMatch(/matmul: (native AVX2\/FMA sgemm|wasm XNNPACK)/);
+    expect(choice.patchedKernels).toEqual(['UnsortedSegmentSum', 'Identity', 'Cast', 'GatherV2', 'BatchMatMul']);
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { AipoError } from '@aipo/core';
-import { applyKernelPatches } from './kernel-patches';
+import { applyKernelPatchesWithStatus } from './kernel-patches';
 
 /** Backends the trainer can run on, fastest first. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -13,6 +13,8 @@ export interface SelectBackendOptions {
    * (to measure it; the segment sum is needed for gather gradients); `false` = none
    */
   kernelPatches?: boolean | 'segment-sum-only';
+  /** wasm BatchMatMul through the optional native AVX2/FMA sgemm when built (default true) */
+  nativeMatMul?: boolean;
 }
 
 export interface BackendChoice {
@@ -22,6 +24,8 @@ export interface BackendChoice {
   reason: string;
   /** kernels replaced by the patches */
   patchedKernels: string[];
+  /** what runs wasm BatchMatMul: the native sgemm, or why it is not used ('not applicable' elsewhere) */
+  matMul: string;
 }
 
 // Optional peers are imported by a computed name so neither bundlers nor tsc require them.
@@ -34,7 +38,7 @@ async function optionalImport(name: string): Promise<unknown> {
  * webgpu when the `webgpu` package finds an adapter, else wasm with the kernel patches, else cpu.
  * Rationale and measurements: shared/reference/tfjs-perf.md ("Recommendation").
  */
-export async function selectBackend({ backend = 'auto', kernelPatches = true }: SelectBackendOptions = {}): Promise<BackendChoice> {
+export async function selectBackend({ backend = 'auto', kernelPatches = true, nativeMatMul = true }: SelectBackendOptions = {}): Promise<BackendChoice> {
   const skipped: string[] = [];
   const attempt = async (name: BackendName): Promise<BackendChoice | undefined> => {
     const problem = await initialise(name);
@@ -42,9 +46,10 @@ export async function selectBackend({ backend = 'auto', kernelPatches = true }: 
       skipped.push(`${name}: ${problem}`);
       return undefined;
     }
-    const patchedKernels = kernelPatches === false ? [] : applyKernelPatches(name, { batchMatMul: kernelPatches === true });
-    const reason = backend === 'auto' ? (skipped.length > 0 ? `auto: ${skipped.join('; ')}` : 'auto: fastest available') : 'requested';
-    return { name, reason, patchedKernels };
+    const patches = kernelPatches === false ? { replaced: [], nativeMatMul: 'stock kernels' } : applyKernelPatchesWithStatus(name, { batchMatMul: kernelPatches === true, nativeMatMul });
+    const why = backend === 'auto' ? (skipped.length > 0 ? `auto: ${skipped.join('; ')}` : 'auto: fastest available') : 'requested';
+    const reason = name === 'wasm' ? `${why}; matmul: ${patches.nativeMatMul}` : why;
+    return { name, reason, patchedKernels: patches.replaced, matMul: patches.nativeMatMul };
   };
   if (backend !== 'auto') {
     const choice = await attempt(backend);

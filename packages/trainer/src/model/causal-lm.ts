@@ -52,6 +52,7 @@ export class CausalLM {
   private readonly specs: ParameterSpec[];
   private readonly ropeCos: tf.Tensor2D | undefined;
   private readonly ropeSin: tf.Tensor2D | undefined;
+  private readonly ropeRotation: tf.Tensor2D | undefined;
   private disposed = false;
   private tiedHeadCache: tf.Tensor2D | undefined;
 
@@ -63,6 +64,7 @@ export class CausalLM {
       const [cos, sin] = ropeTables(config);
       this.ropeCos = cos;
       this.ropeSin = sin;
+      this.ropeRotation = tf.keep(rotateHalfMatrix(config.headDim));
     }
   }
 
@@ -156,13 +158,14 @@ export class CausalLM {
     } else {
       x = tf.gather(this.p('model.embed_tokens.weight'), flatTokens);
     }
-    let rope: [tf.Tensor4D, tf.Tensor4D] | undefined;
-    if (this.ropeCos !== undefined && this.ropeSin !== undefined) {
+    let rope: Rope | undefined;
+    if (this.ropeCos !== undefined && this.ropeSin !== undefined && this.ropeRotation !== undefined) {
       const flatPositions = positions.reshape([B * T]);
-      rope = [
-        tf.gather(this.ropeCos, flatPositions).reshape([B, 1, T, c.headDim]),
-        tf.gather(this.ropeSin, flatPositions).reshape([B, 1, T, c.headDim]),
-      ];
+      rope = {
+        cos: tf.gather(this.ropeCos, flatPositions).reshape([B * T, 1, c.headDim]),
+        sin: tf.gather(this.ropeSin, flatPositions).reshape([B * T, 1, c.headDim]),
+        rotation: this.ropeRotation,
+      };
     }
     const nextCache: KvCache = [];
     for (let layer = 0; layer < c.numLayers; layer++) {
@@ -191,6 +194,7 @@ export class CausalLM {
     this.markWeightsChanged();
     this.ropeCos?.dispose();
     this.ropeSin?.dispose();
+    this.ropeRotation?.dispose();
   }
 
   /**
@@ -222,14 +226,14 @@ export class CausalLM {
     return bias === undefined ? y : tf.add<tf.Tensor2D>(y, this.p(bias));
   }
 
-  private llamaBlock(input: BlockInput & { rope: [tf.Tensor4D, tf.Tensor4D] }): { x: tf.Tensor2D; cache: LayerCache } {
+  private llamaBlock(input: BlockInput & { rope: Rope }): { x: tf.Tensor2D; cache: LayerCache } {
     const { x, B, T, layer, mask, past, rope } = input;
     const c = this.config;
     const prefix = `model.layers.${layer}`;
     const bias = (name: string) => (c.attentionBias ? `${prefix}.self_attn.${name}.bias` : undefined);
     const h = rmsNorm(x, this.p(`${prefix}.input_layernorm.weight`), c.normEps);
-    const q = applyRope(splitHeads(this.linear(h, `${prefix}.self_attn.q_proj.weight`, bias('q_proj')), B, T, c.numHeads, c.headDim), rope);
-    const k = applyRope(splitHeads(this.linear(h, `${prefix}.self_attn.k_proj.weight`, bias('k_proj')), B, T, c.numKvHeads, c.headDim), rope);
+    const q = splitHeads(applyRope(this.linear(h, `${prefix}.self_attn.q_proj.weight`, bias('q_proj')), c.numHeads, rope), B, T, c.numHeads, c.headDim);
+    const k = splitHeads(applyRope(this.linear(h, `${prefix}.self_attn.k_proj.weight`, bias('k_proj')), c.numKvHeads, rope), B, T, c.numKvHeads, c.headDim);
     const v = splitHeads(this.linear(h, `${prefix}.self_attn.v_proj.weight`, bias('v_proj')), B, T, c.numKvHeads, c.headDim);
     const { output, cache } = this.attention({ q, k, v, past, mask, B, T });
     const x1 = tf.add<tf.Tensor2D>(x, this.linear(output, `${prefix}.self_attn.o_proj.weight`));
@@ -316,14 +320,36 @@ function geluTanh(x: tf.Tensor2D): tf.Tensor2D {
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
 }
 
-/** HF rotate-half RoPE (Su et al. 2021): x·cos + rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁]. */
-function applyRope(x: tf.Tensor4D, [cos, sin]: [tf.Tensor4D, tf.Tensor4D]): tf.Tensor4D {
-  const [B, H, T, hd] = x.shape;
-  const half = hd / 2;
-  const x1 = tf.slice(x, [0, 0, 0, 0], [B, H, T, half]);
-  const x2 = tf.slice(x, [0, 0, 0, half], [B, H, T, half]);
-  const rotated = tf.concat([tf.neg(x2), x1], 3);
-  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+/** RoPE inputs of one forward pass: `[B*T, 1, head_dim]` cos/sin rows and the rotate-half matrix. */
+interface Rope {
+  cos: tf.Tensor3D;
+  sin: tf.Tensor3D;
+  rotation: tf.Tensor2D;
+}
+
+/**
+ * HF rotate-half RoPE (Su et al. 2021): x·cos + rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁], on
+ * the flat `[B*T, heads*head_dim]` projection. rotate_half is a product with a signed permutation
+ * matrix (exact: one ±1 term per output) instead of slice/neg/concat, whose forward and gradient
+ * cost 8 kernels per call on wasm (slice, neg, concat; SplitV, pad, add in the backward pass).
+ */
+function applyRope(x: tf.Tensor2D, heads: number, { cos, sin, rotation }: Rope): tf.Tensor2D {
+  const [rows, width] = x.shape;
+  const headDim = width / heads;
+  const perHead = x.reshape([rows, heads, headDim]);
+  const rotated = tf.matMul(x.reshape([rows * heads, headDim]), rotation).reshape([rows, heads, headDim]);
+  return tf.add(tf.mul(perHead, cos), tf.mul(rotated, sin)).reshape([rows, width]) as tf.Tensor2D;
+}
+
+/** R with x·R = rotate_half(x): R[i + hd/2, i] = −1 and R[i, i + hd/2] = 1 for i < hd/2. */
+function rotateHalfMatrix(headDim: number): tf.Tensor2D {
+  const half = headDim / 2;
+  const values = new Float32Array(headDim * headDim);
+  for (let i = 0; i < half; i++) {
+    values[(i + half) * headDim + i] = -1;
+    values[i * headDim + i + half] = 1;
+  }
+  return tf.tensor2d(values, [headDim, headDim]);
 }
 
 /** cos/sin tables `[maxPositions, head_dim]` with inv_freq_i = θ^(−2i/hd), duplicated halves (HF). */

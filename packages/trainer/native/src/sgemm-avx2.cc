@@ -1,0 +1,144 @@
+// Blocked single-precision GEMM for x86-64 with AVX2 + FMA (Goto & van de Geijn 2008, "Anatomy of
+// high-performance matrix multiplication"; the BLIS layout: packed B panels of NR columns, packed A
+// panels of MR rows, a register-resident MR×NR micro-kernel). This translation unit is compiled with
+// -mavx2 -mfma and is only entered after the runtime CPU check in addon.cc.
+//
+// C[b] = op(A[b]) · op(B[b]) for row-major operands with arbitrary row/column strides, so the
+// transposed cases of tfjs BatchMatMul need no transpose pass: the packing reads through the strides.
+#include "sgemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+constexpr int MR = 6;   // rows per micro-tile: 6 × 2 accumulators + 2 B vectors + 1 broadcast = 15 of 16 ymm
+constexpr int NR = 16;  // columns per micro-tile: two 8-float vectors
+constexpr int KC = 256; // depth of a packed block: an MR×KC A panel (6 KB) and a KC×NR B panel (16 KB) fit L1
+constexpr int MC = 96;  // rows of a packed A block (96 KB, L2)
+constexpr int NC = 2048; // columns of a packed B block (2 MB at KC = 256, the L2 of this class of core)
+
+struct Strided {
+  const float* data;
+  long rowStride;
+  long colStride;
+  float at(long row, long col) const { return data[row * rowStride + col * colStride]; }
+};
+
+// A block rows [0, mc) × depth [0, kc) into MR-row panels, each stored depth-major (p·MR + i); rows
+// past mc are zero so edge tiles run the same kernel.
+void packA(const Strided& a, long row0, long depth0, int mc, int kc, float* out) {
+  for (int panel = 0; panel < mc; panel += MR) {
+    const int rows = std::min(MR, mc - panel);
+    for (int p = 0; p < kc; p++) {
+      for (int i = 0; i < MR; i++) out[i] = i < rows ? a.at(row0 + panel + i, depth0 + p) : 0.0f;
+      out += MR;
+    }
+  }
+}
+
+// B block depth [0, kc) × columns [0, nc) into NR-column panels, each stored depth-major (p·NR + j).
+void packB(const Strided& b, long depth0, long col0, int kc, int nc, float* out) {
+  for (int panel = 0; panel < nc; panel += NR) {
+    const int cols = std::min(NR, nc - panel);
+    if (cols == NR && b.colStride == 1) {
+      for (int p = 0; p < kc; p++) {
+        std::memcpy(out, b.data + (depth0 + p) * b.rowStride + col0 + panel, NR * sizeof(float));
+        out += NR;
+      }
+      continue;
+    }
+    for (int p = 0; p < kc; p++) {
+      for (int j = 0; j < NR; j++) out[j] = j < cols ? b.at(depth0 + p, col0 + panel + j) : 0.0f;
+      out += NR;
+    }
+  }
+}
+
+// C tile (rows × cols ≤ MR × NR, leading dimension ldc) = or += packed A panel · packed B panel.
+void microKernel(int kc, const float* a, const float* b, float* c, long ldc, bool accumulate, int rows, int cols) {
+  __m256 acc[MR][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int p = 0; p < kc; p++) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+    }
+    a += MR;
+    b += NR;
+  }
+  if (rows == MR && cols == NR) {
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+      float* row = c + i * ldc;
+      if (accumulate) {
+        acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(row));
+        acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(row + 8));
+      }
+      _mm256_storeu_ps(row, acc[i][0]);
+      _mm256_storeu_ps(row + 8, acc[i][1]);
+    }
+    return;
+  }
+  alignas(32) float tile[MR * NR];
+  for (int i = 0; i < MR; i++) {
+    _mm256_store_ps(tile + i * NR, acc[i][0]);
+    _mm256_store_ps(tile + i * NR + 8, acc[i][1]);
+  }
+  for (int i = 0; i < rows; i++) {
+    for (int j = 0; j < cols; j++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+  }
+}
+
+void gemm(const Strided& a, const Strided& b, float* c, long M, long N, long K) {
+  if (K == 0) {
+    for (long i = 0; i < M; i++) std::fill(c + i * N, c + (i + 1) * N, 0.0f);
+    return;
+  }
+  // One packing arena per thread, grown once and reused across calls.
+  thread_local std::vector<float> packedA;
+  thread_local std::vector<float> packedB;
+  packedA.resize(static_cast<size_t>(MC + MR) * KC);
+  packedB.resize(static_cast<size_t>(NC + NR) * KC);
+  for (long jc = 0; jc < N; jc += NC) {
+    const int nc = static_cast<int>(std::min<long>(NC, N - jc));
+    for (long pc = 0; pc < K; pc += KC) {
+      const int kc = static_cast<int>(std::min<long>(KC, K - pc));
+      const bool accumulate = pc > 0;
+      packB(b, pc, jc, kc, nc, packedB.data());
+      for (long ic = 0; ic < M; ic += MC) {
+        const int mc = static_cast<int>(std::min<long>(MC, M - ic));
+        packA(a, ic, pc, mc, kc, packedA.data());
+        for (int jr = 0; jr < nc; jr += NR) {
+          const float* bPanel = packedB.data() + static_cast<long>(jr) * kc;
+          for (int ir = 0; ir < mc; ir += MR) {
+            microKernel(kc, packedA.data() + static_cast<long>(ir) * kc, bPanel, c + (ic + ir) * N + jc + jr, N, accumulate, std::min(MR, mc - ir),
+                        std::min(NR, nc - jr));
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void sgemmBatchedAvx2(const SgemmProblem& problem) {
+  const long M = problem.m, N = problem.n, K = problem.k;
+  for (long batch = 0; batch < problem.batch; batch++) {
+    const float* a = problem.a + batch * problem.batchStrideA;
+    const float* b = problem.b + batch * problem.batchStrideB;
+    // Stored shapes: A is [M, K] or, transposed, [K, M]; B is [K, N] or, transposed, [N, K].
+    const Strided sa = problem.transposeA ? Strided{a, 1, M} : Strided{a, K, 1};
+    const Strided sb = problem.transposeB ? Strided{b, 1, K} : Strided{b, N, 1};
+    gemm(sa, sb, problem.c + batch * M * N, M, N, K);
+  }
+}
