@@ -1,12 +1,37 @@
 import { AipoError } from '@aipo/core';
 import type { CausalLM } from '../model/causal-lm';
-import { generate, type GenerationRequest, type GenerationResult } from './generate';
+import { decodeForward, type DecodeEntry } from '../model/decode-forward';
+import { DecodeKvCache, commonPrefixLength, type DecodeSlot } from '../model/decode-kv-cache';
+import { createDecodeWeights, type DecodeWeights } from '../model/decode-weights';
+import { createRng, type SeededRng } from '../random/seeded-rng';
+import { validateGenerationRequest, type GenerationRequest, type GenerationResult } from './generate';
+import { sampleToken } from './sample-token';
+import { SequenceState } from './sequence-state';
+import { topLogProbs } from './top-log-probs';
+
+/** Counters of a scheduler (batching and cache reuse are visible to tests and metrics). */
+export interface BatchSchedulerStats {
+  /** busy periods: runs of the decode loop from idle to idle */
+  batches: number;
+  /** requests admitted */
+  requests: number;
+  /** decode steps (one forward pass over every running sequence) */
+  steps: number;
+  /** most sequences in one step */
+  maxConcurrent: number;
+  /** requests that joined while other sequences were mid-generation (continuous batching) */
+  joinedRunning: number;
+  /** context tokens whose keys/values came from a kept sequence instead of a forward pass */
+  cachedTokens: number;
+}
 
 export interface BatchScheduler {
-  /** queue one request; requests queued while a batch runs are batched together next */
+  /** queue one request; it joins the running batch at the next step boundary */
   submit(request: GenerationRequest, signal?: AbortSignal): Promise<GenerationResult>;
-  /** counters: model batches run and requests served (batching is visible to tests and metrics) */
-  stats(): { batches: number; requests: number };
+  /** counters */
+  stats(): BatchSchedulerStats;
+  /** free the decode weights and kept caches (pending requests are rejected with ABORTED) */
+  dispose(): void;
 }
 
 export interface CreateBatchSchedulerOptions {
@@ -14,10 +39,16 @@ export interface CreateBatchSchedulerOptions {
   model: CausalLM;
   /** token ids → text */
   decode: (tokenIds: number[]) => string;
-  /** most sequences per batch (default 32) */
+  /** most sequences per step (default 32) */
   maxBatchSize?: number;
-  /** when the model is idle, wait this long for more requests before starting (default 0) */
+  /** when the model is idle, wait this long for more requests before the first step (default 0) */
   batchWindowMs?: number;
+  /**
+   * finished sequences whose keys/values are kept for a continuation (default 16): a request whose
+   * context extends a kept sequence (an agent resuming after inserting tokens) runs only the new
+   * tokens. 0 disables the cache.
+   */
+  keptSequences?: number;
 }
 
 interface Pending {
@@ -27,64 +58,196 @@ interface Pending {
   signal: AbortSignal | undefined;
 }
 
-/**
- * Batches concurrent generation calls (HTTP requests, parallel agent rollouts): everything queued
- * while the model is busy, or within the same event-loop turn, runs as one padded batch. One
- * model runs one batch at a time, which also serialises access to the tfjs engine.
- */
-export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWindowMs = 0 }: CreateBatchSchedulerOptions): BatchScheduler {
-  const queue: Pending[] = [];
-  let running = false;
-  let batches = 0;
-  let requests = 0;
+interface Row {
+  pending: Pending;
+  state: SequenceState;
+  slot: DecodeSlot;
+  rng: SeededRng;
+  /** tokens to run next, starting at position `slot.tokens.length` */
+  feed: number[];
+  cachedTokens: number;
+}
 
-  const pump = async () => {
-    if (running) return;
+const aborted = (signal: AbortSignal) => new AipoError({ code: 'ABORTED', message: 'generation aborted', cause: signal.reason });
+
+/**
+ * Continuous batching (Yu et al. 2022, Orca's iteration-level scheduling; vLLM): every step runs
+ * one token of each running sequence, and a new request's context (its prefill) joins the same
+ * step, so requests join at step boundaries and leave as soon as they finish instead of waiting
+ * for a batch. Each sequence owns preallocated KV storage; when it finishes the storage is kept
+ * (LRU), and a later request whose context starts with that sequence resumes from it. Sequences
+ * are computed row-independently, so a result does not depend on what else ran with it.
+ */
+export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWindowMs = 0, keptSequences = 16 }: CreateBatchSchedulerOptions): BatchScheduler {
+  const cache = new DecodeKvCache(model.config);
+  const waiting: Pending[] = [];
+  const active: Row[] = [];
+  /** finished sequences, least recently used first */
+  const kept: DecodeSlot[] = [];
+  const counters: BatchSchedulerStats = { batches: 0, requests: 0, steps: 0, maxConcurrent: 0, joinedRunning: 0, cachedTokens: 0 };
+  let weights: DecodeWeights | undefined;
+  let running = false;
+  let disposed = false;
+
+  const keep = (slot: DecodeSlot) => {
+    if (keptSequences <= 0) return;
+    kept.push(slot);
+    if (kept.length > keptSequences) kept.shift();
+  };
+
+  /** A slot for this context: the kept sequence sharing the longest prefix, else a fresh one. */
+  const slotFor = (context: readonly number[]): { slot: DecodeSlot; reused: number } => {
+    let best = -1;
+    let bestLength = 0;
+    for (const [index, slot] of kept.entries()) {
+      const length = commonPrefixLength(slot.tokens, context);
+      if (length > bestLength) {
+        best = index;
+        bestLength = length;
+      }
+    }
+    if (best === -1) return { slot: cache.createSlot(context.length + 16), reused: 0 };
+    const [slot] = kept.splice(best, 1);
+    // The last context token always runs again: its logits give the first new token.
+    const reused = Math.min(bestLength, context.length - 1);
+    cache.truncate(slot!, reused);
+    return { slot: slot!, reused };
+  };
+
+  const admit = () => {
+    const midGeneration = active.length > 0;
+    while (waiting.length > 0 && active.length < maxBatchSize) {
+      const pending = waiting.shift()!;
+      if (pending.signal?.aborted) {
+        pending.reject(aborted(pending.signal));
+        continue;
+      }
+      try {
+        validateGenerationRequest(pending.request, model.config);
+      } catch (error) {
+        pending.reject(error);
+        continue;
+      }
+      counters.requests += 1;
+      if (midGeneration) counters.joinedRunning += 1;
+      const state = new SequenceState(pending.request, decode, model.config.maxPositions);
+      if (state.done) {
+        pending.resolve(state.result(0));
+        continue;
+      }
+      const { slot, reused } = slotFor(pending.request.context);
+      counters.cachedTokens += reused;
+      const rng = createRng({ seed: pending.request.seed ?? Math.floor(Math.random() * 2 ** 32) });
+      active.push({ pending, state, slot, rng, feed: pending.request.context.slice(reused), cachedTokens: reused });
+    }
+  };
+
+  const currentWeights = async (): Promise<DecodeWeights> => {
+    if (weights?.isCurrent() === true) return weights;
+    weights?.dispose();
+    weights = undefined;
+    // Kept keys/values were computed with the old weights.
+    kept.length = 0;
+    const created = await createDecodeWeights(model);
+    if (disposed) {
+      created.dispose();
+      throw new AipoError({ code: 'ABORTED', message: 'the scheduler was disposed' });
+    }
+    weights = created;
+    return created;
+  };
+
+  const step = async (current: DecodeWeights) => {
+    for (let i = active.length - 1; i >= 0; i--) {
+      const row = active[i]!;
+      if (row.pending.signal?.aborted) {
+        active.splice(i, 1);
+        row.pending.reject(aborted(row.pending.signal));
+      }
+    }
+    if (active.length === 0) return;
+    const entries: DecodeEntry[] = [];
+    for (const row of active) {
+      const start = row.slot.tokens.length;
+      row.feed.forEach((token, i) => entries.push({ slot: row.slot, position: start + i, token, logits: i === row.feed.length - 1 }));
+    }
+    counters.steps += 1;
+    counters.maxConcurrent = Math.max(counters.maxConcurrent, active.length);
+    const logits = await decodeForward({ weights: current, cache, entries });
+    if (disposed) return;
+    const V = model.config.vocabSize;
+    const finished: Row[] = [];
+    active.forEach((row, index) => {
+      const values = logits.subarray(index * V, (index + 1) * V);
+      const { request } = row.pending;
+      const { tokenId, logProb } = sampleToken({ logits: values, temperature: request.temperature ?? 1, topK: request.topK, topP: request.topP, rng: row.rng });
+      const k = request.topLogProbs ?? 0;
+      row.state.accept(tokenId, logProb, k > 0 ? topLogProbs(values, k) : undefined);
+      row.feed = [tokenId];
+      if (row.state.done) finished.push(row);
+    });
+    for (const row of finished) {
+      active.splice(active.indexOf(row), 1);
+      keep(row.slot);
+      row.pending.resolve(row.state.result(row.cachedTokens));
+    }
+  };
+
+  const loop = async () => {
+    if (running || disposed) return;
     running = true;
+    counters.batches += 1;
     try {
-      while (queue.length > 0) {
-        const batch = queue.splice(0, maxBatchSize).filter((pending) => {
-          if (!pending.signal?.aborted) return true;
-          pending.reject(new AipoError({ code: 'ABORTED', message: 'generation aborted', cause: pending.signal.reason }));
-          return false;
-        });
-        if (batch.length === 0) continue;
-        batches += 1;
-        requests += batch.length;
+      while (!disposed) {
+        let current: DecodeWeights;
         try {
-          // A request's own validation errors should fail only that request: check them one by one.
-          const results = await generate({ model, decode, requests: batch.map((pending) => pending.request) });
-          batch.forEach((pending, i) => {
-            if (pending.signal?.aborted) pending.reject(new AipoError({ code: 'ABORTED', message: 'generation aborted', cause: pending.signal.reason }));
-            else pending.resolve(results[i]!);
-          });
+          // before admitting: a weight update must invalidate kept caches before one is picked
+          current = await currentWeights();
         } catch (error) {
-          if (batch.length === 1) batch[0]!.reject(error);
-          else for (const pending of batch) await runAlone(pending);
+          for (const pending of waiting.splice(0)) pending.reject(error);
+          for (const row of active.splice(0)) row.pending.reject(error);
+          break;
         }
+        admit();
+        if (active.length === 0) break;
+        try {
+          await step(current);
+        } catch (error) {
+          // A failed forward pass fails the sequences in it, not later requests.
+          for (const row of active.splice(0)) row.pending.reject(error);
+        }
+        // Step boundary: let new requests (HTTP handlers) arrive and join.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       running = false;
     }
-  };
-
-  const runAlone = async (pending: Pending) => {
-    try {
-      const [result] = await generate({ model, decode, requests: [pending.request], signal: pending.signal });
-      pending.resolve(result!);
-    } catch (error) {
-      pending.reject(error);
-    }
+    if (waiting.length > 0) void loop();
   };
 
   return {
     submit(request, signal) {
       return new Promise<GenerationResult>((resolve, reject) => {
-        queue.push({ request, resolve, reject, signal });
-        if (batchWindowMs > 0) setTimeout(() => void pump(), batchWindowMs);
-        else setImmediate(() => void pump());
+        if (disposed) {
+          reject(new AipoError({ code: 'ABORTED', message: 'the scheduler was disposed' }));
+          return;
+        }
+        waiting.push({ request, resolve, reject, signal });
+        if (running) return;
+        if (batchWindowMs > 0) setTimeout(() => void loop(), batchWindowMs);
+        else setImmediate(() => void loop());
       });
     },
-    stats: () => ({ batches, requests }),
+    stats: () => ({ ...counters }),
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      const error = new AipoError({ code: 'ABORTED', message: 'the scheduler was disposed' });
+      for (const pending of waiting.splice(0)) pending.reject(error);
+      for (const row of active.splice(0)) row.pending.reject(error);
+      kept.length = 0;
+      weights?.dispose();
+      weights = undefined;
+    },
   };
 }

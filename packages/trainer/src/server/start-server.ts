@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { BackendChoice, BackendName } from '../backend/select-backend';
 import type { CausalLM } from '../model/causal-lm';
 import { loadPolicy } from '../policy/load-policy';
-import { createBatchScheduler, type BatchScheduler } from '../sampling/batch-scheduler';
+import { createBatchScheduler, type BatchScheduler, type BatchSchedulerStats } from '../sampling/batch-scheduler';
 import type { GenerationResult } from '../sampling/generate';
 import type { TextTokenizer } from '../tokenizer/load-tokenizer';
 import { chatRequestSchema, completionRequestSchema } from './openai-schemas';
@@ -37,6 +37,8 @@ export interface StartServerOptions {
   defaultMaxTokens?: number;
   /** wait this long for companions before starting a batch from an idle model (default 5 ms) */
   batchWindowMs?: number;
+  /** finished sequences whose KV cache is kept for continuations (default 16; see createBatchScheduler) */
+  keptSequences?: number;
 }
 
 export interface RunningServer {
@@ -46,8 +48,8 @@ export interface RunningServer {
   modelId: string;
   /** backend choice when the server loaded the model itself */
   backend: BackendChoice | undefined;
-  /** model batches run / requests served */
-  stats(): { batches: number; requests: number };
+  /** scheduler counters: busy periods, requests, decode steps, continuous-batching joins, cached tokens */
+  stats(): BatchSchedulerStats;
   /** stop accepting connections and free a model the server loaded */
   close(): Promise<void>;
 }
@@ -73,7 +75,7 @@ const MAX_BODY_BYTES = 8 * 2 ** 20;
  * batches. The CLI's `aipo serve --model DIR` is `startServer({ modelDir: DIR, port })`.
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const { host = '127.0.0.1', port = 0, backend = 'auto', maxBatchSize = 32, defaultMaxTokens = 256, batchWindowMs = 5 } = options;
+  const { host = '127.0.0.1', port = 0, backend = 'auto', maxBatchSize = 32, defaultMaxTokens = 256, batchWindowMs = 5, keptSequences = 16 } = options;
   if ((options.modelDir === undefined) === (options.policy === undefined)) {
     throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'startServer needs exactly one of modelDir or policy' });
   }
@@ -90,7 +92,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     served = { ...policy, modelId: policy.modelId ?? policy.model.config.modelType };
   }
   const { model, tokenizer, modelId } = served;
-  const scheduler = createBatchScheduler({ model, decode: (ids) => tokenizer.decode(ids), maxBatchSize, batchWindowMs });
+  const scheduler = createBatchScheduler({ model, decode: (ids) => tokenizer.decode(ids), maxBatchSize, batchWindowMs, keptSequences });
   const eos = [...new Set([...model.config.eosTokenIds, ...tokenizer.eosTokenIds])];
   const context: HandlerContext = { model, tokenizer, modelId, scheduler, eos, defaultMaxTokens };
 
@@ -112,6 +114,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => {
+          scheduler.dispose();
           owned?.dispose();
           resolve();
         });
@@ -204,9 +207,11 @@ async function sample(options: {
   body: Sampling;
   maxTokens: number;
   signal: AbortSignal;
+  /** alternatives to return per sampled token (top_logprobs) */
+  topLogProbs: number;
   onDelta?: (index: number, delta: string, tokenIds: number[]) => void;
 }): Promise<Choice[]> {
-  const { context, prompt, body, maxTokens, signal, onDelta } = options;
+  const { context, prompt, body, maxTokens, signal, topLogProbs, onDelta } = options;
   if (body.model !== context.modelId) throw modelNotFound(body.model);
   if (prompt.length === 0) throw new HttpError(400, 'The prompt is empty', 'invalid_request_error', 'prompt');
   if (prompt.length >= context.model.config.maxPositions) {
@@ -232,6 +237,7 @@ async function sample(options: {
         stop: stops,
         stopTokenIds: context.eos,
         seed: body.seed === undefined || body.seed === null ? undefined : body.seed + index,
+        topLogProbs,
         onToken: onDelta === undefined
           ? undefined
           : ({ tokenId, finishReason }) => {
@@ -270,7 +276,9 @@ function finishReason(choice: Choice): 'stop' | 'length' {
 
 function usage(promptTokens: number, choices: Choice[]) {
   const completion = choices.reduce((sum, choice) => sum + choice.result.tokenIds.length, 0);
-  return { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion };
+  // The prompt is counted once; cached = prompt tokens whose KV cache a kept sequence supplied.
+  const cached = Math.max(0, ...choices.map((choice) => Math.min(choice.result.cachedTokens, promptTokens)));
+  return { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion, prompt_tokens_details: { cached_tokens: cached } };
 }
 
 async function completions(context: HandlerContext, body: z.infer<typeof completionRequestSchema>, request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -281,6 +289,7 @@ async function completions(context: HandlerContext, body: z.infer<typeof complet
   else throw new HttpError(400, 'Batched prompts are not supported; send one prompt per request (they are batched server-side)', 'invalid_request_error', 'prompt');
   if (prompt.some((id) => id >= context.model.config.vocabSize)) throw new HttpError(400, 'Prompt token id outside the vocabulary', 'invalid_request_error', 'prompt');
   const maxTokens = body.max_tokens ?? 16;
+  const topLogProbs = body.logprobs ?? 0;
   const logprobs = (choice: Choice) => {
     if (body.logprobs === undefined || body.logprobs === null) return null;
     const tokens = choice.visible.map((token) => context.tokenizer.decode([token]));
@@ -291,13 +300,23 @@ async function completions(context: HandlerContext, body: z.infer<typeof complet
       offset += token.length;
     }
     const values = choice.result.logProbs.slice(0, choice.visible.length);
-    return { tokens, token_logprobs: values, top_logprobs: tokens.map((token, i) => ({ [token]: values[i]! })), text_offset: offsets };
+    // Legacy completions format: per position a {token: logprob} map of the `logprobs` most likely
+    // tokens plus the sampled one (as OpenAI and vLLM). Tokens that decode to the same text share a key.
+    const top = tokens.map((token, i) => {
+      const alternatives = (choice.result.topLogProbs?.[i] ?? []).map(({ tokenId, logProb }) => [context.tokenizer.decode([tokenId]), logProb] as const);
+      const entries = new Map<string, number>();
+      for (const [text, logProb] of alternatives) if (!entries.has(text)) entries.set(text, logProb);
+      if (!entries.has(token)) entries.set(token, values[i]!);
+      return Object.fromEntries(entries);
+    });
+    return { tokens, token_logprobs: values, top_logprobs: top, text_offset: offsets };
   };
   await respond({
     context,
     body,
     prompt,
     maxTokens,
+    topLogProbs,
     request,
     response,
     shape: {
@@ -321,15 +340,22 @@ async function chatCompletions(context: HandlerContext, body: z.infer<typeof cha
   }));
   const prompt = context.tokenizer.encode(context.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true }));
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? context.defaultMaxTokens;
+  if ((body.top_logprobs ?? 0) > 0 && body.logprobs !== true) {
+    throw new HttpError(400, 'logprobs must be true when top_logprobs is set', 'invalid_request_error', 'top_logprobs');
+  }
+  const topLogProbs = body.logprobs === true ? (body.top_logprobs ?? 0) : 0;
+  const entry = (tokenId: number, logprob: number) => {
+    const token = context.tokenizer.decode([tokenId]);
+    return { token, logprob, bytes: [...new TextEncoder().encode(token)] };
+  };
+  // Chat format: per sampled token exactly `top_logprobs` alternatives, most likely first (OpenAI).
   const logprobs = (choice: Choice) =>
     body.logprobs === true
       ? {
-          content: choice.visible.map((token, i) => {
-            const text = context.tokenizer.decode([token]);
-            const logprob = choice.result.logProbs[i]!;
-            const bytes = [...new TextEncoder().encode(text)];
-            return { token: text, logprob, bytes, top_logprobs: (body.top_logprobs ?? 0) > 0 ? [{ token: text, logprob, bytes }] : [] };
-          }),
+          content: choice.visible.map((token, i) => ({
+            ...entry(token, choice.result.logProbs[i]!),
+            top_logprobs: (choice.result.topLogProbs?.[i] ?? []).map(({ tokenId, logProb }) => entry(tokenId, logProb)),
+          })),
           refusal: null,
         }
       : null;
@@ -338,6 +364,7 @@ async function chatCompletions(context: HandlerContext, body: z.infer<typeof cha
     body,
     prompt,
     maxTokens,
+    topLogProbs,
     request,
     response,
     shape: {
@@ -377,22 +404,23 @@ async function respond(options: {
   body: Sampling;
   prompt: number[];
   maxTokens: number;
+  topLogProbs: number;
   request: IncomingMessage;
   response: ServerResponse;
   shape: ResponseShape;
 }): Promise<void> {
-  const { context, body, prompt, maxTokens, request, response, shape } = options;
+  const { context, body, prompt, maxTokens, topLogProbs, request, response, shape } = options;
   const created = Math.floor(Date.now() / 1000);
   const abort = abortOnClose(request, response);
   const envelope = (object: string, choices: unknown[]) => ({ id: shape.id, object, created, model: context.modelId, choices });
   if (body.stream !== true) {
-    const choices = await sample({ context, prompt, body, maxTokens, signal: abort.signal });
+    const choices = await sample({ context, prompt, body, maxTokens, topLogProbs, signal: abort.signal });
     return sendJson(response, 200, { ...envelope(shape.object, choices.map(shape.full)), usage: usage(prompt.length, choices) });
   }
   startStream(response);
   const event = (choice: unknown) => writeEvent(response, envelope(shape.chunkObject, [choice]));
   if (shape.opening !== undefined) for (let index = 0; index < (body.n ?? 1); index++) event(shape.opening(index));
-  const choices = await sample({ context, prompt, body, maxTokens, signal: abort.signal, onDelta: (index, text) => event(shape.delta(index, text)) });
+  const choices = await sample({ context, prompt, body, maxTokens, topLogProbs, signal: abort.signal, onDelta: (index, text) => event(shape.delta(index, text)) });
   for (const choice of choices) event(shape.finish(choice));
   endStream(response);
 }

@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs';
+import { AipoError } from '@aipo/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend/select-backend';
+import { writeTinyModelDir, type TinyArchitecture } from '../testing/tiny-fixtures';
+import { decodeForward, type DecodeEntry } from './decode-forward';
+import { DecodeKvCache, commonPrefixLength } from './decode-kv-cache';
+import { createDecodeWeights } from './decode-weights';
+import { loadModel } from './load-model';
+import { computeLogits } from './pack-sequences';
+
+beforeAll(async () => {
+  await selectBackend({ backend: 'wasm' });
+});
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+describe('decodeForward', () => {
+  // qwen2: GQA (4 query heads, 2 kv heads) + q/k/v bias; llama: no bias; qwen2-tied: tied head; gpt2: LayerNorm, learned positions
+  it.each<TinyArchitecture>(['qwen2', 'llama', 'qwen2-tied', 'gpt2'])('%s: prefill, mixed prefill + decode steps and resumed slots equal a from-scratch forward pass', async (architecture) => {
+    const { dir } = await writeTinyModelDir({ architecture, seed: 5, std: 0.3 });
+    const model = await loadModel(dir);
+    const weights = await createDecodeWeights(model);
+    const cache = new DecodeKvCache(model.config);
+    const V = model.config.vocabSize;
+    const sequences = [
+      [3, 70, 12, 200, 9, 41, 5],
+      [88, 7, 150],
+    ];
+    const slots = sequences.map(() => cache.createSlot(2)); // small: the buffers must grow
+    const fromScratch = async (sequence: number[]) => {
+      const all = await computeLogits(model, [sequence]);
+      return all.subarray((sequence.length - 1) * V, sequence.length * V);
+    };
+    // step 1: both prompts in one call, every position's logits
+    const entries: DecodeEntry[] = sequences.flatMap((sequence, b) => sequence.map((token, position) => ({ slot: slots[b]!, position, token, logits: true })));
+    const prefill = await decodeForward({ weights, cache, entries });
+    const reference = await computeLogits(model, [sequences[0]!]);
+    expect(maxAbsDiff(prefill.subarray(0, sequences[0]!.length * V), reference)).toBeLessThan(1e-4);
+    // steps 2..4: row 0 decodes one token per step while row 1 gets three tokens at once (a resume)
+    const before = tf.memory().numTensors;
+    for (let step = 0; step < 3; step++) {
+      sequences[0]!.push(17 + step);
+      const inserted = [30 + step, 31 + step, 32 + step];
+      const startOne = sequences[1]!.length;
+      sequences[1]!.push(...inserted);
+      const logits = await decodeForward({
+        weights,
+        cache,
+        entries: [
+          { slot: slots[0]!, position: sequences[0]!.length - 1, token: sequences[0]!.at(-1)!, logits: true },
+          ...inserted.map((token, i) => ({ slot: slots[1]!, position: startOne + i, token, logits: i === inserted.length - 1 })),
+        ],
+      });
+      expect(logits.length).toBe(2 * V);
+      expect(maxAbsDiff(logits.subarray(0, V), await fromScratch(sequences[0]!))).toBeLessThan(1e-4);
+      expect(maxAbsDiff(logits.subarray(V), await fromScratch(sequences[1]!))).toBeLessThan(1e-4);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    expect(slots.map((slot) => slot.tokens)).toEqual(sequences);
+    expect(slots[0]!.capacity).toBeGreaterThanOrEqual(sequences[0]!.length);
+    weights.dispose();
+    model.dispose();
+  });
+
+  it('sees a training update as stale weights and refuses to mix them', async () => {
+    const { dir } = await writeTinyModelDir({ architecture: 'qwen2', seed: 6 });
+    const model = await loadModel(dir);
+    const weights = await createDecodeWeights(model);
+    expect(weights.isCurrent()).toBe(true);
+    const variable = model.params.get('model.norm.weight')!;
+    variable.assign(tf.onesLike(variable));
+    expect(weights.isCurrent()).toBe(false);
+    const cache = new DecodeKvCache(model.config);
+    const error = await decodeForward({ weights, cache, entries: [{ slot: cache.createSlot(), position: 0, token: 1, logits: true }] }).catch((e: unknown) => e);
+    expect(AipoError.isInstance(error) && error.code).toBe('INTERNAL');
+    weights.dispose();
+    model.dispose();
+  });
+
+  it('rejects positions past the model and gaps in a sequence', async () => {
+    const { dir } = await writeTinyModelDir({ architecture: 'llama', seed: 7 });
+    const model = await loadModel(dir);
+    const weights = await createDecodeWeights(model);
+    const cache = new DecodeKvCache(model.config);
+    const slot = cache.createSlot();
+    const past = await decodeForward({ weights, cache, entries: [{ slot, position: model.config.maxPositions, token: 1, logits: true }] }).catch((e: unknown) => e);
+    expect(AipoError.isInstance(past) && past.code).toBe('INVALID_ARGUMENT');
+    const gap = await decodeForward({ weights, cache, entries: [{ slot, position: 3, token: 1, logits: true }] }).catch((e: unknown) => e);
+    expect(AipoError.isInstance(gap) && gap.code).toBe('INTERNAL'); // nothing cached before position 3
+    expect(() => cache.reserve(slot, model.config.maxPositions + 1)).toThrow(/positions/);
+    expect(commonPrefixLength([1, 2, 3], [1, 2, 4, 5])).toBe(2);
+    weights.dispose();
+    model.dispose();
+  });
+});
