@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,12 +56,39 @@ describe('aipo train', () => {
       config,
       JSON.stringify({ recipe: 'grpo', seed: 1, steps: 2, promptsPerStep: 2, groupSize: 2, maxResponseTokens: 8, evaluation: { every: 2, samples: 2, k: [1, 2] }, task: { evalProblemsPerDifficulty: 2 } }),
     );
-    const result = await runCli(['train', '--config', config, '--model', dir, '--backend', 'wasm', '--micro-batch-size', '2', '--out', out]);
+    // β > 0: the KL reference is a second, frozen copy of the folder
+    const result = await runCli(['train', '--config', config, '--model', dir, '--backend', 'wasm', '--micro-batch-size', '2', '--kl-coefficient', '0.04', '--out', out]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/grpo step 2 \| reward/);
+    expect(result.stdout).toMatch(/grpo step 2 \| reward .* ref \d/);
     expect(result.stdout).toContain('done: 2 steps');
     expect(await metricSteps(out)).toEqual([1, 2]);
-  }, 120_000);
+    const lines = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines.every((line) => typeof (JSON.parse(line) as { klReference: unknown }).klReference === 'number')).toBe(true);
+
+    // the trained weights come back out as a folder HF tools read, and load back into the trainer
+    const exported = join(out, 'hf-model');
+    expect(result.stdout).toContain(`model: ${exported} (Hugging Face folder)`);
+    expect((await readdir(exported)).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    const { loadModel } = await import('../packages/trainer/src/model/load-model');
+    const [original, trained] = [await loadModel(dir), await loadModel(exported)];
+    expect(JSON.parse(await readFile(join(exported, 'config.json'), 'utf8'))).toMatchObject({ model_type: 'qwen2' });
+    expect([...trained.params.keys()]).toEqual([...original.params.keys()]);
+    // RL moved the weights: the export is the trained model, not a copy of the input folder
+    const differs = await Promise.all([...trained.params].map(async ([name, tensor]) => {
+      const before = await original.params.get(name)?.data();
+      const after = await tensor.data();
+      return before !== undefined && after.some((value, index) => value !== before[index]);
+    }));
+    expect(differs.some(Boolean)).toBe(true);
+    original.dispose();
+    trained.dispose();
+  }, 180_000);
+
+  it('refuses --export-hf without --model, before training', async () => {
+    const result = await runCli(['train', '--recipe', 'grpo', '--export-hf', join(tmpdir(), 'aipo-never-hf'), '--out', join(tmpdir(), 'aipo-never')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--export-hf needs --model');
+  }, 60_000);
 
   it('rejects an unknown recipe with the available names', async () => {
     const result = await runCli(['train', '--recipe', 'ppo-but-typo', '--out', join(tmpdir(), 'aipo-never')]);

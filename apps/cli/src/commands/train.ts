@@ -19,6 +19,15 @@ interface TrainOptions {
   model?: string;
   backend: string;
   microBatchSize?: number;
+  exportHf?: string;
+  klCoefficient?: number;
+  entropyCoefficient?: number;
+}
+
+function nonNegativeNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0) throw new InvalidArgumentError('expected a finite number >= 0');
+  return number;
 }
 
 /** `aipo train`: run a recipe (grpo, dr-grpo, dapo, luffy, aipo, ilr); an existing checkpoint in --out resumes. */
@@ -34,6 +43,9 @@ export function registerTrain(program: Command, context: CliContext): void {
     .option('--model <dir>', 'train a Hugging Face checkpoint folder (Llama/Qwen2/GPT-2) instead of the built-in character model')
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm, cpu', 'auto')
     .option('--micro-batch-size <n>', 'rows per forward/backward pass for --model (exact accumulation)', nonNegativeInteger)
+    .option('--export-hf <dir>', 'with --model: write the trained model as a Hugging Face folder here (default <out>/hf-model)')
+    .option('--kl-coefficient <beta>', 'override loss.klCoefficient (KL to the starting weights; 0 = off)', nonNegativeNumber)
+    .option('--entropy-coefficient <c>', 'override loss.entropyCoefficient (the entropy bonus; 0 = off)', nonNegativeNumber)
     .action(async (options: TrainOptions) => {
       const trainer = await import('@aipo/trainer');
       if ((options.recipe === undefined) === (options.config === undefined)) {
@@ -43,8 +55,19 @@ export function registerTrain(program: Command, context: CliContext): void {
       if (options.steps !== undefined) overrides.steps = options.steps;
       if (options.seed !== undefined) overrides.seed = options.seed;
       const path = options.config ?? trainer.builtinRecipeConfigPath(options.recipe as (typeof trainer.BUILTIN_RECIPES)[number]);
-      const config = await trainer.loadRecipeConfigFile(path, overrides);
+      const loaded = await trainer.loadRecipeConfigFile(path, overrides);
+      const config = trainer.parseRecipeConfig({
+        ...loaded,
+        loss: {
+          ...loaded.loss,
+          ...(options.klCoefficient !== undefined ? { klCoefficient: options.klCoefficient } : {}),
+          ...(options.entropyCoefficient !== undefined ? { entropyCoefficient: options.entropyCoefficient } : {}),
+        },
+      });
 
+      if (options.exportHf !== undefined && options.model === undefined) {
+        throw new AipoError({ code: 'INVALID_ARGUMENT', message: '--export-hf needs --model (the built-in character model is not a Hugging Face transformer)' });
+      }
       const backends = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
       if (!(backends as readonly string[]).includes(options.backend)) {
         throw new AipoError({ code: 'INVALID_ARGUMENT', message: `unknown backend "${options.backend}" (one of ${backends.join(', ')})` });
@@ -53,14 +76,13 @@ export function registerTrain(program: Command, context: CliContext): void {
       process.stderr.write(`aipo train: backend ${choice.name} (${choice.reason})\n`);
 
       let policy: ReturnType<typeof trainer.createCausalLmRecipePolicy> | undefined;
+      let references: Array<ReturnType<typeof trainer.createCausalLmRecipePolicy>> | undefined;
       if (options.model !== undefined) {
         const [model, tokenizer] = await Promise.all([trainer.loadModel(options.model, { trainable: true }), trainer.loadTokenizer(options.model)]);
-        policy = trainer.createCausalLmRecipePolicy({
-          model,
-          tokenizer,
-          seed: config.seed,
-          ...(options.microBatchSize ? { microBatchSize: options.microBatchSize } : {}),
-        });
+        const settings = { tokenizer, seed: config.seed, ...(options.microBatchSize ? { microBatchSize: options.microBatchSize } : {}) };
+        policy = trainer.createCausalLmRecipePolicy({ model, ...settings });
+        // a CausalLM cannot clone itself: the KL reference is a second, frozen copy of the checkpoint
+        if (config.loss.klCoefficient > 0) references = [trainer.createCausalLmRecipePolicy({ model: await trainer.loadModel(options.model, { trainable: true }), ...settings })];
       }
 
       const progress = createPhaseProgress();
@@ -71,6 +93,7 @@ export function registerTrain(program: Command, context: CliContext): void {
           outDir,
           signal: context.signal,
           ...(policy ? { policy } : {}),
+          ...(references ? { references } : {}),
           onProgress: (event) => {
             if (event.phase === 'train') {
               progress.update('train', event.step, event.total);
@@ -83,6 +106,11 @@ export function registerTrain(program: Command, context: CliContext): void {
         });
         progress.stop();
         process.stdout.write(`done: ${result.stepsCompleted} steps, ${result.sampledTokens} sampled tokens; metrics in ${outDir}/metrics.jsonl\n`);
+        if (result.policy.exportHfFolder !== undefined) {
+          const exportDir = resolve(options.exportHf ?? resolve(outDir, 'hf-model'));
+          await result.policy.exportHfFolder(exportDir);
+          process.stdout.write(`model: ${exportDir} (Hugging Face folder)\n`);
+        }
       } finally {
         progress.stop();
       }

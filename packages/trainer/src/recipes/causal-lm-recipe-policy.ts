@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { AipoError } from '@aipo/core';
+import { AipoError, entropyBonus } from '@aipo/core';
 import type { CausalLM } from '../model/causal-lm';
 import { computeLogProbs } from '../model/pack-sequences';
+import { saveModel } from '../model/save-model';
 import { createTokenPolicy } from '../policy/token-policy';
 import type { TextTokenizer } from '../tokenizer/load-tokenizer';
 import { createTrainer, type Trainer } from '../train/trainer';
@@ -75,7 +76,10 @@ export function createCausalLmRecipePolicy(options: CausalLmRecipePolicyOptions)
 
     score,
 
-    async trainStep({ sequences, weights, learningRate: rate }) {
+    // the trainer hands the response logits to the callback when asked, and takes ∂L/∂logits back
+    supportsEntropyBonus: true,
+
+    async trainStep({ sequences, weights, learningRate: rate, entropyBonus: bonus }) {
       if (weights.length !== sequences.length) {
         throw new AipoError({ code: 'SHAPE_MISMATCH', message: `got ${weights.length} weight rows for ${sequences.length} sequences` });
       }
@@ -84,13 +88,41 @@ export function createCausalLmRecipePolicy(options: CausalLmRecipePolicyOptions)
       const width = Math.max(...sequences.map((sequence) => sequence.response.length));
       const grid = new Float32Array(sequences.length * width);
       for (const [index, row] of weights.entries()) grid.set(row, index * width);
+      const withBonus = bonus !== undefined && bonus.coefficient > 0;
+      const bonusMask = new Uint8Array(withBonus ? sequences.length * width : 0);
+      if (withBonus) {
+        sequences.forEach((sequence, row) => {
+          const rowMask = bonus.mask[row];
+          if (rowMask === undefined || rowMask.length !== sequence.response.length) {
+            throw new AipoError({ code: 'SHAPE_MISMATCH', message: `entropy mask of sequence ${row} must have one entry per response token` });
+          }
+          rowMask.forEach((value, t) => {
+            bonusMask[row * width + t] = value === 0 ? 0 : 1;
+          });
+        });
+      }
+      // global counts keep the bonus's aggregation exact across micro-batches
+      const globalTokenCount = bonusMask.reduce((sum, value) => sum + value, 0);
+      const globalSequenceCount = sequences.filter((_, row) => bonusMask.subarray(row * width, (row + 1) * width).some((value) => value !== 0)).length;
       const metrics = await trainer.step({
         batch: { prompts: sequences.map((sequence) => sequence.prompt), responses: sequences.map((sequence) => sequence.response) },
-        lossWeights: ({ rows, logProbs }) => {
+        needsLogits: withBonus,
+        lossWeights: ({ rows, logProbs, logits }) => {
           const gradLogProbs = grid.slice(rows.start * width, rows.end * width);
           let loss = 0;
           for (let index = 0; index < gradLogProbs.length; index += 1) loss += (gradLogProbs[index] ?? 0) * (logProbs[index] ?? 0);
-          return { gradLogProbs, loss };
+          if (!withBonus || logits === undefined) return { gradLogProbs, loss };
+          // core's exact entropy gradient through the logits (the same call the GRU policy makes)
+          const entropy = entropyBonus({
+            logits,
+            vocabSize: model.config.vocabSize,
+            mask: bonusMask.slice(rows.start * width, rows.end * width),
+            batchSize: rows.end - rows.start,
+            sequenceLength: width,
+            coefficient: bonus.coefficient,
+            aggregation: { mode: bonus.aggregation, normConstant: bonus.normConstant, globalTokenCount, globalSequenceCount },
+          });
+          return { gradLogProbs, gradLogits: entropy.gradLogits, loss: loss + entropy.value };
         },
       });
       return { gradNorm: metrics.gradNorm, surrogate: metrics.loss };
@@ -126,6 +158,11 @@ export function createCausalLmRecipePolicy(options: CausalLmRecipePolicyOptions)
         v.assign(tf.tensor(savedV.values, v.shape, 'float32'));
       }
       trainer.optimizer.step = state.optimizer.__step?.values[0] ?? 0;
+    },
+
+    async exportHfFolder(dir: string) {
+      // the trained weights in the checkpoint's own architecture and layout, with its tokenizer
+      await saveModel({ model, dir, tokenizer });
     },
 
     async clone() {

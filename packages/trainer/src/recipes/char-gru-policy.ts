@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { AipoError, createRng, normal } from '@aipo/core';
+import { AipoError, createRng, entropyBonus, normal } from '@aipo/core';
 import { CHAR_VOCABULARY_SIZE, decodeChars, encodeChars, END_TOKEN_ID } from './char-vocabulary';
-import type { PolicyState, RecipePolicy, SampledSequence, SampleRequest, SequenceScores, TokenSequence } from './recipe-policy';
+import type { EntropyBonusRequest, PolicyState, RecipePolicy, SampledSequence, SampleRequest, SequenceScores, TokenSequence } from './recipe-policy';
 
 /** Size of the demo model. Defaults fit the arithmetic task and train in seconds per step on 2 cores. */
 export interface CharGruConfig {
@@ -88,7 +88,7 @@ function buildPolicy({ parameters, hiddenSize, vocabularySize, maxGradNorm, mode
    * Teacher-forced pass over right-padded rows. Returns per-position log-softmax of targets
    * [B,L-1] and entropies [B,L-1] (position j predicts token j+1).
    */
-  const forward = (rows: number[][], length: number): { targetLogProbs: tf.Tensor2D; entropies: tf.Tensor2D } => {
+  const forward = (rows: number[][], length: number): { targetLogProbs: tf.Tensor2D; entropies: tf.Tensor2D; logits: tf.Tensor2D } => {
     const batch = rows.length;
     const steps = length - 1;
     // time-major input ids [T-1, B] → projections for every step in one matMul, then unstacked
@@ -104,7 +104,8 @@ function buildPolicy({ parameters, hiddenSize, vocabularySize, maxGradNorm, mode
       states.push(h);
     }
     const hidden = tf.reshape(tf.stack(states, 1), [batch * steps, hiddenSize]) as tf.Tensor2D; // [B·(T-1), H]
-    const logSoftmax = tf.reshape(tf.logSoftmax(logitsOf(hidden)), [batch, steps, vocabularySize]);
+    const logits = logitsOf(hidden); // [B·(T-1), V]
+    const logSoftmax = tf.reshape(tf.logSoftmax(logits), [batch, steps, vocabularySize]);
     const targets = tf.tensor2d(
       rows.map((row) => Array.from({ length: steps }, (_, position) => row[position + 1] ?? END_TOKEN_ID)),
       [batch, steps],
@@ -112,7 +113,7 @@ function buildPolicy({ parameters, hiddenSize, vocabularySize, maxGradNorm, mode
     );
     const targetLogProbs = tf.sum(tf.mul(logSoftmax, tf.oneHot(targets, vocabularySize).toFloat()), 2) as tf.Tensor2D;
     const entropies = tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), 2)) as tf.Tensor2D;
-    return { targetLogProbs, entropies };
+    return { targetLogProbs, entropies, logits };
   };
 
   const layout = (sequences: TokenSequence[]) => {
@@ -223,7 +224,9 @@ function buildPolicy({ parameters, hiddenSize, vocabularySize, maxGradNorm, mode
       };
     },
 
-    async trainStep({ sequences, weights, learningRate }) {
+    supportsEntropyBonus: true,
+
+    async trainStep({ sequences, weights, learningRate, entropyBonus: bonus }) {
       if (weights.length !== sequences.length) {
         throw new AipoError({ code: 'SHAPE_MISMATCH', message: `got ${weights.length} weight rows for ${sequences.length} sequences` });
       }
@@ -252,7 +255,14 @@ function buildPolicy({ parameters, hiddenSize, vocabularySize, maxGradNorm, mode
       return tf.tidy(() => {
         const weightTensor = tf.tensor2d(weightGrid, [rows.length, length - 1]);
         // surrogate Σ sg(w)·log π_θ: its gradient is Σ w·∇log π_θ, whatever loss produced w
-        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(weightTensor, forward(rows, length).targetLogProbs)) as tf.Scalar);
+        const { value, grads } = tf.variableGrads(() => {
+          const outputs = forward(rows, length);
+          const surrogate = tf.sum(tf.mul(weightTensor, outputs.targetLogProbs)) as tf.Scalar;
+          if (bonus === undefined || bonus.coefficient === 0) return surrogate;
+          // core's exact entropy gradient ∂(−c·agg H)/∂logits, backpropagated as Σ sg(g)·logits
+          const gradLogits = entropyGradLogits({ bonus, sequences, logits: outputs.logits.dataSync() as Float32Array, steps: length - 1, vocabularySize });
+          return tf.add(surrogate, tf.sum(tf.mul(tf.tensor2d(gradLogits, outputs.logits.shape), outputs.logits))) as tf.Scalar;
+        });
         const surrogate = value.dataSync()[0] ?? 0;
         const names = Object.keys(grads);
         const norm = tf.sqrt(tf.addN(names.map((name) => tf.sum(tf.square(grads[name] as tf.Tensor)))));
@@ -317,4 +327,29 @@ function buildPolicy({ parameters, hiddenSize, vocabularySize, maxGradNorm, mode
     },
   };
   return policy;
+}
+
+/** ∂(−c·agg H)/∂logits on the [B·(T−1), V] grid of `forward`, via core's `entropyBonus`. */
+function entropyGradLogits(options: { bonus: EntropyBonusRequest; sequences: TokenSequence[]; logits: Float32Array; steps: number; vocabularySize: number }): Float32Array {
+  const { bonus, sequences, logits, steps, vocabularySize } = options;
+  const mask = new Uint8Array(sequences.length * steps);
+  sequences.forEach((sequence, row) => {
+    const rowMask = bonus.mask[row];
+    if (rowMask === undefined || rowMask.length !== sequence.response.length) {
+      throw new AipoError({ code: 'SHAPE_MISMATCH', message: `entropy mask of sequence ${row} must have one entry per response token` });
+    }
+    // position j predicts token j+1, so response token t is produced at prompt.length − 1 + t
+    rowMask.forEach((value, t) => {
+      mask[row * steps + sequence.prompt.length - 1 + t] = value === 0 ? 0 : 1;
+    });
+  });
+  return entropyBonus({
+    logits,
+    vocabSize: vocabularySize,
+    mask,
+    batchSize: sequences.length,
+    sequenceLength: steps,
+    coefficient: bonus.coefficient,
+    aggregation: { mode: bonus.aggregation, normConstant: bonus.normConstant },
+  }).gradLogits;
 }

@@ -1,6 +1,6 @@
 import { type Registry, type Rng, TokenSource, toAipoError } from '@aipo/core';
 import { type Agent, defaultErrorMessages, type TagSyntax } from '@aipo/agents';
-import type { ArithmeticProblem } from '../tasks/arithmetic-task';
+import type { RecipeProblem } from '../tasks/recipe-problem';
 import type { RecipePolicy } from './recipe-policy';
 import type { Trajectory } from './trajectory';
 
@@ -8,9 +8,9 @@ export interface ConsultationRolloutOptions {
   /** the policy that samples */
   policy: RecipePolicy;
   /** one group per problem */
-  problems: readonly ArithmeticProblem[];
+  problems: readonly RecipeProblem[];
   /** training prompt (interaction on) per problem */
-  trainingPrompt: (problem: ArithmeticProblem) => string;
+  trainingPrompt: (problem: RecipeProblem) => string;
   /** rollouts per group */
   rolloutsPerGroup: number;
   /** consulting agents by name */

@@ -1,5 +1,5 @@
 import { passAtK, type Rng } from '@aipo/core';
-import type { ArithmeticProblem } from '../tasks/arithmetic-task';
+import type { RecipeProblem } from '../tasks/recipe-problem';
 import { gradeArithmetic } from '../tasks/grade-arithmetic';
 import type { RecipePolicy } from './recipe-policy';
 
@@ -29,7 +29,7 @@ export interface EvaluatePolicyOptions {
   /** the policy, evaluated alone */
   policy: RecipePolicy;
   /** held-out problems (any difficulties) */
-  problems: readonly ArithmeticProblem[];
+  problems: readonly RecipeProblem[];
   /** samples per problem, n */
   samples: number;
   /** k values to report (each ≤ n) */

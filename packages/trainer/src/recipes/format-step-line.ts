@@ -13,9 +13,10 @@ export function formatStepLine(metrics: StepMetrics): string {
     `adv ${fixed(metrics.advantageMean)}±${fixed(metrics.advantageStd)}`,
     `ratio ${fixed(metrics.ratioMean)} max ${fixed(metrics.ratioMax, 2)}`,
     `clip ${fixed(metrics.clipFractionLow)}/${fixed(metrics.clipFractionHigh)}`,
-    `kl ${metrics.klOldNew.toExponential(2)}`,
+    `kl ${metrics.klOldNew.toExponential(2)}${metrics.klReference === null ? '' : ` ref ${metrics.klReference.toExponential(2)}`}`,
     `H ${fixed(metrics.entropy)}`,
     `consult ${consultations || '0'}`,
+    ...(metrics.analysisAccuracy === null ? [] : [`analysis ${fixed(metrics.analysisAccuracy)}`]),
     `tokens p${policy} o${offPolicy} a${agent}`,
     `${(metrics.stepMs / 1000).toFixed(1)}s`,
   ].join(' | ');

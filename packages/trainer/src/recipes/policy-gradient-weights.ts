@@ -1,4 +1,4 @@
-import { AipoError, type AggregationMode, policyLoss, TokenSource } from '@aipo/core';
+import { AipoError, type AggregationMode, klPenalty, policyLoss, TokenSource } from '@aipo/core';
 import type { RecipeConfig } from './recipe-config';
 import type { Trajectory } from './trajectory';
 
@@ -20,6 +20,8 @@ export interface WeightStats {
   agentFloorFraction: number;
   /** tokens entering the loss */
   lossTokens: number;
+  /** mean KL estimate to the reference policy over policy tokens (NaN when the KL term is off) */
+  klReference: number;
 }
 
 export interface PolicyGradientWeightsOptions {
@@ -29,16 +31,19 @@ export interface PolicyGradientWeightsOptions {
   logProbs: readonly Float32Array[];
   /** per trajectory, its sequence advantage Â_i */
   advantages: readonly number[];
+  /** per trajectory, log π_ref of its response tokens (needed when `loss.klCoefficient` > 0) */
+  refLogProbs?: readonly Float32Array[];
   /** the recipe's loss and method settings */
   config: Pick<RecipeConfig, 'loss' | 'luffy' | 'aipo' | 'maxResponseTokens'>;
 }
 
-const AGGREGATION: Record<RecipeConfig['loss']['aggregation'], AggregationMode> = {
+/** The recipe's aggregation names in core's terms (shared by the policy loss, KL and entropy terms). */
+export const RECIPE_AGGREGATION = {
   'token-mean': 'token-mean',
   'seq-mean-token-mean': 'seq-mean-token-mean',
   // Dr.GRPO: Σ tokens / (rows · C) with the constant C = maxResponseTokens
   'constant-length': 'seq-mean-token-sum-norm',
-};
+} as const satisfies Record<RecipeConfig['loss']['aggregation'], AggregationMode>;
 
 /**
  * Per-token gradient weights w = ∂L/∂log π_θ of a recipe's objective, from core's `policyLoss`
@@ -52,9 +57,13 @@ const AGGREGATION: Record<RecipeConfig['loss']['aggregation'], AggregationMode> 
  * Rows are laid out [B,T] (T = longest response) for core and cut back per trajectory.
  */
 export function computePolicyGradientWeights(options: PolicyGradientWeightsOptions): { weights: Float32Array[]; stats: WeightStats } {
-  const { trajectories, logProbs, advantages, config } = options;
+  const { trajectories, logProbs, advantages, refLogProbs, config } = options;
   if (logProbs.length !== trajectories.length || advantages.length !== trajectories.length) {
     throw new AipoError({ code: 'SHAPE_MISMATCH', message: 'trajectories, logProbs and advantages must have the same length' });
+  }
+  const withKl = config.loss.klCoefficient > 0;
+  if (withKl && refLogProbs?.length !== trajectories.length) {
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'loss.klCoefficient > 0 needs refLogProbs (log π_ref) for every trajectory' });
   }
   const batchSize = trajectories.length;
   const sequenceLength = Math.max(1, ...trajectories.map((trajectory) => trajectory.response.length));
@@ -62,6 +71,8 @@ export function computePolicyGradientWeights(options: PolicyGradientWeightsOptio
   const old = new Float32Array(batchSize * sequenceLength);
   const lossMask = new Uint8Array(batchSize * sequenceLength);
   const sourceMask = new Uint8Array(batchSize * sequenceLength);
+  const reference = withKl ? new Float32Array(batchSize * sequenceLength) : undefined;
+  const klMask = withKl ? new Uint8Array(batchSize * sequenceLength) : undefined;
   let offSum = 0;
   let offCount = 0;
   let agentSum = 0;
@@ -78,6 +89,12 @@ export function computePolicyGradientWeights(options: PolicyGradientWeightsOptio
       // only policy tokens have a π_old; the others' ratio is never formed
       old[index] = source === TokenSource.policy ? (trajectory.oldLogProbs[t] ?? logProb) : logProb;
       sourceMask[index] = source;
+      if (reference && klMask && source === TokenSource.policy) {
+        // KL only where the token was sampled from the policy: k1/k3 are estimates of KL(π_θ‖π_ref)
+        // under samples of π; inserted agent text and LUFFY's traces are not such samples
+        reference[index] = refLogProbs?.[row]?.[t] ?? logProb;
+        klMask[index] = 1;
+      }
       const trained = source !== TokenSource.agent || config.aipo.trainOnAgentTokens;
       lossMask[index] = trained ? 1 : 0;
       if (source === TokenSource.offPolicy) {
@@ -98,7 +115,7 @@ export function computePolicyGradientWeights(options: PolicyGradientWeightsOptio
     sequenceAdvantages: Float32Array.from(advantages),
     lossMask,
     sourceMask,
-    aggregation: AGGREGATION[config.loss.aggregation],
+    aggregation: RECIPE_AGGREGATION[config.loss.aggregation],
     normConstant: config.maxResponseTokens,
     options: {
       clipEpsLow: config.loss.clipLow,
@@ -110,6 +127,23 @@ export function computePolicyGradientWeights(options: PolicyGradientWeightsOptio
     agent: { coefficient: 'identity', floor: config.aipo.coefficientFloor, pessimistic: true, weight: config.aipo.agentTokenWeight },
   });
   const { diagnostics } = result;
+  let klReference = Number.NaN;
+  if (reference && klMask) {
+    // β·agg(KL) with the policy loss's aggregation (as verl does); its ∂/∂log π_θ adds to the weights
+    const kl = klPenalty({
+      placement: 'loss',
+      coefficient: config.loss.klCoefficient,
+      estimator: config.loss.klEstimator,
+      logProbs: current,
+      refLogProbs: reference,
+      mask: klMask,
+      batchSize,
+      sequenceLength,
+      aggregation: { mode: RECIPE_AGGREGATION[config.loss.aggregation], normConstant: config.maxResponseTokens },
+    });
+    for (let index = 0; index < kl.gradLogProbs.length; index += 1) result.gradLogProbs[index] = (result.gradLogProbs[index] ?? 0) + (kl.gradLogProbs[index] ?? 0);
+    klReference = kl.diagnostics.tokenCount > 0 ? kl.diagnostics.meanKl : Number.NaN;
+  }
   return {
     weights: trajectories.map((trajectory, row) => result.gradLogProbs.slice(row * sequenceLength, row * sequenceLength + trajectory.response.length)),
     stats: {
@@ -121,6 +155,7 @@ export function computePolicyGradientWeights(options: PolicyGradientWeightsOptio
       agentProbabilityMean: agentCount > 0 ? agentSum / agentCount : Number.NaN,
       agentFloorFraction: diagnostics.agentFloorFraction,
       lossTokens: diagnostics.tokenCount,
+      klReference,
     },
   };
 }

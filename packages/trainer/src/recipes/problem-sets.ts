@@ -1,12 +1,13 @@
 import { createRng } from '@aipo/core';
+import type { RecipeProblem } from '../tasks/recipe-problem';
 import { type ArithmeticProblem, countAvailableProblems, generateProblems } from '../tasks/arithmetic-task';
 
 /** Training problems by difficulty and a disjoint held-out evaluation set. */
-export interface ProblemSets {
+export interface ProblemSets<P extends RecipeProblem = RecipeProblem> {
   /** training problems keyed by difficulty */
-  train: Map<number, ArithmeticProblem[]>;
+  train: Map<number, P[]>;
   /** held-out problems, ascending difficulty */
-  evaluation: ArithmeticProblem[];
+  evaluation: P[];
 }
 
 /**
@@ -19,7 +20,7 @@ export function buildProblemSets(options: {
   trainProblemsPerDifficulty: number;
   evalDifficulties: readonly number[];
   evalProblemsPerDifficulty: number;
-}): ProblemSets {
+}): ProblemSets<ArithmeticProblem> {
   const rng = createRng(options.seed);
   const random = () => rng.next();
   const evaluation = [...new Set(options.evalDifficulties)]

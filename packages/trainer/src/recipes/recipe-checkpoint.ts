@@ -18,6 +18,8 @@ export interface RecipeCheckpoint {
   policy: PolicyState;
   /** ILR's second policy */
   peer?: PolicyState;
+  /** the frozen KL reference policies (weights at the start of the run), when the run cloned them */
+  references?: PolicyState[];
 }
 
 export const CHECKPOINT_FILE = 'checkpoint.json';

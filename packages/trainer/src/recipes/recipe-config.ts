@@ -1,5 +1,6 @@
 import { AipoError } from '@aipo/core';
 import { z } from 'zod';
+import { DEFAULT_DATASET_PROMPT } from '../tasks/dataset-task';
 
 /**
  * Every knob of the four recipes with its default and where the default comes from. Config files
@@ -26,6 +27,21 @@ export const recipeConfigSchema = z.strictObject({
       evalDifficulties: z.array(z.int().min(1).max(6)).min(1).default([1, 2, 3, 4]),
       /** held-out problems per difficulty (disjoint from training) */
       evalProblemsPerDifficulty: z.int().positive().default(16),
+      /**
+       * train and evaluate on a JSONL file of `{problem, answer}` (graded by the math grader)
+       * instead of the arithmetic task; null = the embedded task. Relative paths resolve from the
+       * working directory.
+       */
+      dataset: z
+        .strictObject({
+          path: z.string().min(1),
+          /** problems held out for evaluation */
+          evalProblems: z.int().positive().default(16),
+          /** evaluation prompt; `{problem}` is replaced by the record's problem */
+          prompt: z.string().default(DEFAULT_DATASET_PROMPT),
+        })
+        .nullable()
+        .default(null),
     })
     .prefault({}),
   /** optimizer steps (each: sample groups, grade, one or more updates) */
@@ -59,6 +75,16 @@ export const recipeConfigSchema = z.strictObject({
       aggregation: z.enum(['token-mean', 'seq-mean-token-mean', 'constant-length']).default('token-mean'),
       /** gradient updates per sampled batch (mini-batches); >1 makes ratios and clipping non-trivial */
       updatesPerBatch: z.int().positive().default(2),
+      /**
+       * β of a KL penalty to a frozen reference policy (the run's starting weights), on policy tokens:
+       * loss += β·agg(KL). 0 = off, as in the AIPO prototype, LUFFY's train.sh, DAPO and Dr.GRPO;
+       * DeepSeekMath's GRPO uses 0.04 with k3 (arXiv 2402.03300 §4.1).
+       */
+      klCoefficient: z.number().min(0).default(0),
+      /** KL estimator (core's `klEstimators`): k1 = log r, k2 = ½(log r)², k3 = r − 1 − log r (verl's default) */
+      klEstimator: z.enum(['k1', 'k2', 'k3']).default('k3'),
+      /** entropy bonus c: loss −= c·agg(H) over loss tokens. 0 = off (AIPO prototype); LUFFY's train.sh uses 0.001 */
+      entropyCoefficient: z.number().min(0).default(0),
     })
     .prefault({}),
   /** DAPO dynamic sampling: drop groups whose rewards are all equal (their advantage is 0 anyway) */
@@ -96,10 +122,33 @@ export const recipeConfigSchema = z.strictObject({
       cooperationProbability: z.number().min(0).max(1).nullable().default(null),
       /** perception calibration (Eq. 5) on/off */
       perceptionCalibration: z.boolean().default(true),
+      /** Idea3's Idea Analysis stage: critique the peer's shared solution before fusing (cooperative problems) */
+      ideaAnalysis: z.boolean().default(true),
+      /** analyses sampled per cooperative problem (a GRPO group of their own) */
+      analysesPerProblem: z.int().min(2).default(2),
+      /** train the analysis turns on their verdict reward (which turns ILR trains is not published) */
+      trainAnalysis: z.boolean().default(true),
       /** size of the second policy (a different scale, like the paper's 7B/14B pairs) */
       peerHiddenSize: z.int().positive().default(96),
     })
     .prefault({}),
+  /**
+   * AIPO's agents on an OpenAI-compatible endpoint (verify / knowledge / reasoning roles of
+   * @aipo/agents); null = the programmatic arithmetic agents
+   */
+  agents: z
+    .strictObject({
+      baseURL: z.url(),
+      model: z.string().min(1),
+      /** environment variable holding the API key; null for a local server */
+      apiKeyEnv: z.string().min(1).nullable().default(null),
+      /** reply tokens per consultation */
+      maxTokens: z.int().positive().default(1024),
+      /** per-attempt deadline (ms) */
+      timeoutMs: z.int().positive().default(120_000),
+    })
+    .nullable()
+    .default(null),
   /** held-out evaluation */
   evaluation: z
     .strictObject({
@@ -133,6 +182,9 @@ export function parseRecipeConfig(input: unknown): RecipeConfig {
   const tooLarge = config.evaluation.k.filter((k) => k > config.evaluation.samples);
   if (tooLarge.length > 0) {
     throw new AipoError({ code: 'INVALID_CONFIG', message: `evaluation.k ${tooLarge.join(', ')} exceeds evaluation.samples ${config.evaluation.samples}` });
+  }
+  if (config.agents !== null && config.recipe !== 'aipo') {
+    throw new AipoError({ code: 'INVALID_CONFIG', message: `agents are consulted only by the aipo recipe, not ${config.recipe}` });
   }
   if (config.recipe === 'luffy' && config.luffy.offPolicyPerGroup >= config.groupSize) {
     throw new AipoError({ code: 'INVALID_CONFIG', message: 'luffy.offPolicyPerGroup must leave at least one on-policy rollout per group' });

@@ -67,7 +67,14 @@ export interface RecipePolicy {
    * Returns the global gradient norm before clipping and the surrogate's value Σ w·log π_θ
    * (for SFT weights −1/N that is the mean NLL).
    */
-  trainStep(input: { sequences: TokenSequence[]; weights: Float32Array[]; learningRate: number }): Promise<{ gradNorm: number; surrogate: number }>;
+  trainStep(input: { sequences: TokenSequence[]; weights: Float32Array[]; learningRate: number; entropyBonus?: EntropyBonusRequest }): Promise<{ gradNorm: number; surrogate: number }>;
+  /** whether `trainStep` honours `entropyBonus` (it needs the full next-token distribution) */
+  readonly supportsEntropyBonus: boolean;
+  /**
+   * Write the current weights as a folder Hugging Face tools read (config.json, model.safetensors,
+   * tokenizer files); only policies over a HF transformer have it.
+   */
+  exportHfFolder?(dir: string): Promise<void>;
   /** serialisable weights + optimizer state (exact resume) */
   saveState(): Promise<PolicyState>;
   /** restore from `saveState` output */
@@ -76,6 +83,23 @@ export interface RecipePolicy {
   clone(): Promise<RecipePolicy>;
   /** free tensors */
   dispose(): void;
+}
+
+/**
+ * An entropy bonus to add to one optimizer step: loss −= c·agg(H_t) over the masked response
+ * tokens, with H_t the entropy of π_θ(·) at the position that produced token t. Its gradient goes
+ * through the logits (core's `entropyBonus`), so only policies that expose the full distribution
+ * support it (`supportsEntropyBonus`).
+ */
+export interface EntropyBonusRequest {
+  /** c > 0 */
+  coefficient: number;
+  /** per sequence, 1 for response tokens whose position gets the bonus */
+  mask: Uint8Array[];
+  /** the policy loss's aggregation (token-mean, seq-mean-token-mean or Dr.GRPO's constant length) */
+  aggregation: 'token-mean' | 'seq-mean-token-mean' | 'seq-mean-token-sum-norm';
+  /** Dr.GRPO's constant C (maxResponseTokens) for 'seq-mean-token-sum-norm' */
+  normConstant: number;
 }
 
 /** Weights and optimizer state as plain arrays (JSON-serialisable after `Array.from`). */

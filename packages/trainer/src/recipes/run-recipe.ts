@@ -1,16 +1,19 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AipoError, choice, TokenSource } from '@aipo/core';
+import { type Agent, buildTrainingMessages, type TagSyntax } from '@aipo/agents';
+import { AipoError, choice, type Registry, TokenSource } from '@aipo/core';
 import { CONSULTATION_PROMPT_PREFIX, createArithmeticAgents, createArithmeticTagSyntax } from '../tasks/arithmetic-agents';
-import type { ArithmeticProblem } from '../tasks/arithmetic-task';
+import { loadDatasetProblemSets } from '../tasks/dataset-task';
+import { createEndpointAgents } from '../tasks/endpoint-agents';
+import type { RecipeProblem } from '../tasks/recipe-problem';
 import { gradeArithmetic } from '../tasks/grade-arithmetic';
 import { createCharGruPolicy } from './char-gru-policy';
-import { type ConsultationTiming, sampleConsultationGroups } from './consultation-rollout';
+import { type ConsultationTiming, REFUSED, sampleConsultationGroups } from './consultation-rollout';
 import { evaluatePolicy, type PolicyEvaluation } from './evaluate-policy';
 import { formatStepLine } from './format-step-line';
 import { computeGroupAdvantages } from './group-advantages';
 import { runIlrStep } from './ilr-step';
-import { buildProblemSets } from './problem-sets';
+import { buildProblemSets, type ProblemSets } from './problem-sets';
 import { loadRecipeCheckpoint, saveRecipeCheckpoint } from './recipe-checkpoint';
 import { parseRecipeConfig, type RecipeConfig } from './recipe-config';
 import type { PolicyState, RecipePolicy } from './recipe-policy';
@@ -20,7 +23,7 @@ import { countTokensBySource, type Trajectory } from './trajectory';
 import { updatePolicy, type UpdateStats } from './update-policy';
 
 /** One line of `metrics.jsonl`: everything measured in one step. */
-export interface StepMetrics extends Omit<UpdateStats, 'offPolicyProbabilityMean' | 'agentProbabilityMean'> {
+export interface StepMetrics extends Omit<UpdateStats, 'offPolicyProbabilityMean' | 'agentProbabilityMean' | 'klReference'> {
   /** 1-based step number */
   step: number;
   /** recipe id */
@@ -37,16 +40,24 @@ export interface StepMetrics extends Omit<UpdateStats, 'offPolicyProbabilityMean
   offPolicyProbabilityMean: number | null;
   /** mean π_θ of AIPO's agent tokens (null when none) */
   agentProbabilityMean: number | null;
+  /** mean KL estimate (`loss.klEstimator`) to the frozen reference on policy tokens (null when β = 0) */
+  klReference: number | null;
   /** groups dropped by the zero-variance filter */
   droppedGroups: number;
-  /** consultations this step, by agent */
+  /** consultations this step, by agent; refused requests (over budget, malformed) under `refused` */
   consultations: Record<string, number>;
+  /** consultations answered by an agent this step (refused requests excluded) */
+  acceptedConsultations: number;
+  /** rollouts that could consult this step (AIPO's group members; 0 for other recipes) */
+  consultingRollouts: number;
   /** response tokens this step, by source */
   tokensBySource: { policy: number; offPolicy: number; agent: number };
   /** policy-sampled tokens since the start (the demo's budget counter) */
   sampledTokensTotal: number;
   /** ILR: share of problems in cooperative mode (null for other recipes) */
   cooperativeShare: number | null;
+  /** ILR: share of Idea Analysis verdicts on the peer's solution that were right (null when none ran) */
+  analysisAccuracy: number | null;
   /** wall time of the step, and the part spent inside agents */
   stepMs: number;
   agentMs: number;
@@ -76,6 +87,13 @@ export interface RunRecipeOptions {
   policy?: RecipePolicy;
   /** ILR: the second policy (default: a fresh GRU of `ilr.peerHiddenSize`) */
   peer?: RecipePolicy;
+  /**
+   * KL reference policies, one per trained policy (ILR: two), used when `loss.klCoefficient` > 0.
+   * Default: clones of the starting policies (a CausalLM cannot clone itself: pass a second copy).
+   */
+  references?: RecipePolicy[];
+  /** consult these agents instead of the config's (`agents` endpoint) or the arithmetic ones */
+  agents?: Registry<Agent>;
 }
 
 /** What a run returns. */
@@ -95,7 +113,35 @@ export interface RecipeResult {
   /** policy-sampled tokens in total */
   sampledTokens: number;
   /** held-out problems used for evaluation */
-  evaluationProblems: ArithmeticProblem[];
+  evaluationProblems: RecipeProblem[];
+}
+
+/** The task of a config: a dataset file when `task.dataset` is set, the embedded arithmetic task otherwise. */
+export async function loadRecipeProblemSets(config: RecipeConfig): Promise<ProblemSets> {
+  const { dataset, ...arithmetic } = config.task;
+  if (dataset === null) return buildProblemSets({ seed: config.seed, ...arithmetic });
+  const sets = await loadDatasetProblemSets({ ...dataset, seed: config.seed });
+  if (config.recipe === 'luffy' && [...sets.train.values()].some((problems) => problems.some((problem) => problem.solution === ''))) {
+    throw new AipoError({ code: 'INVALID_DATASET', message: `${dataset.path}: LUFFY needs a reference "solution" on every training record` });
+  }
+  return sets;
+}
+
+/**
+ * The AIPO training prompt (interaction on). The embedded task keeps its one-word prefix (a
+ * character model cannot read a system prompt); a dataset task gets the agents package's
+ * training prompt (the prototype's "ask in tags, wait for the result, box the answer"), as text.
+ */
+function consultationPrompt(options: { config: RecipeConfig; agents: Registry<Agent>; syntax: TagSyntax }): (problem: RecipeProblem) => string {
+  const { config, agents, syntax } = options;
+  if (config.task.dataset === null) return (problem) => `${CONSULTATION_PROMPT_PREFIX}${problem.prompt}`;
+  const described = agents.list().map((name) => ({ name, description: agents.get(name).description }));
+  return (problem) =>
+    `${buildTrainingMessages({ question: problem.expression, agents: described, syntax, maxConsultations: config.aipo.maxConsultations })
+      .map((message) => message.content)
+      .join('\n\n')
+      // '…' in the syntax line is outside a byte/char vocabulary like the demo model's
+      .replace(/…/g, '...')}\n`;
 }
 
 /**
@@ -108,7 +154,7 @@ export interface RecipeResult {
 export async function runRecipe(configInput: unknown, options: RunRecipeOptions = {}): Promise<RecipeResult> {
   const config = parseRecipeConfig(configInput);
   const { signal, onProgress, outDir } = options;
-  const sets = buildProblemSets({ seed: config.seed, ...config.task });
+  const sets = await loadRecipeProblemSets(config);
   const policy = options.policy ?? (await createCharGruPolicy({ ...config.model, seed: config.seed }));
   const peer =
     config.recipe !== 'ilr'
@@ -116,6 +162,13 @@ export async function runRecipe(configInput: unknown, options: RunRecipeOptions 
       : (options.peer ?? (await createCharGruPolicy({ embeddingSize: config.model.embeddingSize, hiddenSize: config.ilr.peerHiddenSize, seed: config.seed + 1 })));
   if (options.initialState) await policy.loadState(options.initialState);
   if (peer && options.initialPeerState) await peer.loadState(options.initialPeerState);
+  // the KL reference is the starting point, frozen (never stepped)
+  const trained = peer ? [policy, peer] : [policy];
+  const clonedReferences = config.loss.klCoefficient > 0 && options.references === undefined;
+  const references = config.loss.klCoefficient > 0 ? (options.references ?? (await Promise.all(trained.map((entry) => entry.clone())))) : [];
+  if (references.length > 0 && references.length !== trained.length) {
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `got ${references.length} reference policies for ${trained.length} trained policies` });
+  }
 
   let step = 0;
   let sampledTokens = 0;
@@ -126,6 +179,13 @@ export async function runRecipe(configInput: unknown, options: RunRecipeOptions 
     }
     await policy.loadState(checkpoint.policy);
     if (peer && checkpoint.peer) await peer.loadState(checkpoint.peer);
+    if (clonedReferences) {
+      for (const [index, reference] of references.entries()) {
+        const state = checkpoint.references?.[index];
+        if (state === undefined) throw new AipoError({ code: 'CORRUPT_STATE', message: `the checkpoint in ${outDir} lacks the KL reference policy` });
+        await reference.loadState(state);
+      }
+    }
     step = checkpoint.step;
     sampledTokens = checkpoint.sampledTokens;
     await truncateMetrics(outDir, step);
@@ -134,8 +194,9 @@ export async function runRecipe(configInput: unknown, options: RunRecipeOptions 
     await writeFile(join(outDir, 'metrics.jsonl'), '');
   }
 
-  const agents = createArithmeticAgents();
+  const agents = options.agents ?? (config.agents === null ? createArithmeticAgents() : createEndpointAgents(config.agents));
   const syntax = createArithmeticTagSyntax();
+  const trainingPrompt = consultationPrompt({ config, agents, syntax });
   const trainDifficulties = [...sets.train.keys()];
   const metrics: StepMetrics[] = [];
   const evaluations: RecipeResult['evaluations'] = [];
@@ -171,16 +232,25 @@ export async function runRecipe(configInput: unknown, options: RunRecipeOptions 
     const timing: ConsultationTiming = { agentMs: 0 };
     let stepMetrics: StepMetrics[];
     if (config.recipe === 'ilr' && peer) {
-      const results = await runIlrStep({ policies: [policy, peer], problems, config, rng: rolloutRng, updateRng, ...(signal ? { signal } : {}) });
+      const results = await runIlrStep({
+        policies: [policy, peer],
+        problems,
+        config,
+        rng: rolloutRng,
+        updateRng,
+        ...(references.length === 2 ? { references: references as [RecipePolicy, RecipePolicy] } : {}),
+        ...(signal ? { signal } : {}),
+      });
       stepMetrics = results.map((result, index) => ({
         ...summarise({ config, step: step + 1, policyId: index === 0 ? 'a' : 'b', trajectories: result.trajectories, advantages: result.advantages, update: result.update, dropped: 0 }),
         cooperativeShare: result.cooperativeShare,
+        analysisAccuracy: result.analysisAccuracy,
         sampledTokensTotal: 0,
         stepMs: 0,
         agentMs: 0,
       }));
     } else {
-      const trajectories = await collectTrajectories({ config, policy, problems, rng: rolloutRng, agents, syntax, timing, ...(signal ? { signal } : {}) });
+      const trajectories = await collectTrajectories({ config, policy, problems, rng: rolloutRng, agents, syntax, trainingPrompt, timing, ...(signal ? { signal } : {}) });
       for (const trajectory of trajectories) {
         trajectory.reward = await gradeArithmetic({ problem: trajectory.problem, output: trajectory.text });
       }
@@ -188,9 +258,9 @@ export async function runRecipe(configInput: unknown, options: RunRecipeOptions 
       const keep = trajectories.map((_, index) => !(config.dropZeroVarianceGroups && zeroVariance[index]));
       const kept = trajectories.filter((_, index) => keep[index]);
       const keptAdvantages = advantages.filter((_, index) => keep[index]);
-      const update = await updatePolicy({ policy, trajectories: kept, advantages: keptAdvantages, config, rng: updateRng });
+      const update = await updatePolicy({ policy, trajectories: kept, advantages: keptAdvantages, config, rng: updateRng, ...(references[0] ? { reference: references[0] } : {}) });
       const dropped = new Set(trajectories.filter((_, index) => !keep[index]).map((trajectory) => trajectory.group)).size;
-      stepMetrics = [{ ...summarise({ config, step: step + 1, policyId: 'a', trajectories, advantages: keptAdvantages, update, dropped }), cooperativeShare: null, sampledTokensTotal: 0, stepMs: 0, agentMs: 0 }];
+      stepMetrics = [{ ...summarise({ config, step: step + 1, policyId: 'a', trajectories, advantages: keptAdvantages, update, dropped }), cooperativeShare: null, analysisAccuracy: null, sampledTokensTotal: 0, stepMs: 0, agentMs: 0 }];
     }
     step += 1;
     ranThisCall += 1;
@@ -216,24 +286,27 @@ export async function runRecipe(configInput: unknown, options: RunRecipeOptions 
         sampledTokens,
         policy: await policy.saveState(),
         ...(peer ? { peer: await peer.saveState() } : {}),
+        ...(clonedReferences ? { references: await Promise.all(references.map((reference) => reference.saveState())) } : {}),
       });
       onProgress?.({ phase: 'checkpoint', step, path: outDir });
     }
   }
+  if (clonedReferences) for (const reference of references) reference.dispose();
   return { config, policy, ...(peer ? { peer } : {}), metrics, evaluations, stepsCompleted: step, sampledTokens, evaluationProblems: sets.evaluation };
 }
 
 async function collectTrajectories(options: {
   config: RecipeConfig;
   policy: RecipePolicy;
-  problems: ArithmeticProblem[];
+  problems: RecipeProblem[];
   rng: ReturnType<typeof stepRng>;
-  agents: ReturnType<typeof createArithmeticAgents>;
-  syntax: ReturnType<typeof createArithmeticTagSyntax>;
+  agents: Registry<Agent>;
+  syntax: TagSyntax;
+  trainingPrompt: (problem: RecipeProblem) => string;
   timing: ConsultationTiming;
   signal?: AbortSignal;
 }): Promise<Trajectory[]> {
-  const { config, policy, problems, rng, agents, syntax, timing, signal } = options;
+  const { config, policy, problems, rng, agents, syntax, trainingPrompt, timing, signal } = options;
   const sampling = { policy, problems, maxTokens: config.maxResponseTokens, temperature: config.temperature, rng };
   switch (config.recipe) {
     case 'luffy': {
@@ -248,7 +321,7 @@ async function collectTrajectories(options: {
         {
           ...sampling,
           rolloutsPerGroup: config.groupSize,
-          trainingPrompt: (problem) => `${CONSULTATION_PROMPT_PREFIX}${problem.prompt}`,
+          trainingPrompt,
           agents,
           syntax,
           maxConsultations: config.aipo.maxConsultations,
@@ -269,20 +342,23 @@ function summarise(options: {
   advantages: number[];
   update: UpdateStats;
   dropped: number;
-}): Omit<StepMetrics, 'cooperativeShare' | 'sampledTokensTotal' | 'stepMs' | 'agentMs'> {
+}): Omit<StepMetrics, 'cooperativeShare' | 'analysisAccuracy' | 'sampledTokensTotal' | 'stepMs' | 'agentMs'> {
   const { config, step, policyId, trajectories, advantages, update, dropped } = options;
-  const own = trajectories.filter((trajectory) => trajectory.sources.every((source) => source !== TokenSource.offPolicy));
+  // the policy's own answers: not LUFFY's reference traces, not ILR's analysis turns
+  const own = trajectories.filter((trajectory) => trajectory.stage !== 'analysis' && trajectory.sources.every((source) => source !== TokenSource.offPolicy));
   const mean = (values: number[]) => (values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : 0);
   const advantageMean = mean(advantages);
   const consultations: Record<string, number> = {};
   for (const trajectory of trajectories) {
     for (const [agent, count] of Object.entries(trajectory.consultations)) consultations[agent] = (consultations[agent] ?? 0) + count;
   }
+  const acceptedConsultations = Object.entries(consultations).reduce((sum, [agent, count]) => (agent === REFUSED ? sum : sum + count), 0);
   const finite = (value: number) => (Number.isFinite(value) ? value : null);
   return {
     ...update,
     offPolicyProbabilityMean: finite(update.offPolicyProbabilityMean),
     agentProbabilityMean: finite(update.agentProbabilityMean),
+    klReference: finite(update.klReference),
     step,
     recipe: config.recipe,
     policyId,
@@ -292,6 +368,8 @@ function summarise(options: {
     advantageAbsMean: mean(advantages.map(Math.abs)),
     droppedGroups: dropped,
     consultations,
+    acceptedConsultations,
+    consultingRollouts: config.recipe === 'aipo' ? trajectories.length : 0,
     tokensBySource: countTokensBySource(trajectories),
   };
 }

@@ -1,5 +1,5 @@
 import { TokenSource, type Rng } from '@aipo/core';
-import type { ArithmeticProblem } from '../tasks/arithmetic-task';
+import type { RecipeProblem } from '../tasks/recipe-problem';
 import type { RecipePolicy } from './recipe-policy';
 import type { Trajectory } from './trajectory';
 
@@ -7,7 +7,7 @@ export interface SampleGroupsOptions {
   /** the policy that samples (π_old) */
   policy: RecipePolicy;
   /** one group per problem */
-  problems: readonly ArithmeticProblem[];
+  problems: readonly RecipeProblem[];
   /** policy rollouts per group */
   rolloutsPerGroup: number;
   /** cap on sampled tokens per rollout */
@@ -47,7 +47,7 @@ export async function sampleOnPolicyGroups(options: SampleGroupsOptions): Promis
  * LUFFY's off-policy member (arXiv 2504.14945, mix_vllm_rollout.py with prefix ratio 1.0): the
  * whole reference solution plus the end token, marked TokenSource.offPolicy, joins the group.
  */
-export function referenceTrajectory(options: { policy: RecipePolicy; problem: ArithmeticProblem; group: number }): Trajectory {
+export function referenceTrajectory(options: { policy: RecipePolicy; problem: RecipeProblem; group: number }): Trajectory {
   const { policy, problem, group } = options;
   const response = [...policy.encode(problem.solution), policy.endTokenId];
   return {

@@ -1,10 +1,10 @@
 import type { TokenSourceId } from '@aipo/core';
-import type { ArithmeticProblem } from '../tasks/arithmetic-task';
+import type { RecipeProblem } from '../tasks/recipe-problem';
 
 /** One rollout (or one off-policy trace) of a group, token by token. */
 export interface Trajectory {
   /** the problem it answers */
-  problem: ArithmeticProblem;
+  problem: RecipeProblem;
   /** index of its group in the step (groups share a prompt) */
   group: number;
   /** context tokens (not trained) */
@@ -23,6 +23,8 @@ export interface Trajectory {
   finishReason: 'stop' | 'length';
   /** consultations by agent name (AIPO rollouts) */
   consultations: Record<string, number>;
+  /** ILR's Idea Analysis turns: reward = whether the verdict on the peer's solution was right */
+  stage?: 'analysis';
 }
 
 /** Count response tokens by source. */

@@ -1,5 +1,5 @@
-import { type Rng, shuffle, TokenSource } from '@aipo/core';
-import { computePolicyGradientWeights, type WeightStats } from './policy-gradient-weights';
+import { AipoError, type Rng, shuffle, TokenSource } from '@aipo/core';
+import { computePolicyGradientWeights, RECIPE_AGGREGATION, type WeightStats } from './policy-gradient-weights';
 import type { RecipeConfig } from './recipe-config';
 import type { RecipePolicy } from './recipe-policy';
 import type { Trajectory } from './trajectory';
@@ -12,6 +12,8 @@ export interface UpdateStats extends WeightStats {
   entropy: number;
   /** k3 estimate of KL(π_old ‖ π_θ) on policy tokens after all updates (how far the step moved) */
   klOldNew: number;
+  /** mean entropy (nats) over the positions that got the entropy bonus (null when it is off) */
+  entropyBonusEntropy: number | null;
   /** sequences trained on */
   trainedSequences: number;
   /** tokens trained on (loss tokens) */
@@ -32,21 +34,31 @@ export async function updatePolicy(options: {
   advantages: readonly number[];
   config: RecipeConfig;
   rng: Rng;
+  /** the frozen reference policy of the KL term (required when `loss.klCoefficient` > 0) */
+  reference?: Pick<RecipePolicy, 'score'>;
 }): Promise<UpdateStats> {
-  const { policy, trajectories, advantages, config, rng } = options;
+  const { policy, trajectories, advantages, config, rng, reference } = options;
+  if (config.loss.klCoefficient > 0 && reference === undefined) {
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'loss.klCoefficient > 0 needs a reference policy' });
+  }
+  const entropyCoefficient = config.loss.entropyCoefficient;
+  if (entropyCoefficient > 0 && !policy.supportsEntropyBonus) {
+    throw new AipoError({ code: 'INVALID_CONFIG', message: `${policy.modelId} does not support the entropy bonus; set loss.entropyCoefficient to 0` });
+  }
   const started = performance.now();
   const order = shuffle(
     rng,
     trajectories.map((_, index) => index),
   );
   const updates = Math.min(config.loss.updatesPerBatch, Math.max(1, order.length));
-  const totals = { ratio: 0, ratioMax: 0, low: 0, high: 0, off: 0, offCount: 0, agent: 0, agentCount: 0, floor: 0, tokens: 0, grad: 0, entropy: 0, entropyCount: 0 };
+  const totals = { ratio: 0, ratioMax: 0, low: 0, high: 0, off: 0, offCount: 0, agent: 0, agentCount: 0, floor: 0, tokens: 0, grad: 0, entropy: 0, entropyCount: 0, kl: 0, klCount: 0, bonus: 0, bonusCount: 0 };
   for (let update = 0; update < updates; update += 1) {
     const indices = order.filter((_, position) => position % updates === update);
     if (indices.length === 0) continue;
     const batch = indices.map((index) => trajectories[index] as Trajectory);
     const sequences = batch.map((trajectory) => ({ prompt: trajectory.prompt, response: trajectory.response }));
     const scores = await policy.score(sequences);
+    const refLogProbs = config.loss.klCoefficient > 0 ? (await (reference as Pick<RecipePolicy, 'score'>).score(sequences)).logProbs : undefined;
     if (update === 0) {
       for (const [row, trajectory] of batch.entries()) {
         for (const [t, source] of trajectory.sources.entries()) {
@@ -60,9 +72,28 @@ export async function updatePolicy(options: {
       trajectories: batch,
       logProbs: scores.logProbs,
       advantages: indices.map((index) => advantages[index] ?? 0),
+      ...(refLogProbs ? { refLogProbs } : {}),
       config,
     });
-    const { gradNorm } = await policy.trainStep({ sequences, weights, learningRate: config.learningRate });
+    // the bonus covers the tokens in the loss (verl takes the entropy over its response mask)
+    const bonusMask = batch.map((trajectory) => Uint8Array.from(trajectory.sources, (source) => (source !== TokenSource.agent || config.aipo.trainOnAgentTokens ? 1 : 0)));
+    const { gradNorm } = await policy.trainStep({
+      sequences,
+      weights,
+      learningRate: config.learningRate,
+      ...(entropyCoefficient > 0
+        ? { entropyBonus: { coefficient: entropyCoefficient, mask: bonusMask, aggregation: RECIPE_AGGREGATION[config.loss.aggregation], normConstant: config.maxResponseTokens } }
+        : {}),
+    });
+    if (entropyCoefficient > 0) {
+      for (const [row, mask] of bonusMask.entries()) {
+        mask.forEach((value, t) => {
+          if (value === 0) return;
+          totals.bonus += scores.entropies[row]?.[t] ?? 0;
+          totals.bonusCount += 1;
+        });
+      }
+    }
     const policyTokens = batch.reduce((sum, trajectory) => sum + trajectory.sources.filter((source) => source === TokenSource.policy).length, 0);
     const offTokens = batch.reduce((sum, trajectory) => sum + trajectory.sources.filter((source) => source === TokenSource.offPolicy).length, 0);
     const agentTokens = batch.reduce((sum, trajectory) => sum + trajectory.sources.filter((source) => source === TokenSource.agent).length, 0);
@@ -79,6 +110,10 @@ export async function updatePolicy(options: {
       totals.floor += stats.agentFloorFraction * agentTokens;
       totals.agentCount += agentTokens;
     }
+    if (Number.isFinite(stats.klReference)) {
+      totals.kl += stats.klReference * policyTokens;
+      totals.klCount += policyTokens;
+    }
     totals.tokens += stats.lossTokens;
     totals.grad += gradNorm;
   }
@@ -94,6 +129,8 @@ export async function updatePolicy(options: {
     agentProbabilityMean: totals.agentCount > 0 ? totals.agent / totals.agentCount : Number.NaN,
     agentFloorFraction: totals.agentCount > 0 ? totals.floor / totals.agentCount : 0,
     lossTokens: totals.tokens,
+    klReference: totals.klCount > 0 ? totals.kl / totals.klCount : Number.NaN,
+    entropyBonusEntropy: totals.bonusCount > 0 ? totals.bonus / totals.bonusCount : null,
     gradNorm: totals.grad / updates,
     entropy: totals.entropyCount > 0 ? totals.entropy / totals.entropyCount : 0,
     klOldNew,

@@ -1,4 +1,5 @@
 import { AipoError } from '@aipo/core';
+import type { RecipeProblem } from './recipe-problem';
 
 /**
  * The embedded task: chains of single-digit additions and subtractions, solved left to right one
@@ -7,7 +8,7 @@ import { AipoError } from '@aipo/core';
  * arXiv 2605.08401). Small enough for a character-level model trained on a laptop CPU; every
  * problem has an exact reference trace (LUFFY's off-policy trace, arXiv 2504.14945, and the SFT data).
  */
-export interface ArithmeticProblem {
+export interface ArithmeticProblem extends RecipeProblem {
   /** stable id: `d<difficulty>-<operands and operators>` */
   id: string;
   /** number of operations (1 = one step) */
