@@ -2,7 +2,7 @@
 // trip, math grading and the fsync'd results file, against a zero-latency local server; and
 // whether memory stays flat. promptfoo 0.123 manages 142 samples/s here and grows 24 KiB/sample
 // (ecosystem.md §2; the issue's anchor). The server runs in a child process, so its CPU is not counted.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -36,6 +36,17 @@ function slopeBytesPerSample(points: readonly MemoryPoint[], field: 'rssMiB' | '
   return (numerator / denominator) * 2 ** 20;
 }
 
+/** CPU seconds (user + system) a child process has used so far, from /proc (Linux; undefined elsewhere). */
+function childCpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    // fields after the parenthesised command name: utime and stime are the 12th and 13th
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
 /** A full GC before each memory checkpoint, so the slope measures what is retained, not garbage. */
 function collectGarbage(): () => void {
   setFlagsFromString('--expose-gc');
@@ -62,6 +73,7 @@ export default async function harness(): Promise<Record<string, unknown>> {
     const grader = builtinGraders().get('math');
     const started = performance.now();
     const cpuStart = process.cpuUsage();
+    const serverCpuStart = childCpuSeconds(serverProcess.pid);
     const outcome = await runBenchmark({
       header: { benchmark: 'synthetic-sum', model: 'zero-latency', template: 'default', sampling: { temperature: 1 }, seed: 0, n: SAMPLES_PER_PROBLEM, dataset: {} },
       items,
@@ -82,6 +94,8 @@ export default async function harness(): Promise<Record<string, unknown>> {
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const serverCpuEnd = childCpuSeconds(serverProcess.pid);
+    const serverCpuSeconds = serverCpuStart === undefined || serverCpuEnd === undefined ? undefined : serverCpuEnd - serverCpuStart;
     const summary = summarizeRun({ benchmark: 'synthetic-sum', model: 'zero-latency', n: SAMPLES_PER_PROBLEM, items, verdicts: outcome.verdicts, breakdowns: ['level'] });
     const afterWarmUp = memory.filter((point) => point.samples >= 4000);
     return {
@@ -92,7 +106,12 @@ export default async function harness(): Promise<Record<string, unknown>> {
       // CPU time of the harness process (all threads, incl. the math worker pool; not the server):
       // a load-independent cost, since the 2 shared cores are often busy with other jobs.
       cpuMsPerSample: Number(((cpuSeconds * 1000) / TOTAL).toFixed(3)),
+      // kernel time is mostly the loopback TCP stack (a send on 127.0.0.1 runs the receiver's side too)
+      userCpuMsPerSample: Number((cpu.user / 1000 / TOTAL).toFixed(3)),
+      systemCpuMsPerSample: Number((cpu.system / 1000 / TOTAL).toFixed(3)),
       samplesPerCpuSecond: Math.round(TOTAL / cpuSeconds),
+      // the model server's share of the same 2 cores (it is not part of the harness, but competes for them)
+      serverCpuMsPerSample: serverCpuSeconds === undefined ? null : Number(((serverCpuSeconds * 1000) / TOTAL).toFixed(3)),
       loadAverage1m: Number(loadavg()[0]?.toFixed(2)),
       promptfooSamplesPerSecond: 142,
       pass1: Number(summary.pass1.value.toFixed(4)),

@@ -10,10 +10,86 @@ export interface HttpFetchOptions {
 
 function headerRecord(headers: RequestInit['headers']): Record<string, string> {
   const record: Record<string, string> = {};
-  new Headers(headers).forEach((value, name) => {
+  // the openai client hands over a Headers instance: read it as is rather than copy it first
+  const source = headers instanceof Headers ? headers : new Headers(headers);
+  source.forEach((value, name) => {
     record[name] = value;
   });
   return record;
+}
+
+/** The `get`/`has`/iteration part of `Headers` over node's lower-cased header object, built for free. */
+class ReplyHeaders {
+  constructor(private readonly raw: IncomingMessage['headers']) {}
+
+  get(name: string): string | null {
+    const value = this.raw[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  has(name: string): boolean {
+    return this.raw[name.toLowerCase()] !== undefined;
+  }
+
+  forEach(callback: (value: string, name: string) => void): void {
+    for (const [name, value] of this.entries()) callback(value, name);
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (const name of Object.keys(this.raw).sort()) yield [name, this.get(name) as string];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+}
+
+/**
+ * The part of `Response` the openai client reads for a non-streaming reply: status, headers,
+ * `text()`/`json()`. The body is already buffered, so `body` is null (the client only cancels it).
+ * Building a real undici `Response` (headers, web stream, body mixin) cost more CPU per sample in
+ * the harness profile than the HTTP round trip itself.
+ */
+class BufferedResponse {
+  readonly ok: boolean;
+  readonly redirected = false;
+  readonly type = 'basic';
+  readonly body = null;
+  bodyUsed = false;
+
+  constructor(
+    private readonly bytes: Buffer,
+    readonly status: number,
+    readonly statusText: string,
+    readonly headers: ReplyHeaders,
+    readonly url: string,
+  ) {
+    this.ok = status >= 200 && status < 300;
+  }
+
+  async text(): Promise<string> {
+    if (this.bodyUsed) throw new TypeError('body already read');
+    this.bodyUsed = true;
+    return this.bytes.toString('utf8');
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    if (this.bodyUsed) throw new TypeError('body already read');
+    this.bodyUsed = true;
+    return Uint8Array.from(this.bytes).buffer;
+  }
+}
+
+interface Target {
+  secure: boolean;
+  hostname: string;
+  port: string;
+  path: string;
 }
 
 /**
@@ -24,15 +100,40 @@ function headerRecord(headers: RequestInit['headers']): Record<string, string> {
  */
 export function createHttpFetch({ maxSockets = 256, maxResponseBytes = 64 * 2 ** 20 }: HttpFetchOptions = {}): typeof fetch {
   const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets }) };
+  // A run posts to one or two URLs thousands of times: parse each once (bounded, in case of many).
+  const targets = new Map<string, Target>();
+  const target = (href: string): Target => {
+    let found = targets.get(href);
+    if (found === undefined) {
+      const url = new URL(href);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`unsupported protocol ${url.protocol}`);
+      found = { secure: url.protocol === 'https:', hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: `${url.pathname}${url.search}` };
+      if (targets.size >= 64) targets.clear();
+      targets.set(href, found);
+    }
+    return found;
+  };
   return (input, init = {}) =>
     new Promise<Response>((resolve, reject) => {
-      const url = new URL(input instanceof Request ? input.url : String(input));
-      const secure = url.protocol === 'https:';
-      if (!secure && url.protocol !== 'http:') return reject(new TypeError(`unsupported protocol ${url.protocol}`));
+      const href = input instanceof Request ? input.url : String(input);
+      let to: Target;
+      try {
+        to = target(href);
+      } catch (error) {
+        return reject(error);
+      }
+      const { secure } = to;
       const signal = init.signal ?? undefined;
       if (signal?.aborted) return reject(signal.reason ?? new DOMException('aborted', 'AbortError'));
-      const options = { method: init.method ?? 'GET', headers: headerRecord(init.headers), agent: secure ? agents['https:'] : agents['http:'] };
-      const request = (secure ? httpsRequest : httpRequest)(url, options, (response: IncomingMessage) => {
+      const options = {
+        method: init.method ?? 'GET',
+        hostname: to.hostname,
+        ...(to.port === '' ? {} : { port: to.port }),
+        path: to.path,
+        headers: headerRecord(init.headers),
+        agent: secure ? agents['https:'] : agents['http:'],
+      };
+      const request = (secure ? httpsRequest : httpRequest)(options, (response: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
         response.on('data', (chunk: Buffer) => {
@@ -45,13 +146,9 @@ export function createHttpFetch({ maxSockets = 256, maxResponseBytes = 64 * 2 **
         response.on('end', () => {
           signal?.removeEventListener('abort', onAbort);
           if (!response.complete) return fail(new Error('connection closed mid-response'));
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(response.headers)) {
-            if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-          }
           const status = response.statusCode ?? 500;
-          const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
-          resolve(new Response(body, { status, statusText: response.statusMessage ?? '', headers }));
+          const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+          resolve(new BufferedResponse(body, status, response.statusMessage ?? '', new ReplyHeaders(response.headers), href) as unknown as Response);
         });
       });
       function fail(error: unknown): void {

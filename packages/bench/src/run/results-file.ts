@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { close as closeFd, closeSync, existsSync, fsync, ftruncateSync, openSync, readFileSync, write } from 'node:fs';
 import { AipoError } from '@aipo/core';
 import type { ResultRecord } from './result-records';
 
@@ -7,12 +7,14 @@ export interface ResultsFile {
   readonly existing: ResultRecord[];
   /** whether a torn last line was found and dropped */
   readonly droppedTornLine: boolean;
-  append(record: ResultRecord): void;
-  close(): void;
+  /**
+   * Queue a record; resolves once its line is written and fsync'd (group commit: every line that
+   * arrived while the previous write+fsync was in flight goes out in the next one).
+   */
+  append(record: ResultRecord): Promise<void>;
+  /** Write and fsync whatever is queued, then close; appends after this reject. */
+  close(): Promise<void>;
 }
-
-/** How long appended lines may sit in the page cache before an fsync (group commit). */
-const FSYNC_INTERVAL_MS = 25;
 
 /**
  * Parse a results file. A last line without its newline, or one that is not JSON, is a write torn
@@ -45,11 +47,12 @@ export function parseResults(text: string, path: string): { records: ResultRecor
 }
 
 /**
- * An append-only JSONL results file. Records are serialised whole and written at the end of the
- * event-loop turn that produced them (one `write` for all of that turn's lines), so a crash can
- * tear at most the last line; fsyncs are grouped every 25 ms so durability does not cap
- * throughput (a killed process loses at most the current turn's lines; the fsync window only
- * matters if the machine itself dies).
+ * An append-only JSONL results file with group commit. Records are serialised whole and queued;
+ * one `write` plus one `fsync` (both on libuv's thread pool, so the event loop never waits on the
+ * disk) takes every line queued since the last one, and `append` resolves only when its line is
+ * durable: a sample counts as done only after that. Writes never overlap and carry whole lines, so
+ * a crash can tear at most the last line, which `parseResults` drops on resume (reliability.md
+ * §4.4 A7). A killed process loses only lines whose `append` had not resolved yet.
  */
 export function openResultsFile({ path, resume = false, overwrite = false }: { path: string; resume?: boolean; overwrite?: boolean }): ResultsFile {
   let existing: ResultRecord[] = [];
@@ -75,38 +78,65 @@ export function openResultsFile({ path, resume = false, overwrite = false }: { p
   } catch (error) {
     throw new AipoError({ code: 'IO_ERROR', message: `cannot open ${path} for writing`, cause: error, details: { path } });
   }
-  let timer: NodeJS.Timeout | undefined;
-  let pending = '';
+  let pending: string[] = [];
+  let waiting: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  let inFlight: Promise<void> | undefined;
+  let failure: AipoError | undefined;
   let closed = false;
-  // Lines of one event-loop turn go out in one write (whole lines only, so tears stay at the end).
-  const flush = (): void => {
-    if (pending === '') return;
-    const text = pending;
-    pending = '';
-    writeSync(fd, text);
+
+  const writeAll = (buffer: Buffer, offset: number, done: (error: Error | null) => void): void => {
+    write(fd, buffer, offset, buffer.length - offset, null, (error, written) => {
+      if (error) return done(error);
+      // a short write (disk full, signals) continues where it stopped: lines stay whole and ordered
+      if (offset + written < buffer.length) return writeAll(buffer, offset + written, done);
+      done(null);
+    });
   };
-  const sync = (): void => {
-    timer = undefined;
-    if (closed) return;
-    flush();
-    fsyncSync(fd);
+  const commit = (): Promise<void> => {
+    const lines = pending;
+    const batch = waiting;
+    pending = [];
+    waiting = [];
+    return new Promise<void>((resolve) => {
+      writeAll(Buffer.from(lines.join(''), 'utf8'), 0, (writeError) => {
+        const settle = (error: Error | null): void => {
+          if (error) {
+            failure ??= new AipoError({ code: 'IO_ERROR', message: `cannot write ${path}: ${error.message}`, cause: error, details: { path } });
+            for (const entry of batch) entry.reject(failure);
+          } else {
+            for (const entry of batch) entry.resolve();
+          }
+          resolve();
+        };
+        if (writeError) settle(writeError);
+        else fsync(fd, settle);
+      });
+    }).then(() => {
+      // lines that arrived during this commit form the next group
+      inFlight = pending.length > 0 && failure === undefined ? commit() : undefined;
+      if (failure !== undefined) for (const entry of waiting.splice(0)) entry.reject(failure);
+    });
   };
   return {
     existing,
     droppedTornLine,
     append(record) {
-      if (closed) throw new AipoError({ code: 'INTERNAL', message: 'append after close' });
-      if (pending === '') setImmediate(flush);
-      pending += `${JSON.stringify(record)}\n`;
-      timer ??= setTimeout(sync, FSYNC_INTERVAL_MS);
+      if (closed) return Promise.reject(new AipoError({ code: 'INTERNAL', message: 'append after close' }));
+      if (failure !== undefined) return Promise.reject(failure);
+      pending.push(`${JSON.stringify(record)}\n`);
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        // wait out the current event-loop turn so its lines share one write
+        if (inFlight === undefined) inFlight = new Promise<void>((start) => setImmediate(start)).then(commit);
+      });
     },
-    close() {
+    async close() {
       if (closed) return;
-      if (timer !== undefined) clearTimeout(timer);
-      flush();
-      fsyncSync(fd);
       closed = true;
-      closeSync(fd);
+      while (inFlight !== undefined) await inFlight;
+      if (pending.length > 0 && failure === undefined) await commit();
+      await new Promise<void>((resolve, reject) => closeFd(fd, (error) => (error ? reject(error) : resolve())));
+      if (failure !== undefined) throw failure;
     },
   };
 }

@@ -109,7 +109,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
   try {
     const previousHeader = file.existing.find((record): record is RunHeader => record.type === 'run');
     checkResumable(previousHeader, header, options.resultsPath);
-    if (previousHeader === undefined) file.append(header);
+    if (previousHeader === undefined) await file.append(header);
 
     const samples = new Map<string, SampleRecord>();
     const grades = new Map<string, GradeRecord>();
@@ -173,7 +173,8 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
             ? { output: outcome.text, nullContent: outcome.nullContent, finishReason: outcome.finishReason, usage: outcome.usage, systemFingerprint: outcome.systemFingerprint }
             : { error: outcome.error }),
         };
-        file.append(record);
+        // durable before it counts: a run killed now resumes without asking for it again
+        await file.append(record);
         if (record.status === 'error') verdicts.set(task.key, toVerdict(record, undefined));
         options.onProgress?.({ phase: 'sampling', done: ++sampledDone, total: sampledTotal });
         if (record.status === 'ok') {
@@ -217,7 +218,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
           ...(result.parseFailed === undefined ? {} : { parseFailed: result.parseFailed }),
           details: result.details,
         };
-        file.append(grade);
+        await file.append(grade);
         verdicts.set(sample.key, toVerdict(sample, grade));
         options.onProgress?.({ phase: 'grading', done: ++gradedDone, total: tasks.length - errors });
       }
@@ -232,6 +233,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
     const voted = options.voting === undefined ? ordered : await voteByEquivalence({ verdicts: ordered, voting: options.voting });
     return { header: previousHeader ?? header, verdicts: voted, reused, droppedTornLine: file.droppedTornLine };
   } finally {
-    file.close();
+    // flushes and fsyncs queued lines, also after Ctrl-C, so --resume continues from here
+    await file.close();
   }
 }
