@@ -3,7 +3,7 @@
 // after `npm ci`, before anything is built). Idempotent: it exits at once when the image exists.
 //
 //   node packages/graders/scripts/build-sandbox-image.mjs [--image NAME] [--force] [--no-pull]
-//                                                          [--rootfs DIR] [--mirror URL]
+//                                                          [--pull-only] [--rootfs DIR] [--mirror URL]
 //
 // 1. `--image` (default aipo-sandbox-python:3) already present → done.
 // 2. A registry image (`python:3.12-slim`, or AIPO_SANDBOX_BASE_IMAGE) can be pulled → tag it.
@@ -66,9 +66,9 @@ if (!flag('--no-pull')) {
     log(`tagged ${baseImage} as ${image}`);
     process.exit(0);
   }
-  log(
-    `no registry image (${(pull.stderr || pull.error?.message || '').trim().split('\n').pop()}); building from Debian`,
-  );
+  const why = (pull.stderr || pull.error?.message || '').trim().split('\n').pop();
+  if (flag('--pull-only')) fail(`could not pull ${baseImage} (${why}) and --pull-only forbids a Debian build`);
+  log(`no registry image (${why}); building from Debian`);
 }
 
 let rootfs = option('--rootfs', process.env.AIPO_SANDBOX_ROOTFS);
