@@ -266,7 +266,7 @@ function tokenAdvantageRow(pass: RowPass): void {
     const logRatio = logProb - (oldLogProbs[index] as number);
     const advantage = advantageScale * (advantages[index] as number);
     // advantage - advantage is NaN for ±Infinity and NaN, 0 otherwise: one test for both
-    if (!(logProb <= tolerance && logRatio <= clampLimit && logRatio >= -clampLimit && advantage - advantage === 0)) {
+    if (!(logProb <= tolerance && Math.abs(logRatio) <= clampLimit && advantage - advantage === 0)) {
       offRangeToken(pass, index, advantage);
       continue;
     }
