@@ -2,7 +2,7 @@
 # RoPE, causal MHA, SwiGLU, tied head; d=128, 4 layers, 4 heads, FFN 384, vocab 512) and workload
 # (B=16 x T=128 policy-gradient step with Adam; a no-grad log-prob pass; 16 x 64 KV-cache sampling).
 # Prints one JSON line. Not part of the package: a measurement baseline only (tfjs-perf.md §6).
-import json, math, time
+import json, math, sys, time
 import torch
 import torch.nn.functional as F
 
@@ -100,13 +100,14 @@ def median_ms(fn, runs):
         start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append((time.perf_counter() - start) * 1000); cpu.append((time.process_time() - start_cpu) * 1000)
-    return sorted(times)[len(times) // 2], sorted(cpu)[len(cpu) // 2]
+    return sorted(times)[len(times) // 2], sorted(cpu)[len(cpu) // 2], min(cpu)
 
-train, train_cpu = median_ms(train_step, 7)
-fwd, fwd_cpu = median_ms(forward_pass, 7)
-samp, samp_cpu = median_ms(sample, 5)
+train_runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+train, train_cpu, train_min_cpu = median_ms(train_step, train_runs)
+fwd, fwd_cpu, _ = median_ms(forward_pass, train_runs)
+samp, samp_cpu, _ = median_ms(sample, 5)
 print(json.dumps({
-    "trainStepMs": round(train), "trainStepCpuMs": round(train_cpu),
+    "trainStepMs": round(train), "trainStepCpuMs": round(train_cpu), "trainStepMinCpuMs": round(train_min_cpu),
     "forwardLogProbMs": round(fwd), "forwardLogProbCpuMs": round(fwd_cpu),
     "sampleKvTokensPerSecond": round(B * N / (samp / 1000)), "sampleKvTokensPerCpuSecond": round(B * N / (samp_cpu / 1000)),
     "torch": torch.__version__,

@@ -3,6 +3,7 @@
 // Prints one JSON line. Workload of shared/reference/tfjs-perf.md Q2: d=128, 4 layers, 4 heads,
 // FFN 384, vocab 512, tied head; train = one policy-gradient step on B=16 × T=128 (fwd + bwd +
 // clip + AdamW); fwd = a no-grad log-prob pass; sampling = 16 sequences, prompt 64, 64 new tokens.
+import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {
   CausalLM,
@@ -64,9 +65,10 @@ const time = async (runs: number, body: () => Promise<unknown>) => {
     times.push(performance.now() - start);
     cpuTimes.push((used.user + used.system) / 1000);
   }
-  return { medianMs: median(times), medianCpuMs: median(cpuTimes), runsMs: times.map((t) => Math.round(t)) };
+  return { medianMs: median(times), medianCpuMs: median(cpuTimes), minCpuMs: Math.min(...cpuTimes), runsMs: times.map((t) => Math.round(t)), cpuRunsMs: cpuTimes.map((t) => Math.round(t)) };
 };
 
+const loadAtStart = loadavg();
 const trainRuns = Number(trainRunsArg);
 const sampleRuns = Number(sampleRunsArg);
 const train = await time(trainRuns, () =>
@@ -85,15 +87,19 @@ process.stdout.write(
     backend: choice.name,
     patchedKernels: choice.patchedKernels,
     matMul: choice.matMul,
+    reason: choice.reason,
     parameters: model.parameterCount(),
     trainStepMs: Math.round(train.medianMs),
     trainStepCpuMs: Math.round(train.medianCpuMs),
+    trainStepMinCpuMs: Math.round(train.minCpuMs),
     trainRunsMs: train.runsMs,
+    trainCpuRunsMs: train.cpuRunsMs,
     forwardLogProbMs: Math.round(forward.medianMs),
     forwardLogProbCpuMs: Math.round(forward.medianCpuMs),
     sampleKvTokensPerSecond: Math.round((B * 64) / (sampling.medianMs / 1000)),
     sampleKvTokensPerCpuSecond: Math.round((B * 64) / (sampling.medianCpuMs / 1000)),
     sampleRunsMs: sampling.runsMs,
     numTensors: tf.memory().numTensors,
+    loadAverage: { start: loadAtStart.map((x) => Number(x.toFixed(1))), end: loadavg().map((x) => Number(x.toFixed(1))) },
   })}\n`,
 );

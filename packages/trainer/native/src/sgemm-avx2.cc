@@ -51,6 +51,19 @@ void packB(const Strided& b, long depth0, long col0, int kc, int nc, float* out)
       }
       continue;
     }
+    if (b.rowStride == 1) {
+      // Transposed B (stored [N, K]): walk each stored row contiguously, scatter into the panel.
+      for (int j = 0; j < NR; j++) {
+        if (j >= cols) {
+          for (int p = 0; p < kc; p++) out[p * NR + j] = 0.0f;
+          continue;
+        }
+        const float* source = b.data + (col0 + panel + j) * b.colStride + depth0;
+        for (int p = 0; p < kc; p++) out[p * NR + j] = source[p];
+      }
+      out += kc * NR;
+      continue;
+    }
     for (int p = 0; p < kc; p++) {
       for (int j = 0; j < NR; j++) out[j] = j < cols ? b.at(depth0 + p, col0 + panel + j) : 0.0f;
       out += NR;
@@ -59,36 +72,50 @@ void packB(const Strided& b, long depth0, long col0, int kc, int nc, float* out)
 }
 
 // C tile (rows × cols ≤ MR × NR, leading dimension ldc) = or += packed A panel · packed B panel.
+// The twelve accumulators are named variables: an array of __m256 made GCC spill them to the stack
+// on every iteration (measured: half the throughput).
 void microKernel(int kc, const float* a, const float* b, float* c, long ldc, bool accumulate, int rows, int cols) {
-  __m256 acc[MR][2];
-#pragma GCC unroll 6
-  for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int p = 0; p < kc; p++) {
     const __m256 b0 = _mm256_loadu_ps(b);
     const __m256 b1 = _mm256_loadu_ps(b + 8);
-#pragma GCC unroll 6
-    for (int i = 0; i < MR; i++) {
-      const __m256 ai = _mm256_broadcast_ss(a + i);
-      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
-      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
-    }
+    __m256 ai = _mm256_broadcast_ss(a);
+    c00 = _mm256_fmadd_ps(ai, b0, c00);
+    c01 = _mm256_fmadd_ps(ai, b1, c01);
+    ai = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(ai, b0, c10);
+    c11 = _mm256_fmadd_ps(ai, b1, c11);
+    ai = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(ai, b0, c20);
+    c21 = _mm256_fmadd_ps(ai, b1, c21);
+    ai = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(ai, b0, c30);
+    c31 = _mm256_fmadd_ps(ai, b1, c31);
+    ai = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(ai, b0, c40);
+    c41 = _mm256_fmadd_ps(ai, b1, c41);
+    ai = _mm256_broadcast_ss(a + 5);
+    c50 = _mm256_fmadd_ps(ai, b0, c50);
+    c51 = _mm256_fmadd_ps(ai, b1, c51);
     a += MR;
     b += NR;
   }
+  alignas(32) float tile[MR * NR];
+  const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   if (rows == MR && cols == NR) {
-#pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
       float* row = c + i * ldc;
+      __m256 lo = acc[i][0], hi = acc[i][1];
       if (accumulate) {
-        acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(row));
-        acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(row + 8));
+        lo = _mm256_add_ps(lo, _mm256_loadu_ps(row));
+        hi = _mm256_add_ps(hi, _mm256_loadu_ps(row + 8));
       }
-      _mm256_storeu_ps(row, acc[i][0]);
-      _mm256_storeu_ps(row + 8, acc[i][1]);
+      _mm256_storeu_ps(row, lo);
+      _mm256_storeu_ps(row + 8, hi);
     }
     return;
   }
-  alignas(32) float tile[MR * NR];
   for (int i = 0; i < MR; i++) {
     _mm256_store_ps(tile + i * NR, acc[i][0]);
     _mm256_store_ps(tile + i * NR + 8, acc[i][1]);

@@ -53,6 +53,9 @@ export class CausalLM {
   private readonly ropeCos: tf.Tensor2D | undefined;
   private readonly ropeSin: tf.Tensor2D | undefined;
   private readonly ropeRotation: tf.Tensor2D | undefined;
+  /** cos/sin × 1/√head_dim: queries come out of RoPE already scaled for attention */
+  private readonly ropeQueryCos: tf.Tensor2D | undefined;
+  private readonly ropeQuerySin: tf.Tensor2D | undefined;
   private disposed = false;
   private tiedHeadCache: tf.Tensor2D | undefined;
 
@@ -65,6 +68,9 @@ export class CausalLM {
       this.ropeCos = cos;
       this.ropeSin = sin;
       this.ropeRotation = tf.keep(rotateHalfMatrix(config.headDim));
+      const scale = 1 / Math.sqrt(config.headDim);
+      this.ropeQueryCos = tf.keep(tf.mul(cos, scale));
+      this.ropeQuerySin = tf.keep(tf.mul(sin, scale));
     }
   }
 
@@ -158,13 +164,13 @@ export class CausalLM {
     } else {
       x = tf.gather(this.p('model.embed_tokens.weight'), flatTokens);
     }
-    let rope: Rope | undefined;
-    if (this.ropeCos !== undefined && this.ropeSin !== undefined && this.ropeRotation !== undefined) {
+    let rope: { query: Rope; key: Rope } | undefined;
+    if (this.ropeCos !== undefined && this.ropeSin !== undefined && this.ropeRotation !== undefined && this.ropeQueryCos !== undefined && this.ropeQuerySin !== undefined) {
       const flatPositions = positions.reshape([B * T]);
+      const rows = (table: tf.Tensor2D) => tf.gather(table, flatPositions).reshape([B * T, 1, c.headDim]) as tf.Tensor3D;
       rope = {
-        cos: tf.gather(this.ropeCos, flatPositions).reshape([B * T, 1, c.headDim]),
-        sin: tf.gather(this.ropeSin, flatPositions).reshape([B * T, 1, c.headDim]),
-        rotation: this.ropeRotation,
+        key: { cos: rows(this.ropeCos), sin: rows(this.ropeSin), rotation: this.ropeRotation },
+        query: { cos: rows(this.ropeQueryCos), sin: rows(this.ropeQuerySin), rotation: this.ropeRotation },
       };
     }
     const nextCache: KvCache = [];
@@ -195,6 +201,8 @@ export class CausalLM {
     this.ropeCos?.dispose();
     this.ropeSin?.dispose();
     this.ropeRotation?.dispose();
+    this.ropeQueryCos?.dispose();
+    this.ropeQuerySin?.dispose();
   }
 
   /**
@@ -226,16 +234,16 @@ export class CausalLM {
     return bias === undefined ? y : tf.add<tf.Tensor2D>(y, this.p(bias));
   }
 
-  private llamaBlock(input: BlockInput & { rope: Rope }): { x: tf.Tensor2D; cache: LayerCache } {
+  private llamaBlock(input: BlockInput & { rope: { query: Rope; key: Rope } }): { x: tf.Tensor2D; cache: LayerCache } {
     const { x, B, T, layer, mask, past, rope } = input;
     const c = this.config;
     const prefix = `model.layers.${layer}`;
     const bias = (name: string) => (c.attentionBias ? `${prefix}.self_attn.${name}.bias` : undefined);
     const h = rmsNorm(x, this.p(`${prefix}.input_layernorm.weight`), c.normEps);
-    const q = splitHeads(applyRope(this.linear(h, `${prefix}.self_attn.q_proj.weight`, bias('q_proj')), c.numHeads, rope), B, T, c.numHeads, c.headDim);
-    const k = splitHeads(applyRope(this.linear(h, `${prefix}.self_attn.k_proj.weight`, bias('k_proj')), c.numKvHeads, rope), B, T, c.numKvHeads, c.headDim);
+    const q = splitHeads(applyRope(this.linear(h, `${prefix}.self_attn.q_proj.weight`, bias('q_proj')), c.numHeads, rope.query), B, T, c.numHeads, c.headDim);
+    const k = splitHeads(applyRope(this.linear(h, `${prefix}.self_attn.k_proj.weight`, bias('k_proj')), c.numKvHeads, rope.key), B, T, c.numKvHeads, c.headDim);
     const v = splitHeads(this.linear(h, `${prefix}.self_attn.v_proj.weight`, bias('v_proj')), B, T, c.numKvHeads, c.headDim);
-    const { output, cache } = this.attention({ q, k, v, past, mask, B, T });
+    const { output, cache } = this.attention({ q, k, v, past, mask, B, T, queryScaled: true });
     const x1 = tf.add<tf.Tensor2D>(x, this.linear(output, `${prefix}.self_attn.o_proj.weight`));
     const h2 = rmsNorm(x1, this.p(`${prefix}.post_attention_layernorm.weight`), c.normEps);
     // SwiGLU (Shazeer 2020): down(silu(gate(h)) * up(h))
@@ -253,7 +261,7 @@ export class CausalLM {
     const q = splitHeads(tf.slice(qkv, [0, 0], [B * T, d]), B, T, c.numHeads, c.headDim);
     const k = splitHeads(tf.slice(qkv, [0, d], [B * T, d]), B, T, c.numHeads, c.headDim);
     const v = splitHeads(tf.slice(qkv, [0, 2 * d], [B * T, d]), B, T, c.numHeads, c.headDim);
-    const { output, cache } = this.attention({ q, k, v, past, mask, B, T });
+    const { output, cache } = this.attention({ q, k, v, past, mask, B, T, queryScaled: false });
     const x1 = tf.add<tf.Tensor2D>(x, this.linear(output, `${prefix}.attn.c_proj.weight`, `${prefix}.attn.c_proj.bias`));
     const h2 = layerNorm(x1, this.p(`${prefix}.ln_2.weight`), this.p(`${prefix}.ln_2.bias`), c.normEps);
     const hidden = geluTanh(this.linear(h2, `${prefix}.mlp.c_fc.weight`, `${prefix}.mlp.c_fc.bias`));
@@ -261,11 +269,15 @@ export class CausalLM {
   }
 
   /** Causal attention with a KV cache and grouped-query heads; returns `[B*T, H*head_dim]`. */
-  private attention({ q, k, v, past, mask, B, T }: { q: tf.Tensor4D; k: tf.Tensor4D; v: tf.Tensor4D; past: LayerCache | undefined; mask: tf.Tensor4D; B: number; T: number }): {
+  private attention(input: { q: tf.Tensor4D; k: tf.Tensor4D; v: tf.Tensor4D; past: LayerCache | undefined; mask: tf.Tensor4D; B: number; T: number; queryScaled: boolean }): {
     output: tf.Tensor2D;
     cache: LayerCache;
   } {
+    const { k, v, past, mask, B, T } = input;
     const c = this.config;
+    // 1/√d_k (Vaswani et al. 2017) on the [B,H,T,hd] queries, not the [B,H,T,S] scores: 4× fewer
+    // elements when S = T, and free for llama, whose RoPE tables carry the factor.
+    const q = input.queryScaled ? input.q : tf.mul(input.q, 1 / Math.sqrt(c.headDim));
     const keys = past === undefined ? k : tf.concat([past.k, k], 2);
     const values = past === undefined ? v : tf.concat([past.v, v], 2);
     const S = keys.shape[2];
@@ -274,16 +286,15 @@ export class CausalLM {
     // gather on the head axis (tile has no rank-5 gradient in tfjs 4.22).
     const heads = groups === 1 ? undefined : tf.tensor1d(Array.from({ length: c.numHeads }, (_, h) => Math.floor(h / groups)), 'int32');
     const repeat = (t: tf.Tensor4D) => (heads === undefined ? t : (tf.gather(t, heads, 1) as tf.Tensor4D));
-    const scale = 1 / Math.sqrt(c.headDim);
     let attended: tf.Tensor4D;
     if (T === 1) {
       // Decode step: one query row per head. Broadcast multiply + sum is much faster on wasm than a
       // batch of B·H one-row matmuls, which the stock kernel runs in its scalar loop.
-      const scores = tf.add(tf.mul(tf.sum(tf.mul(q, repeat(keys)), -1, true).reshape([B, c.numHeads, 1, S]), scale), mask); // [B,H,1,S]
+      const scores = tf.add(tf.sum(tf.mul(q, repeat(keys)), -1, true).reshape([B, c.numHeads, 1, S]), mask); // [B,H,1,S]
       const p = tf.softmax(scores).reshape([B, c.numHeads, S, 1]);
       attended = tf.sum(tf.mul(p, repeat(values)), 2, true) as tf.Tensor4D; // [B,H,1,hd]
     } else {
-      const scores = tf.add(tf.mul(tf.matMul(q, repeat(keys), false, true), scale), mask); // [B,H,T,S]
+      const scores = tf.add(tf.matMul(q, repeat(keys), false, true), mask); // [B,H,T,S]
       attended = tf.matMul(tf.softmax(scores), repeat(values)); // [B,H,T,hd]
     }
     const output = attended.transpose([0, 2, 1, 3]).reshape([B * T, c.numHeads * c.headDim]) as tf.Tensor2D;

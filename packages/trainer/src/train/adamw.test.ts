@@ -37,7 +37,7 @@ describe('AdamW', () => {
     const scales = [1, 0.37, 1];
     const lr = 1e-2;
     const run = (implementation: 'fused' | 'ops') => {
-      const params = new Map([
+      const params = new Map<string, tf.Variable>([
         ['w', tf.variable(tf.tensor2d(initial.w, [20, 15]), true, `adamw-test-${implementation}-w`)],
         ['b', tf.variable(tf.tensor1d(initial.b), true, `adamw-test-${implementation}-b`)],
       ]);
