@@ -43,18 +43,24 @@ function aime({ year, files }: { year: number; files: DatasetFiles }): Benchmark
   };
 }
 
-export const aime2024 = aime({
-  year: 2024,
-  files: { hub: [{ repo: 'HuggingFaceH4/aime_2024', path: 'data/train-00000-of-00001.parquet' }], localNames: ['test.jsonl', 'aime24.jsonl'] },
-});
+/**
+ * AIME 2024 files. The local names are the Qwen2.5-Math and QwQ copies (datasets/aime2024/SOURCE.md);
+ * the hub id is not named in the reference notes, so it is unverified here (see the README).
+ */
+export const AIME2024_FILES: DatasetFiles = {
+  hub: [{ repo: 'HuggingFaceH4/aime_2024', path: 'data/train-00000-of-00001.parquet' }],
+  localNames: ['test.jsonl', 'aime24.jsonl'],
+};
 
-export const aime2025 = aime({
-  year: 2025,
-  files: {
-    hub: [
-      { repo: 'opencompass/AIME2025', path: 'aime2025-I.jsonl' },
-      { repo: 'opencompass/AIME2025', path: 'aime2025-II.jsonl' },
-    ],
-    localNames: ['aime25.jsonl', 'test.jsonl'],
-  },
-});
+/** AIME 2025 files: QwQ's `aime25.jsonl` locally (datasets/aime2025/SOURCE.md); hub id unverified, as for 2024. */
+export const AIME2025_FILES: DatasetFiles = {
+  hub: [
+    { repo: 'opencompass/AIME2025', path: 'aime2025-I.jsonl' },
+    { repo: 'opencompass/AIME2025', path: 'aime2025-II.jsonl' },
+  ],
+  localNames: ['aime25.jsonl', 'test.jsonl'],
+};
+
+export const aime2024 = aime({ year: 2024, files: AIME2024_FILES });
+
+export const aime2025 = aime({ year: 2025, files: AIME2025_FILES });

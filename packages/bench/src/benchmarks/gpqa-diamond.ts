@@ -23,6 +23,12 @@ const recordSchema = z.object({
   Subdomain: z.string().default(''),
 });
 
+/** The Diamond table inside the official `dataset.zip` (datasets/gpqa/SOURCE.md lists its members). */
+export const GPQA_DIAMOND_ZIP_ENTRY = 'dataset/gpqa_diamond.csv';
+
+/** The gated hub copy of the same CSV (same columns as the zip member). */
+export const GPQA_DIAMOND_HUB_FILE = { repo: 'Idavidrein/gpqa', path: 'gpqa_diamond.csv' } as const;
+
 async function readGpqaRecords(options: LoadOptions): Promise<SourcedRecord[]> {
   let file: string;
   let text: string;
@@ -30,10 +36,10 @@ async function readGpqaRecords(options: LoadOptions): Promise<SourcedRecord[]> {
     file = await resolveLocal(options.path, ['dataset.zip', 'gpqa_diamond.csv']);
     const bytes = await readFile(file);
     text = file.endsWith('.zip')
-      ? await readZipEntry({ bytes, entry: 'dataset/gpqa_diamond.csv', password: GPQA_ZIP_PASSWORD, file })
+      ? await readZipEntry({ bytes, entry: GPQA_DIAMOND_ZIP_ENTRY, password: GPQA_ZIP_PASSWORD, file })
       : bytes.toString('utf8');
   } else {
-    const downloaded = await downloadHubFile({ repo: 'Idavidrein/gpqa', path: 'gpqa_diamond.csv' }, hubOptionsFrom(options));
+    const downloaded = await downloadHubFile(GPQA_DIAMOND_HUB_FILE, hubOptionsFrom(options));
     file = downloaded.path;
     text = new TextDecoder().decode(downloaded.bytes);
   }

@@ -7,7 +7,8 @@ import { downloadHubFile, hubOptionsFrom } from '../datasets/download-hub-file';
 import { readRecords, type SourcedRecord } from '../datasets/read-records';
 import { validateRecords } from '../datasets/validate-records';
 
-const REPO = 'livecodebench/code_generation_lite';
+/** The hub dataset lcb_runner reads by default (eval.md §1.3, datasets/livecodebench/SOURCE.md). */
+export const LIVECODEBENCH_REPO = 'livecodebench/code_generation_lite';
 const FILES = ['test.jsonl', 'test2.jsonl', 'test3.jsonl', 'test4.jsonl', 'test5.jsonl', 'test6.jsonl'] as const;
 
 /**
@@ -137,7 +138,7 @@ export const livecodebench: Benchmark = {
     else {
       raw = [];
       for (const path of names) {
-        const { path: file, bytes } = await downloadHubFile({ repo: REPO, path }, hubOptionsFrom(options));
+        const { path: file, bytes } = await downloadHubFile({ repo: LIVECODEBENCH_REPO, path }, hubOptionsFrom(options));
         raw.push(...(await readRecords({ file, bytes })));
       }
     }
