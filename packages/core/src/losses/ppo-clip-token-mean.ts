@@ -144,7 +144,9 @@ class RowPass {
  * A row whose advantage A >= 0 (sequence advantages): only the upper clip can bind, l = -A*min(r, 1+eps_h).
  * The common token costs one mask test, two range tests (log-prob <= tolerance and |log r| <= clamp,
  * both false for NaN; `Math.abs` instead of two compares measured ~7% faster), one exp and one clip
- * comparison; clamped and invalid tokens leave through `offRangeToken`.
+ * comparison; clamped and invalid tokens leave through `offRangeToken`. Kept apart from
+ * `negativeAdvantageRow` on purpose: one loop for both signs, with the bounds that cannot bind set to
+ * ±Infinity, measured ~6% slower (two more compares per token).
  */
 function positiveAdvantageRow(pass: RowPass): void {
   const { logProbs, oldLogProbs, lossMask, gradLogProbs, reused, factor, clampLimit, tolerance } = pass;
