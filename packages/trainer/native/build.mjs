@@ -27,7 +27,7 @@ export function buildNative({ force = false } = {}) {
   const compiler = process.env.CXX ?? 'g++';
   mkdirSync(join(here, 'build'), { recursive: true });
   const temporary = `${output}.${process.pid}.tmp`;
-  const common = ['-O3', '-std=c++17', '-fPIC', '-fvisibility=hidden', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=aipo_sgemm'];
+  const common = ['-O3', '-ffp-contract=off', '-std=c++17', '-fPIC', '-fvisibility=hidden', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=aipo_sgemm'];
   try {
     // Only the kernel unit gets -mavx2 -mfma; the glue stays generic and checks the CPU at run time.
     const kernel = `${temporary}.kernel.o`;

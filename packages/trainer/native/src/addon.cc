@@ -80,12 +80,63 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+bool number(napi_env env, napi_value value, float* out) {
+  double v = 0;
+  if (napi_get_value_double(env, value, &v) != napi_ok) return false;
+  *out = static_cast<float>(v);
+  return true;
+}
+
+// adamw(p, g, m, v, nextP, nextM, nextV, [lr, β1, 1−β1, β2, 1−β2, ε, weightDecay, scale, correction1,
+// correction2]) (numbers computed in double by the caller, rounded to float32 here as tfjs rounds
+// scalars): one AdamW update (Loshchilov & Hutter 2019) into the next* arrays, in float32 with
+// the same operation order and rounding as the trainer's tfjs op path (adamw.ts), one pass instead
+// of a dozen kernels. Built without -mfma, so nothing is contracted into fused multiply-adds.
+napi_value AdamW(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float* arrays[7];
+  size_t lengths[7];
+  bool ok = argc == 8;
+  for (int i = 0; ok && i < 7; i++) ok = floatArray(env, argv[i], &arrays[i], &lengths[i]) && lengths[i] == lengths[0];
+  float h[10];
+  bool isArray = false;
+  ok = ok && napi_is_array(env, argv[7], &isArray) == napi_ok && isArray;
+  uint32_t count = 0;
+  ok = ok && napi_get_array_length(env, argv[7], &count) == napi_ok && count == 10;
+  for (uint32_t i = 0; ok && i < 10; i++) {
+    napi_value element;
+    ok = napi_get_element(env, argv[7], i, &element) == napi_ok && number(env, element, &h[i]);
+  }
+  if (!ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "adamw expects 7 Float32Arrays of one length and 10 hyperparameters");
+    return nullptr;
+  }
+  const float *p = arrays[0], *g = arrays[1], *m = arrays[2], *v = arrays[3];
+  float *nextP = arrays[4], *nextM = arrays[5], *nextV = arrays[6];
+  const float lr = h[0], beta1 = h[1], oneMinusBeta1 = h[2], beta2 = h[3], oneMinusBeta2 = h[4], epsilon = h[5], weightDecay = h[6], scale = h[7],
+              correction1 = h[8], correction2 = h[9];
+  for (size_t i = 0; i < lengths[0]; i++) {
+    const float gi = scale == 1.0f ? g[i] : g[i] * scale;
+    const float mi = m[i] * beta1 + gi * oneMinusBeta1;
+    const float vi = v[i] * beta2 + (gi * gi) * oneMinusBeta2;
+    float update = (mi / correction1) / (__builtin_sqrtf(vi / correction2) + epsilon);
+    if (weightDecay > 0.0f) update = update + p[i] * weightDecay;
+    nextM[i] = mi;
+    nextV[i] = vi;
+    nextP[i] = p[i] - update * lr;
+  }
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"supported", nullptr, Supported, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 2, properties);
+  napi_define_properties(env, exports, 3, properties);
   return exports;
 }
 

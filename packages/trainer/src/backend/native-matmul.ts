@@ -27,6 +27,11 @@ export interface NativeSgemm {
     batchStrideA: number,
     batchStrideB: number,
   ): void;
+  /**
+   * One AdamW update of a parameter into `next*` (same float32 operation order as the op path);
+   * `hyper` = [lr, β1, 1−β1, β2, 1−β2, ε, weightDecay, scale, 1−β1ᵗ, 1−β2ᵗ]
+   */
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, nextP: Float32Array, nextM: Float32Array, nextV: Float32Array, hyper: number[]): void;
 }
 
 export type NativeMatMulStatus = { available: true; addon: NativeSgemm; path: string } | { available: false; reason: string };
@@ -57,7 +62,8 @@ function probe(): NativeMatMulStatus {
   }
 }
 
-interface WasmBackend {
+/** The parts of tfjs-backend-wasm's backend the native kernels use. */
+export interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
 }

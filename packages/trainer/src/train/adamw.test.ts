@@ -1,10 +1,15 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/select-backend';
+import { loadNativeMatMul } from '../backend/native-matmul';
 import { createRng } from '../random/seeded-rng';
 import { AdamW } from './adamw';
 
 beforeAll(async () => {
+  // The native path needs the optional addon; build it when a compiler exists (never throws).
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../native/build.mjs', import.meta.url))]);
   await selectBackend({ backend: 'wasm' });
 });
 
@@ -29,14 +34,19 @@ function referenceAdamW(input: { p: number[]; grads: number[][]; scales: number[
 }
 
 describe('AdamW', () => {
-  it('fused and op implementations match a float64 reference and each other', () => {
+  it('native and op implementations match a float64 reference and each other', (context) => {
+    const status = loadNativeMatMul();
+    if (!status.available) {
+      process.stderr.write(`native AdamW not compared: ${status.reason}\n`);
+      return context.skip();
+    }
     const rng = createRng({ seed: 5 });
     const random = (n: number, spread: number) => Array.from({ length: n }, () => (rng.next() - 0.5) * spread);
     const initial = { w: random(300, 2), b: random(7, 2) };
     const steps = [0, 1, 2].map(() => ({ w: random(300, 0.2), b: random(7, 0.2) }));
     const scales = [1, 0.37, 1];
     const lr = 1e-2;
-    const run = (implementation: 'fused' | 'ops') => {
+    const run = (implementation: 'native' | 'ops') => {
       const params = new Map<string, tf.Variable>([
         ['w', tf.variable(tf.tensor2d(initial.w, [20, 15]), true, `adamw-test-${implementation}-w`)],
         ['b', tf.variable(tf.tensor1d(initial.b), true, `adamw-test-${implementation}-b`)],
@@ -55,7 +65,7 @@ describe('AdamW', () => {
       for (const variable of params.values()) variable.dispose();
       return out;
     };
-    const fused = run('fused');
+    const fused = run('native');
     const ops = run('ops');
     const w = referenceAdamW({ p: initial.w, grads: steps.map((s) => s.w), scales, lr, decay: true });
     const b = referenceAdamW({ p: initial.b, grads: steps.map((s) => s.b), scales, lr, decay: false });
@@ -66,9 +76,28 @@ describe('AdamW', () => {
       result.mw.forEach((x, i) => expect(Math.abs(x - w.m[i]!)).toBeLessThan(1e-7));
       result.vb.forEach((x, i) => expect(Math.abs(x - b.v[i]!)).toBeLessThan(1e-8));
     }
-    // Same float32 rounding per operation: the two paths agree to the last bit or one ulp.
-    fused.w.forEach((x, i) => expect(Math.abs(x - ops.w[i]!)).toBeLessThanOrEqual(Math.abs(x) * 2 ** -23));
+    // Same float32 operations in the same order: the two paths agree bit for bit.
+    expect(fused.w).toEqual(ops.w);
+    expect(fused.b).toEqual(ops.b);
+    expect(fused.mw).toEqual(ops.mw);
+    expect(fused.vb).toEqual(ops.vb);
     // the weights actually moved
     expect(fused.w.some((x, i) => Math.abs(x - initial.w[i]!) > 1e-3)).toBe(true);
+  });
+
+  it('op path alone matches the reference, and a native request off wasm is a typed error', async () => {
+    const params = new Map<string, tf.Variable>([['w', tf.variable(tf.tensor1d([0.5, -1.5]), true, 'adamw-test-ops-only')]]);
+    const optimizer = new AdamW(params, { implementation: 'ops' });
+    const grads = new Map<string, tf.Tensor>([['w', tf.tensor1d([0.2, -0.1])]]);
+    optimizer.apply({ params, grads, learningRate: 0.1, scale: 1, decay: () => true });
+    const expected = referenceAdamW({ p: [0.5, -1.5], grads: [[0.2, -0.1]], scales: [1], lr: 0.1, decay: true }).p;
+    Array.from(params.get('w')!.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i]!, 6));
+    await selectBackend({ backend: 'cpu' });
+    const native = new AdamW(params, { implementation: 'native' });
+    expect(() => native.apply({ params, grads, learningRate: 0.1, scale: 1, decay: () => true })).toThrow(expect.objectContaining({ code: 'MISSING_DEPENDENCY' }));
+    await selectBackend({ backend: 'wasm' });
+    tf.dispose([...grads.values(), ...params.values()]);
+    optimizer.dispose();
+    native.dispose();
   });
 });

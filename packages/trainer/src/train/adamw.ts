@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { AipoError } from '@aipo/core';
+import { loadNativeMatMul, type NativeSgemm, type WasmBackend } from '../backend/native-matmul';
 
 export interface AdamWOptions {
   /** β₁ (default 0.9) */
@@ -10,14 +12,31 @@ export interface AdamWOptions {
   /** decoupled weight decay λ (default 0.01), applied only to parameters flagged `decay` */
   weightDecay?: number;
   /**
-   * `fused` updates each parameter in one JS loop over its values (sync backends: wasm, cpu);
-   * `ops` uses tfjs ops (any backend); `auto` (default) picks `fused` where reads are synchronous
+   * `native` updates each parameter in one pass of the optional native addon on the wasm heap
+   * (backend/native-matmul.ts); `ops` uses tfjs ops (any backend); `auto` (default) picks `native`
+   * on wasm when the addon is built, else `ops`
    */
-  implementation?: 'auto' | 'fused' | 'ops';
+  implementation?: 'auto' | 'native' | 'ops';
 }
 
-// Backends whose dataSync is a plain read (webgpu's needs OffscreenCanvas in Node; tfjs-perf.md Q1).
-const SYNC_BACKENDS = new Set(['wasm', 'cpu']);
+/**
+ * The op path's update for one parameter in one native pass over the wasm heap: ~12 kernels per
+ * parameter (≈ 450 per step on the benchmark model, 35 ms) become one loop. Outputs are fresh heap
+ * tensors assigned to the variables, as the op path does (nothing is written in place).
+ */
+function nativeUpdate(input: { addon: NativeSgemm; variable: tf.Variable; grad: tf.Tensor; moment: { m: tf.Variable; v: tf.Variable }; hyper: number[] }): void {
+  const { addon, variable, grad, moment, hyper } = input;
+  const backend = tf.backend() as unknown as WasmBackend;
+  const outputs = [variable, moment.m, moment.v].map((target) => backend.makeOutput(target.shape, 'float32'));
+  // Views after every allocation: growing the wasm memory detaches earlier ones.
+  const view = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
+  addon.adamw(view(variable), view(grad), view(moment.m), view(moment.v), view(outputs[0]!), view(outputs[1]!), view(outputs[2]!), hyper);
+  [variable, moment.m, moment.v].forEach((target, i) => {
+    const next = tf.engine().makeTensorFromTensorInfo(outputs[i]!);
+    target.assign(next);
+    next.dispose();
+  });
+}
 
 /**
  * AdamW (Loshchilov & Hutter 2019, decoupled weight decay) with bias correction, as torch.optim.AdamW.
@@ -29,7 +48,7 @@ export class AdamW {
   readonly beta2: number;
   readonly epsilon: number;
   readonly weightDecay: number;
-  readonly implementation: 'auto' | 'fused' | 'ops';
+  readonly implementation: 'auto' | 'native' | 'ops';
   /** number of updates applied */
   step = 0;
   /** first and second moments per parameter name (created eagerly, so tensor counts stay flat) */
@@ -52,13 +71,15 @@ export class AdamW {
     this.step += 1;
     const correction1 = 1 - this.beta1 ** this.step;
     const correction2 = 1 - this.beta2 ** this.step;
-    const fused = this.implementation === 'fused' || (this.implementation === 'auto' && SYNC_BACKENDS.has(tf.getBackend()));
-    if (fused) {
+    const native = this.nativeKernels();
+    if (native !== undefined) {
       for (const [name, variable] of params) {
         const grad = grads.get(name);
         const moment = this.moments.get(name);
         if (grad === undefined || moment === undefined) continue;
-        this.fusedUpdate({ variable, grad, moment, learningRate, scale, decay: this.weightDecay > 0 && decay(name), correction1, correction2 });
+        const weightDecay = decay(name) ? this.weightDecay : 0;
+        const hyper = [learningRate, this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, this.epsilon, weightDecay, scale, correction1, correction2];
+        nativeUpdate({ addon: native, variable, grad, moment, hyper });
       }
       return;
     }
@@ -79,39 +100,15 @@ export class AdamW {
     });
   }
 
-  /**
-   * The same update as the op path for one parameter in a single pass (the op path launches ~12
-   * kernels per parameter, ≈ 450 per step on the benchmark model), in float32 like the ops: every
-   * intermediate is rounded with Math.fround where a tfjs op would round it.
-   */
-  private fusedUpdate(input: { variable: tf.Variable; grad: tf.Tensor; moment: { m: tf.Variable; v: tf.Variable }; learningRate: number; scale: number; decay: boolean; correction1: number; correction2: number }): void {
-    const { variable, grad, moment, learningRate, scale, decay, correction1, correction2 } = input;
-    const f = Math.fround;
-    const g = grad.dataSync() as Float32Array;
-    const p = variable.dataSync() as Float32Array;
-    const m = moment.m.dataSync() as Float32Array;
-    const v = moment.v.dataSync() as Float32Array;
-    const n = p.length;
-    const nextP = new Float32Array(n);
-    const nextM = new Float32Array(n);
-    const nextV = new Float32Array(n);
-    const [b1, b2, c1, c2, eps, lr, s, wd] = [this.beta1, this.beta2, correction1, correction2, this.epsilon, learningRate, scale, this.weightDecay].map(f) as [number, number, number, number, number, number, number, number];
-    const [ob1, ob2] = [f(1 - this.beta1), f(1 - this.beta2)];
-    for (let i = 0; i < n; i++) {
-      const gi = s === 1 ? g[i]! : f(g[i]! * s);
-      const mi = f(f(m[i]! * b1) + f(gi * ob1));
-      const vi = f(f(v[i]! * b2) + f(f(gi * gi) * ob2));
-      let update = f(f(mi / c1) / f(f(Math.sqrt(f(vi / c2))) + eps));
-      if (decay) update = f(update + f(p[i]! * wd));
-      nextM[i] = mi;
-      nextV[i] = vi;
-      nextP[i] = p[i]! - f(update * lr);
+  private nativeKernels(): NativeSgemm | undefined {
+    if (this.implementation === 'ops' || tf.getBackend() !== 'wasm') {
+      if (this.implementation === 'native') throw new AipoError({ code: 'MISSING_DEPENDENCY', message: `the native AdamW runs on the wasm backend only (active: ${tf.getBackend()})` });
+      return undefined;
     }
-    for (const [target, values] of [[moment.m, nextM], [moment.v, nextV], [variable, nextP]] as const) {
-      const tensor = tf.tensor(values, target.shape, 'float32');
-      target.assign(tensor);
-      tensor.dispose();
-    }
+    const status = loadNativeMatMul();
+    if (status.available) return status.addon;
+    if (this.implementation === 'native') throw new AipoError({ code: 'MISSING_DEPENDENCY', message: `the native AdamW is unavailable: ${status.reason}` });
+    return undefined;
   }
 
   dispose(): void {
