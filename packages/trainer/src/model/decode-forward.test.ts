@@ -22,11 +22,20 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 describe('decodeForward', () => {
   // qwen2: GQA (4 query heads, 2 kv heads) + q/k/v bias; llama: no bias; qwen2-tied: tied head; gpt2: LayerNorm, learned positions
-  it.each<TinyArchitecture>(['qwen2', 'llama', 'qwen2-tied', 'gpt2'])('%s: prefill, mixed prefill + decode steps and resumed slots equal a from-scratch forward pass', async (architecture) => {
+  // simd: false runs the plain-JS attention loops that engines without wasm SIMD use
+  it.each<[TinyArchitecture, boolean]>([
+    ['qwen2', true],
+    ['llama', true],
+    ['qwen2-tied', true],
+    ['gpt2', true],
+    ['qwen2', false],
+    ['gpt2', false],
+  ])('%s (SIMD %s): prefill, mixed prefill + decode steps and resumed slots equal a from-scratch forward pass', async (architecture, simd) => {
     const { dir } = await writeTinyModelDir({ architecture, seed: 5, std: 0.3 });
     const model = await loadModel(dir);
     const weights = await createDecodeWeights(model);
-    const cache = new DecodeKvCache(model.config);
+    const cache = new DecodeKvCache(model.config, { simd });
+    expect(cache.arena.kernels !== undefined).toBe(simd);
     const V = model.config.vocabSize;
     const sequences = [
       [3, 70, 12, 200, 9, 41, 5],

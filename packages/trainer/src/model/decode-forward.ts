@@ -52,12 +52,11 @@ export async function decodeForward({ weights, cache, entries }: DecodeForwardOp
   }
   const d = c.hiddenSize;
   const x = await embed(weights, entries);
-  const attention = new AttentionScratch(c.maxPositions, c.headDim);
   for (const [index, layer] of weights.layers.entries()) {
     const h = normalize(x, N, layer.norm1, layer.norm1Bias, c);
     const qkv = await matmul(h, N, layer.qkv);
     addBias(qkv, N, layer.qkvBias);
-    const attended = attend({ qkv, entries, layer: index, weights, scratch: attention });
+    const attended = attend({ qkv, entries, layer: index, weights, cache });
     const projected = await matmul(attended, N, [layer.out]);
     addBias(projected, N, layer.outBias);
     for (let i = 0; i < N * d; i++) x[i] = x[i]! + projected[i]!;
@@ -182,17 +181,6 @@ function geluTanh(x: Float32Array): Float32Array {
   return out;
 }
 
-class AttentionScratch {
-  readonly scores: Float64Array;
-  readonly sum: Float64Array;
-  readonly query: Float64Array;
-  constructor(positions: number, headDim: number) {
-    this.scores = new Float64Array(positions);
-    this.sum = new Float64Array(headDim);
-    this.query = new Float64Array(headDim);
-  }
-}
-
 const ropeTables = new WeakMap<DecodeWeights, { cos: Float32Array; sin: Float32Array }>();
 
 /** cos/sin `[maxPositions, hd/2]` as float32, like CausalLM's tables (HF rotate-half RoPE). */
@@ -231,10 +219,11 @@ function rotate(x: Float32Array, offset: number, half: number, cos: Float32Array
 /**
  * Write each entry's keys/values into its slot, then causal attention of its queries over the
  * slot's positions `0..position` (grouped-query: head h reads kv head ⌊h / (H / H_kv)⌋, as HF
- * repeat_kv). Returns `[N, H·hd]`.
+ * repeat_kv). Dot products and the weighted sum of values run in the SIMD kernels when the head
+ * width allows (decode-simd.ts), the softmax in JS. Returns `[N, H·hd]`.
  */
-function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; layer: number; weights: DecodeWeights; scratch: AttentionScratch }): Float32Array {
-  const { qkv, entries, layer, weights, scratch } = options;
+function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; layer: number; weights: DecodeWeights; cache: DecodeKvCache }): Float32Array {
+  const { qkv, entries, layer, weights, cache } = options;
   const c = weights.model.config;
   const H = c.numHeads;
   const Hkv = c.numKvHeads;
@@ -243,50 +232,61 @@ function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; l
   const kvRow = Hkv * hd;
   const rope = c.family === 'llama' ? ropeFor(weights) : undefined;
   const half = hd / 2;
-  for (const [n, entry] of entries.entries()) {
+  const heap = cache.arena.heap();
+  for (let n = 0; n < entries.length; n++) {
+    const entry = entries[n]!;
     const base = n * width;
     if (rope !== undefined) {
       const table = entry.position * half;
       for (let head = 0; head < H + Hkv; head++) rotate(qkv, base + head * hd, half, rope.cos, rope.sin, table);
     }
-    entry.slot.keys[layer]!.set(qkv.subarray(base + H * hd, base + H * hd + kvRow), entry.position * kvRow);
-    entry.slot.values[layer]!.set(qkv.subarray(base + (H + Hkv) * hd, base + width), entry.position * kvRow);
+    const keys = entry.slot.keys[layer]!;
+    const capacity = entry.slot.capacity;
+    for (let r = 0; r < kvRow; r++) heap[keys + r * capacity + entry.position] = qkv[base + H * hd + r]!;
+    heap.set(qkv.subarray(base + (H + Hkv) * hd, base + width), entry.slot.values[layer]! + entry.position * kvRow);
   }
   const out = new Float32Array(entries.length * H * hd);
   const scale = 1 / Math.sqrt(hd);
   const groups = H / Hkv;
-  const { scores, sum, query } = scratch;
+  const kernels = hd % 4 === 0 ? cache.arena.kernels : undefined;
+  const { query, scores, output } = cache.scratch;
   for (let n = 0; n < entries.length; n++) {
     const entry = entries[n]!;
-    const keys = entry.slot.keys[layer]!;
-    const values = entry.slot.values[layer]!;
     const S = entry.position + 1;
+    const capacity = entry.slot.capacity;
     for (let head = 0; head < H; head++) {
       const q = n * width + head * hd;
-      for (let i = 0; i < hd; i++) query[i] = qkv[q + i]! * scale;
+      for (let i = 0; i < hd; i++) heap[query + i] = qkv[q + i]! * scale;
       const kvOffset = Math.floor(head / groups) * hd;
-      let max = -Infinity;
-      for (let s = 0; s < S; s++) {
-        const k = s * kvRow + kvOffset;
-        let dot = 0;
-        for (let i = 0; i < hd; i++) dot += query[i]! * keys[k + i]!;
-        scores[s] = dot;
-        if (dot > max) max = dot;
+      const keys = entry.slot.keys[layer]! + kvOffset * capacity;
+      const values = entry.slot.values[layer]! + kvOffset;
+      if (kernels !== undefined) kernels.dots(query * 4, keys * 4, Math.ceil(S / 4), capacity * 4, hd, scores * 4);
+      else {
+        for (let s = 0; s < S; s++) {
+          let dot = 0;
+          for (let i = 0; i < hd; i++) dot += heap[query + i]! * heap[keys + i * capacity + s]!;
+          heap[scores + s] = dot;
+        }
       }
+      let max = -Infinity;
+      for (let s = 0; s < S; s++) if (heap[scores + s]! > max) max = heap[scores + s]!;
       let total = 0;
       for (let s = 0; s < S; s++) {
-        const e = Math.exp(scores[s]! - max);
-        scores[s] = e;
+        const e = Math.exp(heap[scores + s]! - max);
+        heap[scores + s] = e;
         total += e;
       }
-      sum.fill(0);
-      for (let s = 0; s < S; s++) {
-        const p = scores[s]!;
-        const v = s * kvRow + kvOffset;
-        for (let i = 0; i < hd; i++) sum[i] = sum[i]! + p * values[v + i]!;
-      }
+      for (let s = 0; s < S; s++) heap[scores + s] = heap[scores + s]! / total;
       const o = (n * H + head) * hd;
-      for (let i = 0; i < hd; i++) out[o + i] = sum[i]! / total;
+      if (kernels !== undefined) {
+        kernels.axpys(scores * 4, values * 4, S, kvRow * 4, hd * 4, output * 4);
+        out.set(heap.subarray(output, output + hd), o);
+      } else {
+        for (let s = 0; s < S; s++) {
+          const p = heap[scores + s]!;
+          for (let i = 0; i < hd; i++) out[o + i] = out[o + i]! + p * heap[values + s * kvRow + i]!;
+        }
+      }
     }
   }
   return out;

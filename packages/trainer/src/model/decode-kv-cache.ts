@@ -1,65 +1,102 @@
 import { AipoError } from '@aipo/core';
 import type { ModelConfig } from './model-config';
+import { createDecodeArena, type DecodeArena } from './decode-simd';
 
-/** Keys and values of one sequence, per layer `[capacity, H_kv, hd]`, after RoPE. */
+/**
+ * Keys and values of one sequence, per layer, after RoPE: keys transposed `[H_kv, hd, capacity]`
+ * (the SIMD dot products run over positions), values `[capacity, H_kv, hd]`.
+ */
 export interface DecodeSlot {
   /** the tokens whose keys/values are stored, in position order (slot i holds position i) */
   readonly tokens: number[];
-  /** per layer: keys */
-  keys: Float32Array[];
-  /** per layer: values */
-  values: Float32Array[];
-  /** positions the buffers can hold */
+  /** per layer: index of the keys block in `arena.heap()` */
+  keys: number[];
+  /** per layer: index of the values block */
+  values: number[];
+  /** positions the blocks can hold (a multiple of 4) */
   capacity: number;
+  /** released slots must not be used again */
+  released: boolean;
 }
 
 /**
- * KV storage for token-by-token decoding: one preallocated buffer per sequence and layer, written
+ * KV storage for token-by-token decoding: one preallocated block per sequence and layer, written
  * in place at the token's position (no concat and no copy of the past per step, as the generic
- * forward does). Buffers double when full, up to the model's positions. A slot outlives the
- * request that filled it, so a paused sequence resumes without re-reading its context.
+ * forward does). Blocks double when full, up to the model's positions. A slot outlives the
+ * request that filled it, so a paused sequence resumes without re-reading its context. The blocks
+ * live in one wasm memory so the SIMD attention kernels read them where they are.
  */
 export class DecodeKvCache {
+  readonly arena: DecodeArena;
+  /** scratch: one scaled query, the scores of one head, one head's output */
+  readonly scratch: { query: number; scores: number; output: number };
   private readonly rowSize: number;
   private readonly config: ModelConfig;
 
-  constructor(config: ModelConfig) {
+  constructor(config: ModelConfig, options: { simd?: boolean } = {}) {
     this.config = config;
     this.rowSize = config.numKvHeads * config.headDim;
+    this.arena = createDecodeArena(options);
+    this.scratch = {
+      query: this.arena.allocate(config.headDim),
+      scores: this.arena.allocate(roundUp4(config.maxPositions)),
+      output: this.arena.allocate(config.headDim),
+    };
   }
 
   /** An empty slot with room for `positions` tokens. */
   createSlot(positions = 16): DecodeSlot {
-    const capacity = Math.min(this.config.maxPositions, Math.max(1, positions));
-    const layer = () => new Float32Array(capacity * this.rowSize);
+    const capacity = roundUp4(Math.min(this.config.maxPositions, Math.max(1, positions)));
+    const block = () => this.arena.allocate(capacity * this.rowSize);
     return {
       tokens: [],
-      keys: Array.from({ length: this.config.numLayers }, layer),
-      values: Array.from({ length: this.config.numLayers }, layer),
+      keys: Array.from({ length: this.config.numLayers }, block),
+      values: Array.from({ length: this.config.numLayers }, block),
       capacity,
+      released: false,
     };
   }
 
   /** Make room for positions `< positions` (doubling, so appends cost O(1) amortised). */
   reserve(slot: DecodeSlot, positions: number): void {
+    if (slot.released) throw new AipoError({ code: 'INTERNAL', message: 'decode slot was released' });
     if (positions > this.config.maxPositions) {
       throw new AipoError({ code: 'INVALID_ARGUMENT', message: `sequence needs ${positions} positions, the model supports ${this.config.maxPositions}` });
     }
     if (positions <= slot.capacity) return;
-    const capacity = Math.min(this.config.maxPositions, Math.max(positions, slot.capacity * 2));
-    const grow = (old: Float32Array) => {
-      const next = new Float32Array(capacity * this.rowSize);
-      next.set(old);
+    const capacity = roundUp4(Math.min(this.config.maxPositions, Math.max(positions, slot.capacity * 2)));
+    const old = slot.capacity;
+    const oldSize = old * this.rowSize;
+    const growValues = (block: number) => {
+      const next = this.arena.allocate(capacity * this.rowSize);
+      this.arena.heap().copyWithin(next, block, block + oldSize);
+      this.arena.free(block, oldSize);
       return next;
     };
-    slot.keys = slot.keys.map(grow);
-    slot.values = slot.values.map(grow);
+    // transposed keys: each of the H_kv·hd rows moves to its wider place
+    const growKeys = (block: number) => {
+      const next = this.arena.allocate(capacity * this.rowSize);
+      const heap = this.arena.heap();
+      for (let row = 0; row < this.rowSize; row++) heap.copyWithin(next + row * capacity, block + row * old, block + row * old + old);
+      this.arena.free(block, oldSize);
+      return next;
+    };
+    slot.keys = slot.keys.map(growKeys);
+    slot.values = slot.values.map(growValues);
     slot.capacity = capacity;
   }
 
-  /** Forget everything after `length` tokens (the buffers are reused). */
+  /** Forget everything after `length` tokens (the blocks are reused). */
   truncate(slot: DecodeSlot, length: number): void {
     slot.tokens.length = Math.min(slot.tokens.length, length);
+  }
+
+  /** Return a slot's blocks to the arena. */
+  release(slot: DecodeSlot): void {
+    if (slot.released) return;
+    slot.released = true;
+    const size = slot.capacity * this.rowSize;
+    for (const index of [...slot.keys, ...slot.values]) this.arena.free(index, size);
   }
 }
 
@@ -69,4 +106,8 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
   let i = 0;
   while (i < n && a[i] === b[i]) i++;
   return i;
+}
+
+function roundUp4(n: number): number {
+  return Math.ceil(n / 4) * 4;
 }

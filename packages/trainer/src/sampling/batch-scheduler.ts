@@ -90,9 +90,12 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
   let disposed = false;
 
   const keep = (slot: DecodeSlot) => {
-    if (keptSequences <= 0) return;
+    if (keptSequences <= 0) return cache.release(slot);
     kept.push(slot);
-    if (kept.length > keptSequences) kept.shift();
+    if (kept.length > keptSequences) cache.release(kept.shift()!);
+  };
+  const forgetKept = () => {
+    for (const slot of kept.splice(0)) cache.release(slot);
   };
 
   /** A slot for this context: the kept sequence sharing the longest prefix, else a fresh one. */
@@ -147,7 +150,7 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
     weights?.dispose();
     weights = undefined;
     // Kept keys/values were computed with the old weights.
-    kept.length = 0;
+    forgetKept();
     const created = await createDecodeWeights(model);
     if (disposed) {
       created.dispose();
@@ -162,6 +165,7 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
       const row = active[i]!;
       if (row.pending.signal?.aborted) {
         active.splice(i, 1);
+        keep(row.slot);
         row.pending.reject(aborted(row.pending.signal));
       }
     }
@@ -205,7 +209,10 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
           current = await currentWeights();
         } catch (error) {
           for (const pending of waiting.splice(0)) pending.reject(error);
-          for (const row of active.splice(0)) row.pending.reject(error);
+          for (const row of active.splice(0)) {
+            cache.release(row.slot);
+            row.pending.reject(error);
+          }
           break;
         }
         admit();
@@ -214,7 +221,10 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
           await step(current);
         } catch (error) {
           // A failed forward pass fails the sequences in it, not later requests.
-          for (const row of active.splice(0)) row.pending.reject(error);
+          for (const row of active.splice(0)) {
+            cache.release(row.slot);
+            row.pending.reject(error);
+          }
         }
         // Step boundary: let new requests (HTTP handlers) arrive and join.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -244,8 +254,11 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
       disposed = true;
       const error = new AipoError({ code: 'ABORTED', message: 'the scheduler was disposed' });
       for (const pending of waiting.splice(0)) pending.reject(error);
-      for (const row of active.splice(0)) row.pending.reject(error);
-      kept.length = 0;
+      for (const row of active.splice(0)) {
+        cache.release(row.slot);
+        row.pending.reject(error);
+      }
+      forgetKept();
       weights?.dispose();
       weights = undefined;
     },

@@ -1,0 +1,210 @@
+/**
+ * Attention kernels for the decode path in 128-bit WebAssembly SIMD, over one `WebAssembly.Memory`
+ * that also holds the KV cache (so nothing is copied per step). Decode attention is a dot product
+ * and a weighted sum per (sequence, head) over at most a few thousand positions: too small for a
+ * tfjs op per head (dispatch cost, tfjs-perf.md Q2) and about half the step in scalar JS.
+ *
+ * The module is assembled here from its instructions (no toolchain or binary in the repository):
+ *   dots(q, kT, chunks, rowBytes, hd, out):    out[s] = Σ_i q[i] · kT[i·row + s]       s < 4·chunks
+ *   axpys(p, v, S, strideBytes, hdBytes, out): out[i] = Σ_s p[s] · v[s·stride + i]      i < hd
+ * Keys are stored transposed (`[hd, capacity]` per kv head) so the dot products vectorise over
+ * four positions at a time with no horizontal sums; values stay `[capacity, hd]`. Pointers are
+ * byte offsets; hd must be a multiple of 4 (four f32 lanes) for `axpys`, S ≥ 1, chunks ≥ 1.
+ * Accumulation is float32, as the backends' own kernels.
+ */
+
+/** Growable float storage on one wasm memory, with the kernels bound to it. */
+export interface DecodeArena {
+  /** the memory as floats; re-read after `allocate` (growing the memory replaces the buffer) */
+  heap(): Float32Array;
+  /** `floats` zeroed floats; returns their index into `heap()` */
+  allocate(floats: number): number;
+  /** give a block back (same `floats` as allocated) */
+  free(index: number, floats: number): void;
+  /** SIMD kernels, or undefined where the engine lacks wasm SIMD (callers fall back to JS) */
+  readonly kernels: DecodeKernels | undefined;
+}
+
+export interface DecodeKernels {
+  dots(q: number, keysTransposed: number, chunks: number, rowBytes: number, hd: number, out: number): void;
+  axpys(p: number, v: number, positions: number, strideBytes: number, hdBytes: number, out: number): void;
+}
+
+const PAGE = 65_536;
+
+// The package's TypeScript lib has no WebAssembly declarations (no DOM lib); the few members used:
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+  validate(bytes: Uint8Array): boolean;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** `simd: false` keeps the plain JS loops (tests compare both paths). */
+export function createDecodeArena({ simd = true }: { simd?: boolean } = {}): DecodeArena {
+  const memory = new wasm.Memory({ initial: 16 });
+  const kernels = simd ? instantiateKernels(memory) : undefined;
+  let view = new Float32Array(memory.buffer);
+  let top = 16; // keep index 0..15 unused: a 0 offset is never a live block
+  const freeBlocks = new Map<number, number[]>();
+  const heap = () => {
+    if (view.buffer !== memory.buffer) view = new Float32Array(memory.buffer);
+    return view;
+  };
+  return {
+    heap,
+    allocate(floats) {
+      const reused = freeBlocks.get(floats)?.pop();
+      if (reused !== undefined) {
+        heap().fill(0, reused, reused + floats);
+        return reused;
+      }
+      // 16-byte aligned blocks (v128 loads)
+      const index = top;
+      top += Math.ceil(floats / 4) * 4;
+      const needed = top * 4 - memory.buffer.byteLength;
+      if (needed > 0) memory.grow(Math.ceil(needed / PAGE));
+      return index;
+    },
+    free(index, floats) {
+      const list = freeBlocks.get(floats) ?? [];
+      list.push(index);
+      freeBlocks.set(floats, list);
+    },
+    kernels,
+  };
+}
+
+function instantiateKernels(memory: WasmMemory): DecodeKernels | undefined {
+  const bytes = kernelModule();
+  if (!wasm.validate(bytes)) return undefined;
+  const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
+  return instance.exports as unknown as DecodeKernels;
+}
+
+// --- a minimal assembler for the two functions ---
+
+const uleb = (value: number): number[] => {
+  const out: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (value !== 0);
+  return out;
+};
+const sleb = (value: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+};
+const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
+const name = (text: string): number[] => vector([...text].map((c) => [c.charCodeAt(0)]));
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  get: (local: number) => [0x20, ...uleb(local)],
+  set: (local: number) => [0x21, ...uleb(local)],
+  tee: (local: number) => [0x22, ...uleb(local)],
+  i32: (value: number) => [0x41, ...sleb(value)],
+  add: [0x6a],
+  sub: [0x6b],
+  ltU: [0x49],
+  f32Load: [0x2a, 0x02, 0x00],
+  v128Load: [0xfd, ...uleb(0x00), 0x00, 0x00],
+  v128Store: [0xfd, ...uleb(0x0b), 0x00, 0x00],
+  v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
+  splat: [0xfd, ...uleb(0x13)],
+  f32x4Add: [0xfd, ...uleb(0xe4)],
+  f32x4Mul: [0xfd, ...uleb(0xe6)],
+};
+
+// dots params: 0 q, 1 kT, 2 chunks, 3 row stride (bytes), 4 hd (count), 5 out
+function dotsBody(): number[] {
+  const [q, k, chunks, row, hd, out, qq, kk, i, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const code = [
+    ...op.loop, // over chunks of 4 positions
+    ...op.v128Zero, ...op.set(acc),
+    ...op.get(q), ...op.set(qq),
+    ...op.get(k), ...op.set(kk),
+    ...op.get(hd), ...op.set(i),
+    ...op.loop, // over the head's dimensions
+    ...op.get(acc),
+    ...op.get(qq), ...op.f32Load, ...op.splat,
+    ...op.get(kk), ...op.v128Load,
+    ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc),
+    ...op.get(qq), ...op.i32(4), ...op.add, ...op.set(qq),
+    ...op.get(kk), ...op.get(row), ...op.add, ...op.set(kk),
+    ...op.get(i), ...op.i32(1), ...op.sub, ...op.tee(i), ...op.brIf(0),
+    ...op.end,
+    ...op.get(out), ...op.get(acc), ...op.v128Store,
+    ...op.get(out), ...op.i32(16), ...op.add, ...op.set(out),
+    ...op.get(k), ...op.i32(16), ...op.add, ...op.set(k),
+    ...op.get(chunks), ...op.i32(1), ...op.sub, ...op.tee(chunks), ...op.brIf(0),
+    ...op.end,
+    ...op.end,
+  ];
+  return [...vector([[3, I32], [1, V128]]), ...code];
+}
+
+// axpys params: 0 p, 1 v, 2 S, 3 stride (bytes), 4 hd (bytes), 5 out
+function axpysBody(): number[] {
+  const [p, v, S, stride, hd, out, i, s, pp, vv, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const code = [
+    ...op.i32(0), ...op.set(i),
+    ...op.loop, // over 4-float chunks of the head
+    ...op.v128Zero, ...op.set(acc),
+    ...op.get(p), ...op.set(pp),
+    ...op.get(v), ...op.get(i), ...op.add, ...op.set(vv),
+    ...op.get(S), ...op.set(s),
+    ...op.loop, // over positions
+    ...op.get(acc),
+    ...op.get(pp), ...op.f32Load, ...op.splat,
+    ...op.get(vv), ...op.v128Load,
+    ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc),
+    ...op.get(pp), ...op.i32(4), ...op.add, ...op.set(pp),
+    ...op.get(vv), ...op.get(stride), ...op.add, ...op.set(vv),
+    ...op.get(s), ...op.i32(1), ...op.sub, ...op.tee(s), ...op.brIf(0),
+    ...op.end,
+    ...op.get(out), ...op.get(i), ...op.add, ...op.get(acc), ...op.v128Store,
+    ...op.get(i), ...op.i32(16), ...op.add, ...op.tee(i), ...op.get(hd), ...op.ltU, ...op.brIf(0),
+    ...op.end,
+    ...op.end,
+  ];
+  return [...vector([[4, I32], [1, V128]]), ...code];
+}
+
+function kernelModule(): Uint8Array<ArrayBuffer> {
+  const body = (code: number[]) => [...uleb(code.length), ...code];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00]])),
+    ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
+    ...section(3, vector([[0x00], [0x00]])),
+    ...section(7, vector([
+      [...name('dots'), 0x00, 0x00],
+      [...name('axpys'), 0x00, 0x01],
+    ])),
+    ...section(10, vector([body(dotsBody()), body(axpysBody())])),
+  ];
+  return new Uint8Array(bytes);
+}
