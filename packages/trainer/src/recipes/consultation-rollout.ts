@@ -106,7 +106,7 @@ export async function sampleConsultationGroups(options: ConsultationRolloutOptio
         continue;
       }
       const reply = await consult({ slot, agents, names, syntax, maxConsultations, timing, signal });
-      const inserted = policy.encode(toVocabulary(syntax.formatResult(reply)));
+      const inserted = encodeReply(policy, syntax.formatResult(reply));
       trajectory.response.push(...inserted);
       trajectory.sources.push(...inserted.map(() => TokenSource.agent));
       trajectory.oldLogProbs.push(...inserted.map(() => Number.NaN));
@@ -152,7 +152,18 @@ async function consult(options: {
   }
 }
 
-/** Agents may answer with characters the demo vocabulary lacks (−, …); map them to ASCII. */
+/**
+ * Insert the reply verbatim when the tokenizer can encode it (a HF tokenizer encodes anything);
+ * the demo's character vocabulary lacks characters agents may write (−, …), so map those to ASCII.
+ */
+function encodeReply(policy: RecipePolicy, text: string): number[] {
+  try {
+    return policy.encode(text);
+  } catch {
+    return policy.encode(toVocabulary(text));
+  }
+}
+
 function toVocabulary(text: string): string {
   return text.replace(/−/g, '-').replace(/…/g, '...').replace(/[^\n\x20-\x7e]/g, '?');
 }
