@@ -102,6 +102,7 @@ export interface PolicyLossBatchPlan {
   isWeights?: FloatArray;
   /** [B,T] a per-token value the loss reads as `TokenLossInput.batchTerm` */
   tokenTerms?: FloatArray;
+  /** handed back to the caller as `PolicyLossResult.batchStatistics` */
   statistics?: PolicyLossBatchStatistics;
 }
 
