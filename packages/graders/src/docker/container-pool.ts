@@ -31,8 +31,9 @@ export interface ContainerPoolStats {
   /** containers in the pool's slots, leased or idle */
   live: number;
   idle: number;
-  /** pre-warmed standbys waiting to replace a retired container */
+  /** pre-warmed standbys waiting to replace a retired container, and how many the pool keeps */
   spares: number;
+  spareTarget: number;
   /** container starts in flight */
   starting: number;
   /** containers started and destroyed since the pool was created */
@@ -101,6 +102,7 @@ export class ContainerPool {
       live: this.live,
       idle: this.idle.length,
       spares: this.spares.length,
+      spareTarget: this.spareTarget,
       starting: this.starting,
       created: this.created,
       retired: this.retired,
