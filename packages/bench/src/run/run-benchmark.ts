@@ -151,6 +151,12 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
       controller.abort(error);
       queue.close();
     };
+    // Records waiting for their group commit; each counts (verdict, progress) once durable.
+    const committing = new Set<Promise<void>>();
+    const afterCommit = (durable: Promise<void>, count: () => void): void => {
+      const settled = durable.then(count, stop).finally(() => committing.delete(settled));
+      committing.add(settled);
+    };
     let next = 0;
     let succeeded = false;
     let failedInARow = 0;
@@ -173,10 +179,13 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
             ? { output: outcome.text, nullContent: outcome.nullContent, finishReason: outcome.finishReason, usage: outcome.usage, systemFingerprint: outcome.systemFingerprint }
             : { error: outcome.error }),
         };
-        // durable before it counts: a run killed now resumes without asking for it again
-        await file.append(record);
-        if (record.status === 'error') verdicts.set(task.key, toVerdict(record, undefined));
-        options.onProgress?.({ phase: 'sampling', done: ++sampledDone, total: sampledTotal });
+        // It counts as done once durable (a run killed after that resumes without asking for it
+        // again), but nothing waits for the disk: the next request and the grading go ahead, and
+        // the file keeps lines in order, so a grade line never precedes its sample line.
+        afterCommit(file.append(record), () => {
+          if (record.status === 'error') verdicts.set(task.key, toVerdict(record, undefined));
+          options.onProgress?.({ phase: 'sampling', done: ++sampledDone, total: sampledTotal });
+        });
         if (record.status === 'ok') {
           succeeded = true;
           await queue.push(record);
@@ -218,12 +227,14 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<RunOut
           ...(result.parseFailed === undefined ? {} : { parseFailed: result.parseFailed }),
           details: result.details,
         };
-        await file.append(grade);
-        verdicts.set(sample.key, toVerdict(sample, grade));
-        options.onProgress?.({ phase: 'grading', done: ++gradedDone, total: tasks.length - errors });
+        afterCommit(file.append(grade), () => {
+          verdicts.set(sample.key, toVerdict(sample, grade));
+          options.onProgress?.({ phase: 'grading', done: ++gradedDone, total: tasks.length - errors });
+        });
       }
     }
     await Promise.all([producer.catch(stop), ...gradingWorkers]);
+    await Promise.all(committing);
     if (firstError !== undefined) throw firstError;
     const ordered = tasks.map((task) => {
       const verdict = verdicts.get(task.key);
