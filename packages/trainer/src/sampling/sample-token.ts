@@ -23,6 +23,9 @@ export interface SampledToken {
   logProb: number;
 }
 
+/** Reused per call (sampling is synchronous): no allocation per token in the decode loop. */
+let scratch = new Float64Array(0);
+
 /** Sample one token id from a logit row with temperature, top-k and top-p. */
 export function sampleToken({ logits, temperature, topK, topP, rng }: SampleTokenOptions): SampledToken {
   const V = logits.length;
@@ -34,14 +37,24 @@ export function sampleToken({ logits, temperature, topK, topP, rng }: SampleToke
       argmax = i;
     }
   }
+  if (scratch.length < V) scratch = new Float64Array(V);
+  const weights = scratch;
+  // At temperature 1 the sampling weights are the softmax numerators: one exp per logit serves both.
   let total = 0;
-  for (let i = 0; i < V; i++) total += Math.exp(logits[i]! - max);
+  let mass = 0;
+  for (let i = 0; i < V; i++) {
+    const shifted = logits[i]! - max;
+    const e = Math.exp(shifted);
+    total += e;
+    if (temperature === 1) weights[i] = e;
+    else if (temperature > 0) weights[i] = Math.exp(shifted / temperature);
+    else continue;
+    mass += weights[i]!;
+  }
   const logZ = max + Math.log(total);
   const logProbOf = (id: number) => logits[id]! - logZ;
   if (temperature <= 0) return { tokenId: argmax, logProb: logProbOf(argmax) };
 
-  const weights = new Float64Array(V);
-  for (let i = 0; i < V; i++) weights[i] = Math.exp((logits[i]! - max) / temperature);
   const filterK = topK !== undefined && topK > 0 && topK < V;
   const filterP = topP !== undefined && topP > 0 && topP < 1;
   let candidates: number[] | undefined;
@@ -49,22 +62,21 @@ export function sampleToken({ logits, temperature, topK, topP, rng }: SampleToke
     const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => weights[b]! - weights[a]! || a - b);
     candidates = filterK ? order.slice(0, topK) : order;
     if (filterP) {
-      let mass = 0;
-      for (const id of candidates) mass += weights[id]!;
+      let kept = 0;
+      for (const id of candidates) kept += weights[id]!;
       let cumulative = 0;
       let keep = 0;
       while (keep < candidates.length) {
         cumulative += weights[candidates[keep]!]!;
         keep++;
-        if (cumulative >= topP! * mass) break;
+        if (cumulative >= topP! * kept) break;
       }
       candidates = candidates.slice(0, keep);
     }
+    mass = 0;
+    for (const id of candidates) mass += weights[id]!;
   }
   const ids = candidates ?? null;
-  let mass = 0;
-  if (ids === null) for (let i = 0; i < V; i++) mass += weights[i]!;
-  else for (const id of ids) mass += weights[id]!;
   let u = rng.next() * mass;
   const count = ids === null ? V : ids.length;
   let chosen = ids === null ? V - 1 : ids[count - 1]!;
