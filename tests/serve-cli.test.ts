@@ -39,6 +39,21 @@ describe('aipo serve', () => {
     // one log-prob per sampled token (a random byte-level model may split UTF-8 characters across tokens)
     expect(reply.choices[0]!.logprobs!.content!).toHaveLength(reply.usage!.completion_tokens);
     for (const entry of reply.choices[0]!.logprobs!.content!) expect(entry.logprob).toBeLessThanOrEqual(0);
+    // top_logprobs: k alternatives per token, most likely first, the sampled token never above the best
+    const alternatives = await client.chat.completions.create({
+      model: models.data[0]!.id,
+      messages: [{ role: 'user', content: 'and 7 times 8?' }],
+      max_tokens: 4,
+      seed: 2,
+      logprobs: true,
+      top_logprobs: 3,
+    });
+    for (const entry of alternatives.choices[0]!.logprobs!.content!) {
+      expect(entry.top_logprobs).toHaveLength(3);
+      const values = entry.top_logprobs.map((t) => t.logprob);
+      expect(values).toEqual([...values].sort((a, b) => b - a));
+      expect(entry.logprob).toBeLessThanOrEqual(values[0]! + 1e-6);
+    }
 
     const bad = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: '{"messages": 3}' });
     expect(bad.status).toBe(400);
@@ -46,7 +61,10 @@ describe('aipo serve', () => {
 
     const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     child.kill('SIGINT');
-    expect(await exit).toBe(0);
+    // the CLI's convention for every command: Ctrl-C ends with 128 + SIGINT after a clean shutdown
+    expect(await exit).toBe(130);
+    expect(stderr).toContain('interrupted');
+    expect(stderr).not.toMatch(/Error|\[[A-Z_]+\]/);
   }, 120_000);
 
   it('fails with a clear error for a folder that is not a model', async () => {

@@ -53,7 +53,7 @@ const FUSE_LIMIT = 64_000_000;
 /**
  * Snapshot a model's weights for decoding: linear weights stay `[in, out]` backend tensors (the
  * XNNPACK operator cached per weight is reused every step, tfjs-perf.md Q1 patch 3), projections
- * that read the same input are concatenated so a step runs 3 matmuls per block instead of 7, and
+ * that read the same input are concatenated so a step runs 4 matmuls per block instead of 7, and
  * the small vectors (norms, biases) move to JS where the decode path applies them.
  * Variables change identity (`dataId`) on `assign`, which is how `isCurrent` sees a training step.
  */
