@@ -77,6 +77,9 @@ function best(a: TorchResult | undefined, b: TorchResult | undefined): TorchResu
 
 export default async function trainBench(): Promise<Record<string, unknown>> {
   const quick = process.env.AIPO_BENCH_QUICK === '1';
+  // The optional native kernels (native/build.mjs never fails; without a compiler the native row
+  // falls back to XNNPACK and its `matMul` field says why).
+  const nativeBuild = (await run(process.execPath, [here('../native/build.mjs')])).stdout.trim();
   const loadAtStart = loadavg().map((x) => Number(x.toFixed(1)));
   const trainRuns = quick ? 3 : 7;
   const torchBefore = await torch(trainRuns);
@@ -100,6 +103,7 @@ export default async function trainBench(): Promise<Record<string, unknown>> {
     model: 'llama-style d=128, 4 layers, 4 heads, FFN 384, vocab 512, tied head',
     workload: 'train: B=16 x T=128 policy-gradient step (fwd+bwd+clip+AdamW); fwd: log-prob pass; sampling: 16 x (64 prompt + 64 new), KV cache, temperature 1',
     targets: { trainStepTimeVsTorch: 1.5, samplingTimeVsTorch: 1.0 },
+    nativeBuild,
     headline: 'trainStepMinCpuTimeVsTorch of "wasm (patched, native matmul)": min-of-N process CPU time, one thread each, same run',
     torch: baseline,
     backends: {

@@ -58,7 +58,16 @@ export interface TrainerOptions {
   seed?: number;
   /** append one JSON line of metrics per step to this file */
   metricsPath?: string;
+  /**
+   * how the current log-probs reach the weights callback: `sync` reads them inside the gradient tape
+   * (one forward pass); `async` awaits them first and runs the forward again under the tape (two
+   * passes, same gradients: for backends without synchronous reads, such as webgpu in Node,
+   * tfjs-perf.md Q1); `auto` (default) is `sync` on wasm, cpu and tensorflow, else `async`
+   */
+  reads?: 'auto' | 'sync' | 'async';
 }
+
+const SYNC_READ_BACKENDS = new Set(['wasm', 'cpu', 'tensorflow']);
 
 export interface StepOptions {
   /** the trajectories */
@@ -93,11 +102,12 @@ export class Trainer {
   readonly maxGradNorm: number;
   readonly microBatchSize: number | undefined;
   readonly metricsPath: string | undefined;
+  readonly reads: 'auto' | 'sync' | 'async';
   /** trainer-owned PRNG for callers (shuffling, rollout seeds); restored by checkpoints */
   rng: SeededRng;
 
   constructor(options: TrainerOptions) {
-    const { model, referenceModel, learningRate = 1e-5, optimizer, maxGradNorm = 1, microBatchSize, seed = 0, metricsPath } = options;
+    const { model, referenceModel, learningRate = 1e-5, optimizer, maxGradNorm = 1, microBatchSize, seed = 0, metricsPath, reads = 'auto' } = options;
     if (microBatchSize !== undefined && !(Number.isInteger(microBatchSize) && microBatchSize > 0)) {
       throw new AipoError({ code: 'INVALID_ARGUMENT', message: `microBatchSize must be a positive integer (got ${microBatchSize})` });
     }
@@ -112,6 +122,7 @@ export class Trainer {
     this.maxGradNorm = maxGradNorm;
     this.microBatchSize = microBatchSize;
     this.metricsPath = metricsPath;
+    this.reads = reads;
     this.rng = createRng({ seed });
   }
 
@@ -122,9 +133,9 @@ export class Trainer {
 
   /** One optimisation step over the batch. */
   async step({ batch, lossWeights, needsLogits = false }: StepOptions): Promise<StepMetrics> {
-    const { grads, loss, tokens } = this.accumulateGradients({ batch, lossWeights, needsLogits });
+    const { grads, loss, tokens } = await this.accumulateGradients({ batch, lossWeights, needsLogits });
     try {
-      const gradNorm = globalNorm(grads);
+      const gradNorm = await globalNorm(grads);
       if (!Number.isFinite(gradNorm)) {
         throw new AipoError({ code: 'NON_FINITE_INPUT', message: `gradient norm is ${gradNorm}; the update was skipped (check the loss weights and learning rate)` });
       }
@@ -147,7 +158,7 @@ export class Trainer {
    * `[in, out]` layout): for gradient checks and analysis.
    */
   async gradients({ batch, lossWeights, needsLogits = false }: StepOptions): Promise<Map<string, Float32Array>> {
-    const { grads } = this.accumulateGradients({ batch, lossWeights, needsLogits });
+    const { grads } = await this.accumulateGradients({ batch, lossWeights, needsLogits });
     const out = new Map<string, Float32Array>();
     for (const [name, grad] of grads) {
       out.set(name, (await grad.data()) as Float32Array);
@@ -156,7 +167,8 @@ export class Trainer {
     return out;
   }
 
-  private accumulateGradients({ batch, lossWeights, needsLogits }: Required<StepOptions>): { grads: Map<string, tf.Tensor>; loss: number; tokens: number } {
+  private async accumulateGradients({ batch, lossWeights, needsLogits }: Required<StepOptions>): Promise<{ grads: Map<string, tf.Tensor>; loss: number; tokens: number }> {
+    const syncReads = this.reads === 'sync' || (this.reads === 'auto' && SYNC_READ_BACKENDS.has(tf.getBackend()));
     assertTrajectoryBatch(batch);
     const B = batch.prompts.length;
     const T = responseLength(batch);
@@ -173,25 +185,43 @@ export class Trainer {
           ...packSequences({ prompts: batch.prompts.slice(start, end), responses: batch.responses.slice(start, end) }, this.model.config.vocabSize),
           responseLength: T,
         };
-        const refLogProbs = this.referenceModel === undefined ? undefined : referenceLogProbs(this.referenceModel, packed);
-        let weights: LossWeights | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const { logits, logProbs } = forwardPacked(this.model, packed);
+        const refLogProbs = this.referenceModel === undefined ? undefined : await referenceLogProbs(this.referenceModel, packed);
+        const V = this.model.config.vocabSize;
+        const weightsFor = (logProbs: Float32Array, logits: Float32Array | undefined): LossWeights => {
           const input: LossWeightsInput = {
             batch,
             rows: { start, end },
             sequenceLength: T,
-            // A synchronous read inside the tape: the weights depend on the current log-probs (PPO ratios).
-            logProbs: toResponseLayout(packed, logProbs.dataSync() as Float32Array),
+            logProbs: toResponseLayout(packed, logProbs),
             ...(refLogProbs === undefined ? {} : { refLogProbs }),
-            ...(needsLogits ? { logits: responseLogits(packed, logits.dataSync() as Float32Array, this.model.config.vocabSize) } : {}),
+            ...(logits === undefined ? {} : { logits: responseLogits(packed, logits, V) }),
           };
-          weights = lossWeights(input);
-          checkWeights(weights, (end - start) * T, this.model.config.vocabSize);
+          const result = lossWeights(input);
+          checkWeights(result, (end - start) * T, V);
+          return result;
+        };
+        let weights: LossWeights | undefined;
+        if (!syncReads) {
+          // Async reads: the weights come from a first forward pass, awaited outside any tidy (an
+          // async tidy would leak, tfjs-perf.md Q4); the tape below recomputes the same values.
+          const first = tf.tidy(() => {
+            const { logits, logProbs } = forwardPacked(this.model, packed);
+            return needsLogits ? [logProbs, logits] : [logProbs];
+          });
+          try {
+            const [logProbs, logits] = await Promise.all(first.map((t) => t.data() as Promise<Float32Array>));
+            weights = weightsFor(logProbs!, logits);
+          } finally {
+            tf.dispose(first);
+          }
+        }
+        const { value, grads } = tf.variableGrads(() => {
+          const { logits, logProbs } = forwardPacked(this.model, packed);
+          // A synchronous read inside the tape: the weights depend on the current log-probs (PPO ratios).
+          weights ??= weightsFor(logProbs.dataSync() as Float32Array, needsLogits ? (logits.dataSync() as Float32Array) : undefined);
           const [b, L] = [packed.batchSize, packed.inputLength];
           let surrogate = tf.sum(tf.mul(logProbs, tf.tensor2d(fromResponseLayout(packed, weights.gradLogProbs), [b, L])));
           if (weights.gradLogits !== undefined) {
-            const V = this.model.config.vocabSize;
             surrogate = tf.add(surrogate, tf.sum(tf.mul(logits, tf.tensor3d(fromResponseLayout(packed, weights.gradLogits, V), [b, L, V]))));
           }
           return surrogate as tf.Scalar;
@@ -227,9 +257,9 @@ export function createTrainer(options: TrainerOptions): Trainer {
   return new Trainer(options);
 }
 
-function referenceLogProbs(model: CausalLM, packed: PackedSequences): Float32Array {
+async function referenceLogProbs(model: CausalLM, packed: PackedSequences): Promise<Float32Array> {
   const logProbs = tf.tidy(() => forwardPacked(model, packed).logProbs);
-  const values = logProbs.dataSync() as Float32Array;
+  const values = (await logProbs.data()) as Float32Array;
   logProbs.dispose();
   return toResponseLayout(packed, values);
 }
@@ -276,7 +306,7 @@ function accumulate(sum: Map<string, tf.Tensor> | undefined, grads: tf.NamedTens
   return byName;
 }
 
-function globalNorm(grads: Map<string, tf.Tensor>): number {
+async function globalNorm(grads: Map<string, tf.Tensor>): Promise<number> {
   if (tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu') {
     // One pass over synchronously readable values (float64 sum) instead of 2 kernels per tensor.
     let sum = 0;
@@ -286,8 +316,10 @@ function globalNorm(grads: Map<string, tf.Tensor>): number {
     }
     return Math.sqrt(sum);
   }
-  const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))));
-  const value = norm.dataSync()[0]!;
+  // A chain of two-input adds, not addN: addN binds one buffer per gradient, more than a webgpu
+  // compatibility-mode adapter allows (its pipeline is rejected and the norm silently reads 0).
+  const norm = tf.tidy(() => tf.sqrt([...grads.values()].reduce<tf.Tensor>((total, g) => tf.add(total, tf.sum(tf.square(g))), tf.scalar(0))));
+  const value = (await norm.data())[0]!;
   norm.dispose();
   return value;
 }
