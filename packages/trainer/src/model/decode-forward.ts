@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AipoError } from '@aipo/core';
 import type { DecodeKvCache, DecodeSlot } from './decode-kv-cache';
+import type { DecodeArena } from './decode-simd';
 import type { DecodeWeights } from './decode-weights';
 
 /** One token to run: it is written to `slot` at `position` and attends to positions `0..position`. */
@@ -63,7 +64,7 @@ export async function decodeForward({ weights, cache, entries }: DecodeForwardOp
     const h2 = normalize(x, N, layer.norm2, layer.norm2Bias, c);
     const up = await matmul(h2, N, layer.up);
     addBias(up, N, layer.upBias);
-    const activated = c.family === 'gpt2' ? geluTanh(up) : swiGlu(up, N, c.intermediateSize);
+    const activated = c.family === 'gpt2' ? geluTanh(up) : swiGlu(up, N, c.intermediateSize, cache.arena);
     const down = await matmul(activated, N, [layer.down]);
     addBias(down, N, layer.downBias);
     for (let i = 0; i < N * d; i++) x[i] = x[i]! + down[i]!;
@@ -157,8 +158,22 @@ function normalize(x: Float32Array, rows: number, weight: Float32Array, bias: Fl
   return out;
 }
 
-/** SwiGLU (Shazeer 2020) on fused `[N, gate | up]` rows: silu(gate) · up. */
-function swiGlu(gateUp: Float32Array, rows: number, width: number): Float32Array {
+/**
+ * SwiGLU (Shazeer 2020) on fused `[N, gate | up]` rows: silu(gate) · up; in the SIMD kernel when
+ * the width allows (JS `Math.exp` is an out-of-line call per element).
+ */
+function swiGlu(gateUp: Float32Array, rows: number, width: number, arena: DecodeArena): Float32Array {
+  if (width % 4 === 0 && arena.kernels !== undefined) {
+    const input = arena.allocate(rows * 2 * width);
+    const output = arena.allocate(rows * width);
+    const heap = arena.heap();
+    heap.set(gateUp, input);
+    for (let r = 0; r < rows; r++) arena.kernels.silu((input + r * 2 * width) * 4, (input + r * 2 * width + width) * 4, (output + r * width) * 4, width / 4);
+    const activated = heap.slice(output, output + rows * width);
+    arena.free(input, rows * 2 * width);
+    arena.free(output, rows * width);
+    return activated;
+  }
   const out = new Float32Array(rows * width);
   for (let r = 0; r < rows; r++) {
     const base = r * 2 * width;
@@ -268,15 +283,21 @@ function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; l
           heap[scores + s] = dot;
         }
       }
-      let max = -Infinity;
-      for (let s = 0; s < S; s++) if (heap[scores + s]! > max) max = heap[scores + s]!;
-      let total = 0;
-      for (let s = 0; s < S; s++) {
-        const e = Math.exp(heap[scores + s]! - max);
-        heap[scores + s] = e;
-        total += e;
+      if (kernels !== undefined) {
+        const chunks = Math.ceil(S / 4);
+        for (let s = S; s < chunks * 4; s++) heap[scores + s] = -Infinity;
+        kernels.softmax(scores * 4, chunks);
+      } else {
+        let max = -Infinity;
+        for (let s = 0; s < S; s++) if (heap[scores + s]! > max) max = heap[scores + s]!;
+        let total = 0;
+        for (let s = 0; s < S; s++) {
+          const e = Math.exp(heap[scores + s]! - max);
+          heap[scores + s] = e;
+          total += e;
+        }
+        for (let s = 0; s < S; s++) heap[scores + s] = heap[scores + s]! / total;
       }
-      for (let s = 0; s < S; s++) heap[scores + s] = heap[scores + s]! / total;
       const o = (n * H + head) * hd;
       if (kernels !== undefined) {
         kernels.axpys(scores * 4, values * 4, S, kvRow * 4, hd * 4, output * 4);

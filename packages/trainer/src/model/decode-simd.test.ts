@@ -36,6 +36,30 @@ describe('decode SIMD kernels', () => {
       for (let s = 0; s < S; s++) sum += heap[out + s]! * heap[v + s * stride + i]!;
       expect(Math.abs(heap[weighted + i]! - sum)).toBeLessThan(1e-6);
     }
+    // softmax in place over 7 real values; the 8th lane is padding (−Infinity)
+    const logits = [3.5, -2, 0.25, 10, 9.75, -80, 1];
+    heap = arena.heap();
+    logits.forEach((value, i) => (heap[out + i] = value));
+    heap[out + 7] = -Infinity;
+    kernels.softmax(out * 4, 2);
+    const max = Math.max(...logits);
+    const total = logits.reduce((sum, value) => sum + Math.exp(value - max), 0);
+    logits.forEach((value, i) => expect(Math.abs(heap[out + i]! - Math.exp(value - max) / total)).toBeLessThan(1e-6));
+    expect(heap[out + 7]!).toBeLessThan(1e-30);
+    // SwiGLU's silu(gate) · up, including saturated gates
+    const gates = [-100, -3, -0.5, 0, 0.25, 2, 40, 100];
+    const ups = [1, 2, -1, 3, 0.5, -2, 1.5, 1];
+    const g = arena.allocate(8);
+    const u = arena.allocate(8);
+    const silu = arena.allocate(8);
+    heap = arena.heap();
+    gates.forEach((value, i) => (heap[g + i] = value));
+    ups.forEach((value, i) => (heap[u + i] = value));
+    kernels.silu(g * 4, u * 4, silu * 4, 2);
+    gates.forEach((gate, i) => {
+      const expected = (gate / (1 + Math.exp(-gate))) * ups[i]!;
+      expect(Math.abs(heap[silu + i]! - expected)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(expected)));
+    });
     arena.free(q, hd);
     expect(arena.allocate(hd)).toBe(q); // a freed block of the same size is reused, zeroed
     expect(arena.heap()[q]).toBe(0);

@@ -7,6 +7,8 @@
  * The module is assembled here from its instructions (no toolchain or binary in the repository):
  *   dots(q, kT, chunks, rowBytes, hd, out):    out[s] = Σ_i q[i] · kT[i·row + s]       s < 4·chunks
  *   axpys(p, v, S, strideBytes, hdBytes, out): out[i] = Σ_s p[s] · v[s·stride + i]      i < hd
+ *   softmax(x, chunks):                          x ← softmax(x) over 4·chunks floats, in place
+ *   silu(gate, up, out, chunks):                 out = gate · sigmoid(gate) · up (SwiGLU)
  * Keys are stored transposed (`[hd, capacity]` per kv head) so the dot products vectorise over
  * four positions at a time with no horizontal sums; values stay `[capacity, hd]`. Pointers are
  * byte offsets; hd must be a multiple of 4 (four f32 lanes) for `axpys`, S ≥ 1, chunks ≥ 1.
@@ -28,6 +30,10 @@ export interface DecodeArena {
 export interface DecodeKernels {
   dots(q: number, keysTransposed: number, chunks: number, rowBytes: number, hd: number, out: number): void;
   axpys(p: number, v: number, positions: number, strideBytes: number, hdBytes: number, out: number): void;
+  /** lanes past the real length must hold −Infinity (they come out as ~1e-38, never read) */
+  softmax(x: number, chunks: number): void;
+  /** out = gate · sigmoid(gate) · up over 4·chunks floats */
+  silu(gate: number, up: number, out: number, chunks: number): void;
 }
 
 const PAGE = 65_536;
@@ -116,6 +122,7 @@ const section = (id: number, content: number[]): number[] => [id, ...uleb(conten
 const name = (text: string): number[] => vector([...text].map((c) => [c.charCodeAt(0)]));
 
 const I32 = 0x7f;
+const F32 = 0x7d;
 const V128 = 0x7b;
 const op = {
   block: [0x02, 0x40],
@@ -130,13 +137,110 @@ const op = {
   sub: [0x6b],
   ltU: [0x49],
   f32Load: [0x2a, 0x02, 0x00],
+  f32Const: (value: number) => [0x43, ...f32Bytes(value)],
+  f32Max: [0x97],
+  f32Div: [0x95],
+  f32Add: [0x92],
   v128Load: [0xfd, ...uleb(0x00), 0x00, 0x00],
   v128Store: [0xfd, ...uleb(0x0b), 0x00, 0x00],
   v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
   splat: [0xfd, ...uleb(0x13)],
   f32x4Add: [0xfd, ...uleb(0xe4)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
+  f32x4Sub: [0xfd, ...uleb(0xe5)],
+  f32x4Max: [0xfd, ...uleb(0xe9)],
+  f32x4Min: [0xfd, ...uleb(0xe8)],
+  f32x4Div: [0xfd, ...uleb(0xe7)],
+  f32x4Neg: [0xfd, ...uleb(0xe1)],
+  f32x4Nearest: [0xfd, ...uleb(0x6a)],
+  f32x4Const: (value: number) => [0xfd, ...uleb(0x0c), ...f32Bytes(value), ...f32Bytes(value), ...f32Bytes(value), ...f32Bytes(value)],
+  lane: (index: number) => [0xfd, ...uleb(0x1f), index],
+  i32x4TruncSat: [0xfd, ...uleb(0xf8)],
+  i32x4Add: [0xfd, ...uleb(0xae)],
+  i32x4Shl: [0xfd, ...uleb(0xab)],
+  i32x4Splat: [0xfd, ...uleb(0x11)],
 };
+
+function f32Bytes(value: number): number[] {
+  return [...new Uint8Array(Float32Array.of(value).buffer)];
+}
+
+/**
+ * Pushes exp(value) for `value` ∈ [−87, 88] (clobbers the locals): 2ⁿ·e^r with n = round(value/ln2),
+ * |r| ≤ ln2/2, e^r by its degree-6 Taylor polynomial (truncation < 2e-7 relative) and 2ⁿ built in
+ * the exponent bits (Cody–Waite split of ln2 as in Cephes expf).
+ */
+function expOf(value: number, n: number, poly: number): number[] {
+  const horner = [1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1];
+  return [
+    ...op.get(value), ...op.f32x4Const(Math.LOG2E), ...op.f32x4Mul, ...op.f32x4Nearest, ...op.set(n),
+    ...op.get(value), ...op.get(n), ...op.f32x4Const(0.693359375), ...op.f32x4Mul, ...op.f32x4Sub,
+    ...op.get(n), ...op.f32x4Const(-2.12194440e-4), ...op.f32x4Mul, ...op.f32x4Sub, ...op.set(value),
+    ...op.f32x4Const(horner[0]!), ...op.set(poly),
+    ...horner.slice(1).flatMap((coefficient) => [...op.get(poly), ...op.get(value), ...op.f32x4Mul, ...op.f32x4Const(coefficient), ...op.f32x4Add, ...op.set(poly)]),
+    ...op.get(poly),
+    ...op.get(n), ...op.i32x4TruncSat, ...op.i32(127), ...op.i32x4Splat, ...op.i32x4Add, ...op.i32(23), ...op.i32x4Shl,
+    ...op.f32x4Mul,
+  ];
+}
+
+// silu params: 0 gate, 1 up, 2 out, 3 chunks: out = gate · sigmoid(gate) · up (SwiGLU, Shazeer 2020)
+function siluBody(): number[] {
+  const [gate, up, out, chunks, g, value, n, poly] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const code = [
+    ...op.loop,
+    ...op.get(gate), ...op.v128Load, ...op.tee(g),
+    ...op.f32x4Neg, ...op.f32x4Const(88), ...op.f32x4Min, ...op.f32x4Const(-87), ...op.f32x4Max, ...op.set(value),
+    ...op.get(out),
+    ...op.get(g), ...op.f32x4Const(1), ...expOf(value, n, poly), ...op.f32x4Add, ...op.f32x4Div,
+    ...op.get(up), ...op.v128Load, ...op.f32x4Mul,
+    ...op.v128Store,
+    ...op.get(gate), ...op.i32(16), ...op.add, ...op.set(gate),
+    ...op.get(up), ...op.i32(16), ...op.add, ...op.set(up),
+    ...op.get(out), ...op.i32(16), ...op.add, ...op.set(out),
+    ...op.get(chunks), ...op.i32(1), ...op.sub, ...op.tee(chunks), ...op.brIf(0),
+    ...op.end,
+    ...op.end,
+  ];
+  return [...vector([[4, V128]]), ...code];
+}
+
+// softmax params: 0 x, 1 chunks
+function softmaxBody(): number[] {
+  const [x, chunks, p, c, best, value, sum, n, poly, scalar] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const horizontal = (combine: number[]) => [
+    ...op.get(best), ...op.lane(0), ...op.get(best), ...op.lane(1), ...combine,
+    ...op.get(best), ...op.lane(2), ...op.get(best), ...op.lane(3), ...combine, ...combine,
+  ];
+  const pass = (body: number[]) => [
+    ...op.get(x), ...op.set(p), ...op.get(chunks), ...op.set(c),
+    ...op.loop, ...body,
+    ...op.get(p), ...op.i32(16), ...op.add, ...op.set(p),
+    ...op.get(c), ...op.i32(1), ...op.sub, ...op.tee(c), ...op.brIf(0),
+    ...op.end,
+  ];
+  const code = [
+    // pass 1: the maximum
+    ...op.get(x), ...op.v128Load, ...op.set(best),
+    ...pass([...op.get(best), ...op.get(p), ...op.v128Load, ...op.f32x4Max, ...op.set(best)]),
+    ...horizontal(op.f32Max), ...op.splat, ...op.set(best),
+    // pass 2: e = exp(x − max), summed
+    ...op.v128Zero, ...op.set(sum),
+    ...pass([
+      ...op.get(p), ...op.v128Load, ...op.get(best), ...op.f32x4Sub, ...op.f32x4Const(-87), ...op.f32x4Max, ...op.set(value),
+      ...expOf(value, n, poly), ...op.set(value),
+      ...op.get(p), ...op.get(value), ...op.v128Store,
+      ...op.get(sum), ...op.get(value), ...op.f32x4Add, ...op.set(sum),
+    ]),
+    // pass 3: divide by the sum
+    ...op.get(sum), ...op.set(best),
+    ...op.f32Const(1), ...horizontal(op.f32Add), ...op.f32Div, ...op.set(scalar),
+    ...op.get(scalar), ...op.splat, ...op.set(best),
+    ...pass([...op.get(p), ...op.get(p), ...op.v128Load, ...op.get(best), ...op.f32x4Mul, ...op.v128Store]),
+    ...op.end,
+  ];
+  return [...vector([[2, I32], [5, V128], [1, F32]]), ...code];
+}
 
 // dots params: 0 q, 1 kT, 2 chunks, 3 row stride (bytes), 4 hd (count), 5 out
 function dotsBody(): number[] {
@@ -197,14 +301,20 @@ function kernelModule(): Uint8Array<ArrayBuffer> {
   const body = (code: number[]) => [...uleb(code.length), ...code];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00]])),
+    ...section(1, vector([
+      [0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00],
+      [0x60, ...vector([[I32], [I32]]), 0x00],
+      [0x60, ...vector([[I32], [I32], [I32], [I32]]), 0x00],
+    ])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vector([[0x00], [0x00]])),
+    ...section(3, vector([[0x00], [0x00], [0x01], [0x02]])),
     ...section(7, vector([
       [...name('dots'), 0x00, 0x00],
       [...name('axpys'), 0x00, 0x01],
+      [...name('softmax'), 0x00, 0x02],
+      [...name('silu'), 0x00, 0x03],
     ])),
-    ...section(10, vector([body(dotsBody()), body(axpysBody())])),
+    ...section(10, vector([body(dotsBody()), body(axpysBody()), body(softmaxBody()), body(siluBody())])),
   ];
   return new Uint8Array(bytes);
 }
