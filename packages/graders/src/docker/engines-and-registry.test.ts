@@ -21,7 +21,9 @@ interface ImageApi {
 interface FullEngine extends DockerEngine {
   getImage(name: string): ImageApi;
   listImages(options?: Record<string, unknown>): Promise<Array<{ Id: string; RepoTags?: string[] | null }>>;
-  modem: { followProgress(stream: NodeJS.ReadableStream, done: (error: Error | null, output: unknown[]) => void): void };
+  modem: {
+    followProgress(stream: NodeJS.ReadableStream, done: (error: Error | null, output: unknown[]) => void): void;
+  };
 }
 
 /** Waits for a push to finish; a failed push reports its error in the progress stream, not the status. */
@@ -42,7 +44,10 @@ async function forgetSandboxImages(engine: FullEngine): Promise<void> {
   for (const image of await engine.listImages()) {
     const tags = image.RepoTags ?? [];
     if (tags.some((name) => name === TEST_SANDBOX_IMAGE || name.startsWith('127.0.0.1:'))) {
-      await engine.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      await engine
+        .getImage(image.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
   }
 }
@@ -73,7 +78,8 @@ describe.skipIf(skip !== undefined)('registry pull and a second Docker engine', 
     if (typeof started === 'string') {
       secondReason = started;
       const message = `second Docker engine unavailable: ${started}`;
-      if (process.env.AIPO_REQUIRE_DOCKER === '1' && process.env.AIPO_SKIP_SECOND_ENGINE !== '1') throw new Error(message);
+      if (process.env.AIPO_REQUIRE_DOCKER === '1' && process.env.AIPO_SKIP_SECOND_ENGINE !== '1')
+        throw new Error(message);
       process.stderr.write(`skipping the two-engine test: ${message}\n`);
     } else {
       second = started;
@@ -81,8 +87,14 @@ describe.skipIf(skip !== undefined)('registry pull and a second Docker engine', 
   }, 90_000);
 
   afterAll(async () => {
-    await main.getImage(`${repository}:${tag}`).remove().catch(() => undefined);
-    await main.getImage(`aipo-pulled-${tag}:1`).remove().catch(() => undefined);
+    await main
+      .getImage(`${repository}:${tag}`)
+      .remove()
+      .catch(() => undefined);
+    await main
+      .getImage(`aipo-pulled-${tag}:1`)
+      .remove()
+      .catch(() => undefined);
     await registry?.close();
     if (second) await forgetSandboxImages(second.engine as FullEngine);
     await second?.stop();
@@ -93,7 +105,9 @@ describe.skipIf(skip !== undefined)('registry pull and a second Docker engine', 
     await main.getImage(TEST_SANDBOX_IMAGE).tag({ repo: repository, tag });
     await followProgress(main, await main.getImage(pushed).push({ tag, authconfig: { serveraddress: registry.host } }));
     expect(registry.requests).toContain(`PUT /v2/aipo-sandbox-python/manifests/${tag}`);
-    expect(registry.requests.filter((request) => request.startsWith('PUT /v2/aipo-sandbox-python/blobs/uploads/')).length).toBeGreaterThan(0);
+    expect(
+      registry.requests.filter((request) => request.startsWith('PUT /v2/aipo-sandbox-python/blobs/uploads/')).length,
+    ).toBeGreaterThan(0);
     await main.getImage(pushed).remove();
     await expect(main.getImage(pushed).inspect()).rejects.toBeDefined();
 
@@ -152,7 +166,9 @@ describe.skipIf(skip !== undefined)('registry pull and a second Docker engine', 
       // which engine holds each container that ran a program
       const onEngine = await Promise.all(
         engines.map(async (engine) =>
-          (await engine.listContainers({ all: true, filters: { label: [SANDBOX_LABEL] } })).map((c) => c.Id.slice(0, 12)),
+          (await engine.listContainers({ all: true, filters: { label: [SANDBOX_LABEL] } })).map((c) =>
+            c.Id.slice(0, 12),
+          ),
         ),
       );
       const used = new Set(ran);

@@ -17,9 +17,7 @@ interface Golden {
     sampleLarge: number[];
   }>;
 }
-const golden = JSON.parse(
-  readFileSync(new URL('./python-random.golden.json', import.meta.url), 'utf8'),
-) as Golden;
+const golden = JSON.parse(readFileSync(new URL('./python-random.golden.json', import.meta.url), 'utf8')) as Golden;
 const range = (n: number) => Array.from({ length: n }, (_, index) => index);
 
 describe('PythonRandom (CPython random.Random)', () => {

@@ -19,7 +19,10 @@ export class PythonRandom {
 
   constructor(seed: number | bigint = 0) {
     if (typeof seed === 'number' && !Number.isSafeInteger(seed)) {
-      throw new AipoError({ code: 'INVALID_ARGUMENT', message: `PythonRandom seed must be a safe integer, got ${seed}` });
+      throw new AipoError({
+        code: 'INVALID_ARGUMENT',
+        message: `PythonRandom seed must be a safe integer, got ${seed}`,
+      });
     }
     this.seed(BigInt(seed));
   }
@@ -122,7 +125,10 @@ export class PythonRandom {
   sample<T>(population: readonly T[], k: number): T[] {
     const n = population.length;
     if (!Number.isInteger(k) || k < 0 || k > n) {
-      throw new AipoError({ code: 'INVALID_ARGUMENT', message: `sample larger than population or is negative (k=${k}, n=${n})` });
+      throw new AipoError({
+        code: 'INVALID_ARGUMENT',
+        message: `sample larger than population or is negative (k=${k}, n=${n})`,
+      });
     }
     const result: T[] = [];
     let setsize = 21; // size of a small set minus size of an empty list

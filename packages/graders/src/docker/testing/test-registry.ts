@@ -102,7 +102,11 @@ export async function startTestRegistry(): Promise<TestRegistry> {
         if (expected === null || sha256(blob) !== expected) return error(400, 'DIGEST_INVALID');
         blobs.set(expected, blob);
         response
-          .writeHead(201, { Location: `/v2/${name}/blobs/${expected}`, 'Docker-Content-Digest': expected, 'Content-Length': '0' })
+          .writeHead(201, {
+            Location: `/v2/${name}/blobs/${expected}`,
+            'Docker-Content-Digest': expected,
+            'Content-Length': '0',
+          })
           .end();
         return;
       }
@@ -132,7 +136,11 @@ export async function startTestRegistry(): Promise<TestRegistry> {
         manifests.set(`${name}:${reference}`, manifest);
         manifests.set(`${name}:${digest}`, manifest);
         response
-          .writeHead(201, { Location: `/v2/${name}/manifests/${digest}`, 'Docker-Content-Digest': digest, 'Content-Length': '0' })
+          .writeHead(201, {
+            Location: `/v2/${name}/manifests/${digest}`,
+            'Docker-Content-Digest': digest,
+            'Content-Length': '0',
+          })
           .end();
         return;
       }
