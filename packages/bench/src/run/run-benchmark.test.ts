@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Grader } from '@aipo/graders';
+import { createMathGrader, type Grader } from '@aipo/graders';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BenchItem } from '../benchmark';
 import { summarizeRun } from '../metrics/summarize-run';
+import { mathAnswerVoting } from '../metrics/vote-by-equivalence';
 import { type OpenAiServer, startOpenAiServer } from '../test/start-openai-server';
 import { createSampler } from './create-sampler';
 import { parseResults } from './results-file';
@@ -182,5 +183,39 @@ describe('runBenchmark', () => {
     await expect(
       runBenchmark({ header: header(8), items, template: { user: '{problem}' }, grader: broken, sampler: createSampler({ baseURL: server.url, model: 'm' }), resultsPath, queueCapacity: 2 }),
     ).rejects.toThrow('docker is gone');
+  });
+});
+
+describe('runBenchmark and regradeResults with answer voting', () => {
+  it('give equivalent answers one vote (voteFor) with the real math grader, the same after re-grading', async () => {
+    // Sample i of every problem answers FORMS[i]: three spellings of 1/2, then 1/3 twice.
+    const FORMS = ['1/3', '0.5', '\\frac{1}{2}', '\\dfrac{2}{4}', '\\frac13'];
+    server = await startOpenAiServer({
+      respond: ({ body }) => {
+        const seed = Number(body.seed);
+        const index = [0, 1, 2, 3, 4].find((sampleIndex) => sampleSeed({ seed: 5, itemId: 'half', sampleIndex }) === seed) ?? -1;
+        return { kind: 'reply', content: `so $\\boxed{${FORMS[index] ?? 'none'}}$` };
+      },
+    });
+    const half: BenchItem[] = [{ id: 'half', variables: { problem: 'half' }, reference: '\\frac{1}{2}', tags: {} }];
+    const resultsPath = join(mkdtempSync(join(tmpdir(), 'aipo-vote-')), 'results.jsonl');
+    const outcome = await runBenchmark({
+      header: header(5),
+      items: half,
+      template: { user: '{problem}' },
+      grader: createMathGrader(),
+      sampler: createSampler({ baseURL: server.url, model: 'm', concurrency: 2 }),
+      resultsPath,
+      voting: mathAnswerVoting,
+    });
+    expect(outcome.verdicts.map((verdict) => verdict.pass)).toEqual([false, true, true, true, false]);
+    expect(outcome.verdicts.map((verdict) => verdict.voteFor)).toEqual(['1/3', '0.5', '0.5', '0.5', '1/3']);
+    const summary = summarizeRun({ benchmark: 'toy', model: 'm', n: 5, items: half, verdicts: outcome.verdicts, breakdowns: [] });
+    expect(summary.majAtK.at(-1)).toEqual({ k: 5, value: 1 });
+    const regraded = await regradeResults({ path: resultsPath, items: half, grader: createMathGrader(), voting: mathAnswerVoting });
+    expect(regraded.verdicts.map((verdict) => verdict.voteFor)).toEqual(['1/3', '0.5', '0.5', '0.5', '1/3']);
+    // without voting, maj@5 falls back to text: five different strings, the first (wrong) wins the tie
+    const byText = summarizeRun({ benchmark: 'toy', model: 'm', n: 5, items: half, verdicts: outcome.verdicts.map(({ voteFor: _, ...verdict }) => verdict), breakdowns: [] });
+    expect(byText.majAtK.at(-1)).toEqual({ k: 5, value: 0 });
   });
 });
