@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,5 +65,13 @@ describe('results file', () => {
     const file = openResultsFile({ path, overwrite: true });
     await file.close();
     expect(readFileSync(path, 'utf8')).toBe('');
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('turns a failed write (disk full) into IO_ERROR for every waiting append and for close', async () => {
+    const file = openResultsFile({ path: '/dev/full', overwrite: true });
+    const results = await Promise.allSettled([file.append(header), file.append(header)]);
+    for (const result of results) expect(result).toMatchObject({ status: 'rejected', reason: { code: 'IO_ERROR' } });
+    await expect(file.append(header)).rejects.toMatchObject({ code: 'IO_ERROR' });
+    await expect(file.close()).rejects.toMatchObject({ code: 'IO_ERROR' });
   });
 });
