@@ -27,6 +27,17 @@ import type { FusedTokenMeanInput } from './ppo-clip-token-mean';
  * whereas a single function holding the B×T loop ran in on-stack-replacement code that deoptimized on
  * every call at the first post-loop statement (measured: ~2× slower, `--trace-deopt`).
  */
+/** `RowPass.numbers` slots: the token-mean factor 1/N, the active clip bounds, the log-ratio clamp, the dual clip c, the log-prob tolerance, the advantage scale and the current row's scaled advantage. */
+export const PASS_FACTOR = 0;
+export const PASS_LOWER = 1;
+export const PASS_UPPER = 2;
+export const PASS_CLAMP = 3;
+export const PASS_DUAL_CLIP = 4;
+export const PASS_TOLERANCE = 5;
+export const PASS_ADVANTAGE_SCALE = 6;
+export const PASS_ROW_ADVANTAGE = 7;
+const PASS_SLOTS = 8;
+
 export class RowPass {
   readonly sequenceLength: number;
   readonly logProbs: FloatArray;
@@ -35,20 +46,17 @@ export class RowPass {
   readonly lossMask: Uint8Array;
   readonly gradLogProbs: Float32Array;
   readonly reused: boolean;
-  readonly factor: number;
-  /** the clip bounds with clip: false folded in (±Infinity never binds) */
-  readonly activeLower: number;
-  readonly activeUpper: number;
-  readonly clampLimit: number;
-  readonly dualClip: number;
   readonly preserve: boolean;
-  readonly tolerance: number;
-  readonly advantageScale: number;
+  /**
+   * the scalar knobs, indexed by the PASS_* slots. A Float64Array, not number fields: a field that
+   * may hold a small integer (a clamp of 20) or a double is stored tagged, and TurboFan re-checked and
+   * unboxed every such loop-invariant on every token (`--print-opt-code`: a heap-number map check per
+   * use); a Float64Array element loads as a raw double once, before the loop
+   */
+  readonly numbers = new Float64Array(PASS_SLOTS);
   readonly stats = newStats();
   /** first index of the current row */
   start = 0;
-  /** the current row's scaled advantage when advantages come per sequence */
-  rowAdvantage = 0;
 
   constructor(input: FusedTokenMeanInput, gradLogProbs: Float32Array, factor: number) {
     const { options } = input;
@@ -59,14 +67,16 @@ export class RowPass {
     this.lossMask = input.lossMask;
     this.gradLogProbs = gradLogProbs;
     this.reused = input.gradientBuffer !== undefined;
-    this.factor = factor;
-    this.activeLower = options.clip ? 1 - options.clipLow : Number.NEGATIVE_INFINITY;
-    this.activeUpper = options.clip ? 1 + options.clipHigh : Number.POSITIVE_INFINITY;
-    this.clampLimit = options.logRatioClamp;
-    this.dualClip = options.dualClip;
     this.preserve = options.gradientPreservingClip;
-    this.tolerance = input.logProbTolerance;
-    this.advantageScale = options.advantageScale;
+    const numbers = this.numbers;
+    numbers[PASS_FACTOR] = factor;
+    // the clip bounds with clip: false folded in (±Infinity never binds)
+    numbers[PASS_LOWER] = options.clip ? 1 - options.clipLow : Number.NEGATIVE_INFINITY;
+    numbers[PASS_UPPER] = options.clip ? 1 + options.clipHigh : Number.POSITIVE_INFINITY;
+    numbers[PASS_CLAMP] = options.logRatioClamp;
+    numbers[PASS_DUAL_CLIP] = options.dualClip;
+    numbers[PASS_TOLERANCE] = input.logProbTolerance;
+    numbers[PASS_ADVANTAGE_SCALE] = options.advantageScale;
   }
 }
 
@@ -103,7 +113,12 @@ export function addRow(pass: RowPass, sums: RowSums): void {
  * general path). Adds its own counts to the pass's stats.
  */
 export function offRangeToken(pass: RowPass, index: number, advantage: number): void {
-  const { logProbs, oldLogProbs, tolerance, clampLimit, stats } = pass;
+  const { logProbs, oldLogProbs, stats, numbers } = pass;
+  const tolerance = numbers[PASS_TOLERANCE] as number;
+  const clampLimit = numbers[PASS_CLAMP] as number;
+  const lower = numbers[PASS_LOWER] as number;
+  const upper = numbers[PASS_UPPER] as number;
+  const dualClip = numbers[PASS_DUAL_CLIP] as number;
   const logProb = logProbs[index] as number;
   const oldLogProb = oldLogProbs[index] as number;
   const logRatio = logProb - oldLogProb;
@@ -112,14 +127,14 @@ export function offRangeToken(pass: RowPass, index: number, advantage: number): 
   }
   const ratio = expInRange(logRatio > 0 ? clampLimit : -clampLimit);
   let loss = -advantage * ratio;
-  if (advantage > 0 && ratio > pass.activeUpper) {
-    loss = -advantage * pass.activeUpper;
+  if (advantage > 0 && ratio > upper) {
+    loss = -advantage * upper;
     stats[STAT_CLIP_HIGH] = (stats[STAT_CLIP_HIGH] as number) + 1;
-  } else if (advantage < 0 && ratio < pass.activeLower) {
-    loss = -advantage * pass.activeLower;
+  } else if (advantage < 0 && ratio < lower) {
+    loss = -advantage * lower;
     stats[STAT_CLIP_LOW] = (stats[STAT_CLIP_LOW] as number) + 1;
-  } else if (advantage < 0 && ratio > pass.dualClip) {
-    loss = -advantage * pass.dualClip;
+  } else if (advantage < 0 && ratio > dualClip) {
+    loss = -advantage * dualClip;
     stats[STAT_CLIP_DUAL] = (stats[STAT_CLIP_DUAL] as number) + 1;
   }
   stats[STAT_POLICY_TOKENS] = (stats[STAT_POLICY_TOKENS] as number) + 1;
