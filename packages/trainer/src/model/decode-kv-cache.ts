@@ -91,6 +91,11 @@ export class DecodeKvCache {
     slot.tokens.length = Math.min(slot.tokens.length, length);
   }
 
+  /** Bytes of storage a slot holds. */
+  bytesOf(slot: DecodeSlot): number {
+    return slot.released ? 0 : 2 * this.config.numLayers * slot.capacity * this.rowSize * 4;
+  }
+
   /** Return a slot's blocks to the arena. */
   release(slot: DecodeSlot): void {
     if (slot.released) return;

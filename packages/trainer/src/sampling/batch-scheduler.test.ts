@@ -97,6 +97,21 @@ describe('pause / resume keeps the KV cache', () => {
       original.dispose();
     }
   });
+
+  it('keeps at most keptSequences sequences and keptBytes of cache', async () => {
+    const bySize = createBatchScheduler({ model, decode, keptBytes: 1 });
+    const byCount = createBatchScheduler({ model, decode, keptSequences: 1 });
+    schedulers.push(bySize, byCount);
+    const a = tokenizer.encode('first sequence');
+    const b = tokenizer.encode('second one');
+    for (const policy of [bySize, byCount]) {
+      await policy.submit({ context: a, maxTokens: 2, temperature: 0 });
+      await policy.submit({ context: b, maxTokens: 2, temperature: 0 });
+    }
+    expect((await bySize.submit({ context: b, maxTokens: 1, temperature: 0 })).cachedTokens).toBe(0);
+    expect((await byCount.submit({ context: b, maxTokens: 1, temperature: 0 })).cachedTokens).toBe(b.length - 1);
+    expect((await byCount.submit({ context: a, maxTokens: 1, temperature: 0 })).cachedTokens).toBe(0);
+  });
 });
 
 describe('continuous batching', () => {
@@ -140,14 +155,22 @@ describe('continuous batching', () => {
     }
   });
 
-  it('fails only the request that is invalid or aborted', async () => {
+  it('fails only the request that is invalid, aborted or whose token callback throws', async () => {
     const policy = scheduler();
     const controller = new AbortController();
     let tokens = 0;
     const doomed = policy.submit({ context: [5, 6], maxTokens: 30, temperature: 1, seed: 1, onToken: () => ++tokens === 2 && controller.abort() }, controller.signal);
     const invalid = policy.submit({ context: [5, 999_999], maxTokens: 3 });
+    const throwing = policy.submit({
+      context: [9, 10],
+      maxTokens: 5,
+      onToken: () => {
+        throw new Error('stream closed');
+      },
+    });
     const fine = policy.submit({ context: [7, 8], maxTokens: 10, temperature: 1, seed: 9 });
-    const [abortError, invalidError] = await Promise.all([doomed.catch((e: unknown) => e), invalid.catch((e: unknown) => e)]);
+    const [abortError, invalidError, callbackError] = await Promise.all([doomed.catch((e: unknown) => e), invalid.catch((e: unknown) => e), throwing.catch((e: unknown) => e)]);
+    expect((callbackError as Error).message).toBe('stream closed');
     expect(AipoError.isInstance(abortError) && abortError.code).toBe('ABORTED');
     expect(AipoError.isInstance(invalidError) && invalidError.code).toBe('INVALID_ARGUMENT');
     expect((await fine).tokenIds).toEqual((await alone({ context: [7, 8], maxTokens: 10, temperature: 1, seed: 9 })).tokenIds);

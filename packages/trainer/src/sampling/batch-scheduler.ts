@@ -49,6 +49,11 @@ export interface CreateBatchSchedulerOptions {
    * tokens. 0 disables the cache.
    */
   keptSequences?: number;
+  /**
+   * most bytes of KV cache kept for finished sequences (default 256 MiB); the least recently used
+   * go first. The cache lives in a wasm memory capped at 4 GiB, next to the weights on wasm.
+   */
+  keptBytes?: number;
 }
 
 interface Pending {
@@ -78,7 +83,7 @@ const aborted = (signal: AbortSignal) => new AipoError({ code: 'ABORTED', messag
  * (LRU), and a later request whose context starts with that sequence resumes from it. Sequences
  * are computed row-independently, so a result does not depend on what else ran with it.
  */
-export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWindowMs = 0, keptSequences = 16 }: CreateBatchSchedulerOptions): BatchScheduler {
+export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWindowMs = 0, keptSequences = 16, keptBytes = 256 * 2 ** 20 }: CreateBatchSchedulerOptions): BatchScheduler {
   const cache = new DecodeKvCache(model.config);
   const waiting: Pending[] = [];
   const active: Row[] = [];
@@ -90,9 +95,14 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
   let disposed = false;
 
   const keep = (slot: DecodeSlot) => {
-    if (keptSequences <= 0) return cache.release(slot);
+    if (keptSequences <= 0 || cache.bytesOf(slot) > keptBytes) return cache.release(slot);
     kept.push(slot);
-    if (kept.length > keptSequences) cache.release(kept.shift()!);
+    let bytes = kept.reduce((sum, each) => sum + cache.bytesOf(each), 0);
+    while (kept.length > keptSequences || bytes > keptBytes) {
+      const oldest = kept.shift()!;
+      bytes -= cache.bytesOf(oldest);
+      cache.release(oldest);
+    }
   };
   const forgetKept = () => {
     for (const slot of kept.splice(0)) cache.release(slot);
@@ -180,20 +190,27 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
     const logits = await decodeForward({ weights: current, cache, entries });
     if (disposed) return;
     const V = model.config.vocabSize;
-    const finished: Row[] = [];
+    const finished: Array<{ row: Row; error?: unknown }> = [];
     active.forEach((row, index) => {
       const values = logits.subarray(index * V, (index + 1) * V);
       const { request } = row.pending;
       const { tokenId, logProb } = sampleToken({ logits: values, temperature: request.temperature ?? 1, topK: request.topK, topP: request.topP, rng: row.rng });
       const k = request.topLogProbs ?? 0;
-      row.state.accept(tokenId, logProb, k > 0 ? topLogProbs(values, k) : undefined);
+      try {
+        // runs the caller's onToken (a stream write): its failure ends only its own request
+        row.state.accept(tokenId, logProb, k > 0 ? topLogProbs(values, k) : undefined);
+      } catch (error) {
+        finished.push({ row, error });
+        return;
+      }
       row.feed = [tokenId];
-      if (row.state.done) finished.push(row);
+      if (row.state.done) finished.push({ row });
     });
-    for (const row of finished) {
+    for (const { row, error } of finished) {
       active.splice(active.indexOf(row), 1);
       keep(row.slot);
-      row.pending.resolve(row.state.result(row.cachedTokens));
+      if (error === undefined) row.pending.resolve(row.state.result(row.cachedTokens));
+      else row.pending.reject(error);
     }
   };
 
