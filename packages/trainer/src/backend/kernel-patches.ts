@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadNativeMatMul, nativeBatchMatMul } from './native-matmul';
+import { loadNativeMatMul, nativeBatchMatMul, nativeFusedMatMul } from './native-matmul';
 
 /**
  * The two kernel patches of shared/reference/tfjs-perf.md ("The two wasm patches"), registered
@@ -82,6 +82,11 @@ export function applyKernelPatchesWithStatus(backendName: string, { batchMatMul:
       const status = nativeMatMul ? loadNativeMatMul() : { available: false as const, reason: 'disabled by option' };
       replaceKernel('BatchMatMul', 'wasm', status.available ? nativeBatchMatMul({ addon: status.addon, fallback: wasmKernel as never }) : wasmKernel);
       replaced.push('BatchMatMul');
+      const fused = tf.getKernel('_FusedMatMul', 'wasm')?.kernelFunc as Kernel | undefined;
+      if (status.available && fused !== undefined) {
+        replaceKernel('_FusedMatMul', 'wasm', nativeFusedMatMul({ addon: status.addon, fallback: fused as never }));
+        replaced.push('_FusedMatMul');
+      }
       native = status.available ? 'native AVX2/FMA sgemm' : `wasm XNNPACK (native sgemm unavailable: ${status.reason})`;
     }
   }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../random/seeded-rng';
-import { loadNativeMatMul, nativeBatchMatMul, type NativeMatMulStatus } from './native-matmul';
+import { loadNativeMatMul, nativeBatchMatMul, nativeFusedMatMul, type NativeMatMulStatus } from './native-matmul';
 import { selectBackend } from './select-backend';
 
 type Case = { a: number[]; b: number[]; transposeA: boolean; transposeB: boolean };
@@ -69,6 +69,50 @@ describe('native BatchMatMul', () => {
       tf.dispose([a, b, expected, actual]);
     }
     expect(fallbacks).toBe(0);
+  });
+
+  // Compared with unfused ops, not the stock kernel: on batched inputs with a bias the stock wasm
+  // _FusedMatMul adds bias[row] instead of bias[column] (tfjs-backend-wasm 4.22, seen in this test).
+  it('fused matmul (bias, activation) equals matMul + add + activation ops; PReLU goes to the fallback', async (context) => {
+    if (!status.available) return context.skip();
+    await selectBackend({ backend: 'wasm', nativeMatMul: false });
+    const stock = tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc as unknown as Parameters<typeof nativeFusedMatMul>[0]['fallback'];
+    const fellBack: string[] = [];
+    const native = nativeFusedMatMul({ addon: status.addon, fallback: (args) => { fellBack.push(String(args.attrs.activation)); return stock(args); } });
+    const rng = createRng({ seed: 12 });
+    const random = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => (rng.next() - 0.5) * 4), shape);
+    for (const activation of ['linear', 'relu', 'relu6', 'leakyrelu', 'sigmoid', 'elu', 'prelu'] as const) {
+      for (const [transposeA, transposeB] of [[false, false], [true, true]] as const) {
+        for (const biasShape of [undefined, [19], [1]]) {
+          const a = random(transposeA ? [2, 5, 7] : [2, 7, 5]);
+          const b = random(transposeB ? [2, 19, 5] : [2, 5, 19]);
+          const bias = biasShape === undefined ? undefined : random(biasShape);
+          const preluActivationWeights = activation === 'prelu' ? random([19]) : undefined;
+          const inputs = { a, b, ...(bias === undefined ? {} : { bias }), ...(preluActivationWeights === undefined ? {} : { preluActivationWeights }) };
+          const attrs = { transposeA, transposeB, activation, leakyreluAlpha: 0.3 };
+          const unfused = (x: tf.Tensor): tf.Tensor => {
+            const y = bias === undefined ? x : tf.add(x, bias);
+            if (activation === 'relu') return tf.relu(y);
+            if (activation === 'relu6') return tf.relu6(y);
+            if (activation === 'leakyrelu') return tf.leakyRelu(y, 0.3);
+            if (activation === 'sigmoid') return tf.sigmoid(y);
+            if (activation === 'elu') return tf.elu(y);
+            if (activation === 'prelu') return tf.prelu(y, preluActivationWeights!);
+            return y;
+          };
+          const expected = tf.tidy(() => unfused(tf.matMul(a, b, transposeA, transposeB)));
+          const actual = tf.engine().makeTensorFromTensorInfo(native({ inputs, backend: tf.backend(), attrs }));
+          const label = `${activation} ${transposeA} ${biasShape}`;
+          expect(actual.shape, label).toEqual(expected.shape);
+          const want = expected.dataSync();
+          const got = actual.dataSync();
+          // PReLU runs the stock kernel (the fallback), whose batched bias is the bug noted above
+          if (activation !== 'prelu' || bias === undefined) want.forEach((x, i) => expect(Math.abs(x - got[i]!), label).toBeLessThan(1e-5));
+          tf.dispose([a, b, expected, actual, ...(bias === undefined ? [] : [bias]), ...(preluActivationWeights === undefined ? [] : [preluActivationWeights])]);
+        }
+      }
+    }
+    expect(fellBack).toEqual(Array(6).fill('prelu'));
   });
 
   it('hands int32 and partially broadcast batches to the fallback kernel', (context) => {

@@ -120,3 +120,42 @@ export function nativeBatchMatMul({ addon, fallback }: { addon: NativeSgemm; fal
     return out;
   };
 }
+
+// Epilogues of tfjs' fused activations (tfjs-core fused_util applyActivation), applied in place.
+const activations: Record<string, ((x: number, alpha: number) => number) | undefined> = {
+  linear: (x) => x,
+  relu: (x) => Math.max(x, 0),
+  relu6: (x) => Math.min(Math.max(x, 0), 6),
+  leakyrelu: (x, alpha) => (x < 0 ? alpha * x : x),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  elu: (x) => (x < 0 ? Math.exp(x) - 1 : x),
+};
+
+/**
+ * `_FusedMatMul` (tf.fused.matMul: product + rank-1 bias + activation) through the native sgemm,
+ * with the bias and activation applied in one pass over the fresh output. PReLU and other bias
+ * shapes go to `fallback` (the stock kernel, which also accepts only rank-1 biases).
+ */
+export function nativeFusedMatMul({ addon, fallback }: { addon: NativeSgemm; fallback: Kernel }): Kernel {
+  const product = nativeBatchMatMul({ addon, fallback: () => undefined as unknown as tf.TensorInfo });
+  return (args) => {
+    const { inputs, attrs } = args;
+    const backend = args.backend as WasmBackend;
+    const { a, b, bias, preluActivationWeights } = inputs;
+    const activation = activations[(attrs.activation as string | undefined) ?? 'linear'];
+    const alpha = (attrs.leakyreluAlpha as number | undefined) ?? 0.2;
+    const N = attrs.transposeB === true ? b!.shape[b!.shape.length - 2]! : b!.shape[b!.shape.length - 1]!;
+    const biasUsable = bias === undefined || (bias.shape.length === 1 && (bias.shape[0] === N || bias.shape[0] === 1) && bias.dtype === 'float32');
+    if (activation === undefined || preluActivationWeights !== undefined || !biasUsable) return fallback(args);
+    const out = product({ inputs: { a: a!, b: b! }, backend: args.backend, attrs: { transposeA: attrs.transposeA, transposeB: attrs.transposeB } });
+    if (out === undefined) return fallback(args);
+    const values = backend.typedArrayFromHeap(out) as Float32Array;
+    const biasValues = bias === undefined ? undefined : (backend.typedArrayFromHeap(bias) as Float32Array);
+    const width = biasValues?.length ?? 1;
+    for (let i = 0; i < values.length; i++) {
+      const x = biasValues === undefined ? values[i]! : values[i]! + biasValues[width === 1 ? 0 : i % N]!;
+      values[i] = activation(x, alpha);
+    }
+    return out;
+  };
+}

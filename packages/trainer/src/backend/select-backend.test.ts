@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { loadNativeMatMul } from './native-matmul';
 import { selectBackend } from './select-backend';
 
 describe('selectBackend', () => {
@@ -10,6 +11,7 @@ describe('selectBackend', () => {
     expect(choice.reason).toMatch(/tensorflow: .*not installed/);
     expect(choice.reason).toMatch(/webgpu: /);
     expect(choice.reason).toMatch(/matmul: (native AVX2\/FMA sgemm|wasm XNNPACK)/);
-    expect(choice.patchedKernels).toEqual(['UnsortedSegmentSum', 'Identity', 'Cast', 'GatherV2', 'BatchMatMul']);
+    const native = loadNativeMatMul().available ? ['_FusedMatMul'] : [];
+    expect(choice.patchedKernels).toEqual(['UnsortedSegmentSum', 'Identity', 'Cast', 'GatherV2', 'BatchMatMul', ...native]);
   });
 });
