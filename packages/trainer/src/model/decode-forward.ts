@@ -53,16 +53,19 @@ export async function decodeForward({ weights, cache, entries }: DecodeForwardOp
   }
   const d = c.hiddenSize;
   const x = await embed(weights, entries);
+  // reused by every block (matmul copies its input to the backend and releases it before returning)
+  const h = new Float32Array(N * d);
+  const attended = new Float32Array(N * c.numHeads * c.headDim);
   for (const [index, layer] of weights.layers.entries()) {
-    const h = normalize(x, N, layer.norm1, layer.norm1Bias, c);
+    normalize({ x, rows: N, weight: layer.norm1, bias: layer.norm1Bias, config: c, out: h });
     const qkv = await matmul(h, N, layer.qkv);
     addBias(qkv, N, layer.qkvBias);
-    const attended = attend({ qkv, entries, layer: index, weights, cache });
+    attend({ qkv, entries, layer: index, weights, cache, out: attended });
     const projected = await matmul(attended, N, [layer.out]);
     addBias(projected, N, layer.outBias);
     for (let i = 0; i < N * d; i++) x[i] = x[i]! + projected[i]!;
-    const h2 = normalize(x, N, layer.norm2, layer.norm2Bias, c);
-    const up = await matmul(h2, N, layer.up);
+    normalize({ x, rows: N, weight: layer.norm2, bias: layer.norm2Bias, config: c, out: h });
+    const up = await matmul(h, N, layer.up);
     addBias(up, N, layer.upBias);
     const activated = c.family === 'gpt2' ? geluTanh(up) : swiGlu(up, N, c.intermediateSize, cache.arena);
     const down = await matmul(activated, N, [layer.down]);
@@ -72,7 +75,7 @@ export async function decodeForward({ weights, cache, entries }: DecodeForwardOp
   const wanted = entries.flatMap((entry, n) => (entry.logits ? [n] : []));
   const last = new Float32Array(wanted.length * d);
   wanted.forEach((n, row) => last.set(x.subarray(n * d, (n + 1) * d), row * d));
-  const final = normalize(last, wanted.length, weights.finalNorm, weights.finalNormBias, c);
+  const final = normalize({ x: last, rows: wanted.length, weight: weights.finalNorm, bias: weights.finalNormBias, config: c, out: new Float32Array(last.length) });
   return wanted.length === 0 ? new Float32Array(0) : matmul(final, wanted.length, [weights.head]);
 }
 
@@ -136,10 +139,10 @@ function addBias(x: Float32Array, rows: number, bias: Float32Array | undefined):
   }
 }
 
-/** RMSNorm (llama) or LayerNorm (gpt2) of each row. */
-function normalize(x: Float32Array, rows: number, weight: Float32Array, bias: Float32Array | undefined, c: { family: 'llama' | 'gpt2'; normEps: number }): Float32Array {
+/** RMSNorm (llama) or LayerNorm (gpt2) of each row of `x`, into `out`. */
+function normalize(options: { x: Float32Array; rows: number; weight: Float32Array; bias: Float32Array | undefined; config: { family: 'llama' | 'gpt2'; normEps: number }; out: Float32Array }): Float32Array {
+  const { x, rows, weight, bias, config: c, out } = options;
   const d = weight.length;
-  const out = new Float32Array(rows * d);
   for (let r = 0; r < rows; r++) {
     const base = r * d;
     let mean = 0;
@@ -237,8 +240,8 @@ function rotate(x: Float32Array, offset: number, half: number, cos: Float32Array
  * repeat_kv). Dot products and the weighted sum of values run in the SIMD kernels when the head
  * width allows (decode-simd.ts), the softmax in JS. Returns `[N, H·hd]`.
  */
-function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; layer: number; weights: DecodeWeights; cache: DecodeKvCache }): Float32Array {
-  const { qkv, entries, layer, weights, cache } = options;
+function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; layer: number; weights: DecodeWeights; cache: DecodeKvCache; out: Float32Array }): Float32Array {
+  const { qkv, entries, layer, weights, cache, out } = options;
   const c = weights.model.config;
   const H = c.numHeads;
   const Hkv = c.numKvHeads;
@@ -260,7 +263,6 @@ function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; l
     for (let r = 0; r < kvRow; r++) heap[keys + r * capacity + entry.position] = qkv[base + H * hd + r]!;
     heap.set(qkv.subarray(base + (H + Hkv) * hd, base + width), entry.slot.values[layer]! + entry.position * kvRow);
   }
-  const out = new Float32Array(entries.length * H * hd);
   const scale = 1 / Math.sqrt(hd);
   const groups = H / Hkv;
   const kernels = hd % 4 === 0 ? cache.arena.kernels : undefined;
@@ -303,6 +305,7 @@ function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; l
         kernels.axpys(scores * 4, values * 4, S, kvRow * 4, hd * 4, output * 4);
         out.set(heap.subarray(output, output + hd), o);
       } else {
+        out.fill(0, o, o + hd);
         for (let s = 0; s < S; s++) {
           const p = heap[scores + s]!;
           for (let i = 0; i < hd; i++) out[o + i] = out[o + i]! + p * heap[values + s * kvRow + i]!;
