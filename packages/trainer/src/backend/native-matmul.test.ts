@@ -139,4 +139,30 @@ describe('native BatchMatMul', () => {
     expect(() => addon.sgemm(new Float64Array(6) as unknown as Float32Array, new Float32Array(6), new Float32Array(4), 1, 2, 2, 3, false, false, 0, 0)).toThrow(/Float32Arrays/);
     expect(() => addon.sgemm(new Float32Array(6), new Float32Array(6), new Float32Array(4), -1, 2, 2, 3, false, false, 0, 0)).toThrow(/non-negative/);
   });
+
+  it('the build script never fails: a missing compiler is reported and the install goes on', () => {
+    const build = fileURLToPath(new URL('../../native/build.mjs', import.meta.url));
+    const output = execFileSync(process.execPath, [build, '--force'], { encoding: 'utf8', env: { ...process.env, CXX: '/nonexistent/c++' } });
+    expect(output).toMatch(/skipped \(compiler \/nonexistent\/c\+\+ failed: .*\); the wasm kernels are used/);
+  });
+
+  it('without the addon (AIPO_NATIVE_MATMUL=0) the backend choice says so and training math still runs', () => {
+    const script = [
+      "const { selectBackend } = await import('./src/backend/select-backend.ts');",
+      "const tf = await import('@tensorflow/tfjs');",
+      "const choice = await selectBackend({ backend: 'wasm' });",
+      'const product = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]), false, true);',
+      'process.stdout.write(JSON.stringify({ reason: choice.reason, kernels: choice.patchedKernels, product: Array.from(product.dataSync()) }));',
+    ].join('\n');
+    const cwd = fileURLToPath(new URL('../..', import.meta.url));
+    const stdout = execFileSync(process.execPath, ['--no-node-snapshot', '--conditions=@aipo/source', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, AIPO_NATIVE_MATMUL: '0' },
+    });
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { reason: string; kernels: string[]; product: number[] };
+    expect(result.reason).toContain('matmul: wasm XNNPACK (native sgemm unavailable: disabled by AIPO_NATIVE_MATMUL=0)');
+    expect(result.kernels).not.toContain('_FusedMatMul');
+    expect(result.product).toEqual([17, 23, 39, 53]);
+  });
 });
