@@ -277,7 +277,7 @@ function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; l
       const kvOffset = Math.floor(head / groups) * hd;
       const keys = entry.slot.keys[layer]! + kvOffset * capacity;
       const values = entry.slot.values[layer]! + kvOffset;
-      if (kernels !== undefined) kernels.dots(query * 4, keys * 4, Math.ceil(S / 4), capacity * 4, hd, scores * 4);
+      if (kernels !== undefined) kernels.dots(query * 4, keys * 4, Math.ceil(S / 16), capacity * 4, hd, scores * 4);
       else {
         for (let s = 0; s < S; s++) {
           let dot = 0;
@@ -302,7 +302,8 @@ function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; l
       }
       const o = (n * H + head) * hd;
       if (kernels !== undefined) {
-        kernels.axpys(scores * 4, values * 4, S, kvRow * 4, hd * 4, output * 4);
+        if (hd % 16 === 0) kernels.axpys16(scores * 4, values * 4, S, kvRow * 4, hd * 4, output * 4);
+        else kernels.axpys(scores * 4, values * 4, S, kvRow * 4, hd * 4, output * 4);
         out.set(heap.subarray(output, output + hd), o);
       } else {
         out.fill(0, o, o + hd);

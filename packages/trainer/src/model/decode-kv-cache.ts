@@ -13,7 +13,7 @@ export interface DecodeSlot {
   keys: number[];
   /** per layer: index of the values block */
   values: number[];
-  /** positions the blocks can hold (a multiple of 4) */
+  /** positions the blocks can hold (a multiple of 16: the dot-product kernel runs 16 at a time) */
   capacity: number;
   /** released slots must not be used again */
   released: boolean;
@@ -39,14 +39,14 @@ export class DecodeKvCache {
     this.arena = createDecodeArena(options);
     this.scratch = {
       query: this.arena.allocate(config.headDim),
-      scores: this.arena.allocate(roundUp4(config.maxPositions)),
+      scores: this.arena.allocate(roundUp16(config.maxPositions)),
       output: this.arena.allocate(config.headDim),
     };
   }
 
   /** An empty slot with room for `positions` tokens. */
   createSlot(positions = 16): DecodeSlot {
-    const capacity = roundUp4(Math.min(this.config.maxPositions, Math.max(1, positions)));
+    const capacity = roundUp16(Math.min(this.config.maxPositions, Math.max(1, positions)));
     const block = () => this.arena.allocate(capacity * this.rowSize);
     return {
       tokens: [],
@@ -64,7 +64,7 @@ export class DecodeKvCache {
       throw new AipoError({ code: 'INVALID_ARGUMENT', message: `sequence needs ${positions} positions, the model supports ${this.config.maxPositions}` });
     }
     if (positions <= slot.capacity) return;
-    const capacity = roundUp4(Math.min(this.config.maxPositions, Math.max(positions, slot.capacity * 2)));
+    const capacity = roundUp16(Math.min(this.config.maxPositions, Math.max(positions, slot.capacity * 2)));
     const old = slot.capacity;
     const oldSize = old * this.rowSize;
     const growValues = (block: number) => {
@@ -113,6 +113,6 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
   return i;
 }
 
-function roundUp4(n: number): number {
-  return Math.ceil(n / 4) * 4;
+function roundUp16(n: number): number {
+  return Math.ceil(n / 16) * 16;
 }

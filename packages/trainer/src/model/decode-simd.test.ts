@@ -6,10 +6,10 @@ describe('decode SIMD kernels', () => {
     const arena = createDecodeArena();
     expect(arena.kernels).toBeDefined();
     const kernels = arena.kernels!;
-    const hd = 12;
-    const capacity = 8; // keys transposed: [hd, capacity]
-    const stride = 20; // values: floats between positions (other heads in between)
-    const S = 7;
+    const hd = 32;
+    const capacity = 32; // keys transposed: [hd, capacity]
+    const stride = 40; // values: floats between positions (other heads in between)
+    const S = 19;
     const q = arena.allocate(hd);
     const kT = arena.allocate(hd * capacity);
     const v = arena.allocate(S * stride);
@@ -22,19 +22,25 @@ describe('decode SIMD kernels', () => {
     for (let i = 0; i < hd; i++) heap[q + i] = random();
     for (let i = 0; i < hd * capacity; i++) heap[kT + i] = random();
     for (let i = 0; i < S * stride; i++) heap[v + i] = random();
-    kernels.dots(q * 4, kT * 4, Math.ceil(S / 4), capacity * 4, hd, out * 4);
+    kernels.dots(q * 4, kT * 4, Math.ceil(S / 16), capacity * 4, hd, out * 4);
     heap = arena.heap();
-    for (let s = 0; s < S; s++) {
+    for (let s = 0; s < capacity; s++) {
       let dot = 0;
       for (let i = 0; i < hd; i++) dot += heap[q + i]! * heap[kT + i * capacity + s]!;
-      expect(Math.abs(heap[out + s]! - dot)).toBeLessThan(1e-6);
+      expect(Math.abs(heap[out + s]! - dot)).toBeLessThan(1e-5);
     }
-    const weighted = arena.allocate(hd);
-    kernels.axpys(out * 4, v * 4, S, stride * 4, hd * 4, weighted * 4);
-    for (let i = 0; i < hd; i++) {
-      let sum = 0;
-      for (let s = 0; s < S; s++) sum += heap[out + s]! * heap[v + s * stride + i]!;
-      expect(Math.abs(heap[weighted + i]! - sum)).toBeLessThan(1e-6);
+    // both weighted-sum kernels: four 4-float accumulators (hd multiple of 16) and one (any multiple of 4)
+    for (const [kernel, width] of [
+      [kernels.axpys16, hd],
+      [kernels.axpys, 12],
+    ] as const) {
+      const weighted = arena.allocate(width);
+      kernel(out * 4, v * 4, S, stride * 4, width * 4, weighted * 4);
+      for (let i = 0; i < width; i++) {
+        let sum = 0;
+        for (let s = 0; s < S; s++) sum += heap[out + s]! * heap[v + s * stride + i]!;
+        expect(Math.abs(heap[weighted + i]! - sum)).toBeLessThan(1e-5);
+      }
     }
     // softmax in place over 7 real values; the 8th lane is padding (−Infinity)
     const logits = [3.5, -2, 0.25, 10, 9.75, -80, 1];

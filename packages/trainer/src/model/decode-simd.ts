@@ -5,12 +5,14 @@
  * tfjs op per head (dispatch cost, tfjs-perf.md Q2) and about half the step in scalar JS.
  *
  * The module is assembled here from its instructions (no toolchain or binary in the repository):
- *   dots(q, kT, chunks, rowBytes, hd, out):    out[s] = Σ_i q[i] · kT[i·row + s]       s < 4·chunks
+ *   dots(q, kT, groups, rowBytes, hd, out):    out[s] = Σ_i q[i] · kT[i·row + s]       s < 16·groups
  *   axpys(p, v, S, strideBytes, hdBytes, out): out[i] = Σ_s p[s] · v[s·stride + i]      i < hd
+ *   axpys16(...):                                the same for hd a multiple of 16, four accumulators
  *   softmax(x, chunks):                          x ← softmax(x) over 4·chunks floats, in place
  *   silu(gate, up, out, chunks):                 out = gate · sigmoid(gate) · up (SwiGLU)
  * Keys are stored transposed (`[hd, capacity]` per kv head) so the dot products vectorise over
- * four positions at a time with no horizontal sums; values stay `[capacity, hd]`. Pointers are
+ * positions with no horizontal sums; values stay `[capacity, hd]`. Loops keep four independent
+ * accumulators (16 floats) where they can, so the adds do not wait on each other. Pointers are
  * byte offsets; hd must be a multiple of 4 (four f32 lanes) for `axpys`, S ≥ 1, chunks ≥ 1.
  * Accumulation is float32, as the backends' own kernels.
  */
@@ -28,8 +30,9 @@ export interface DecodeArena {
 }
 
 export interface DecodeKernels {
-  dots(q: number, keysTransposed: number, chunks: number, rowBytes: number, hd: number, out: number): void;
+  dots(q: number, keysTransposed: number, groups: number, rowBytes: number, hd: number, out: number): void;
   axpys(p: number, v: number, positions: number, strideBytes: number, hdBytes: number, out: number): void;
+  axpys16(p: number, v: number, positions: number, strideBytes: number, hdBytes: number, out: number): void;
   /** lanes past the real length must hold −Infinity (they come out as ~1e-38, never read) */
   softmax(x: number, chunks: number): void;
   /** out = gate · sigmoid(gate) · up over 4·chunks floats */
@@ -143,6 +146,8 @@ const op = {
   f32Add: [0x92],
   v128Load: [0xfd, ...uleb(0x00), 0x00, 0x00],
   v128Store: [0xfd, ...uleb(0x0b), 0x00, 0x00],
+  v128LoadAt: (offset: number) => [0xfd, ...uleb(0x00), 0x00, ...uleb(offset)],
+  v128StoreAt: (offset: number) => [0xfd, ...uleb(0x0b), 0x00, ...uleb(offset)],
   v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
   splat: [0xfd, ...uleb(0x13)],
   f32x4Add: [0xfd, ...uleb(0xe4)],
@@ -242,32 +247,70 @@ function softmaxBody(): number[] {
   return [...vector([[2, I32], [5, V128], [1, F32]]), ...code];
 }
 
-// dots params: 0 q, 1 kT, 2 chunks, 3 row stride (bytes), 4 hd (count), 5 out
+/** acc_k += splat · v128.load(pointer + 16k) for k < 4 (four independent chains). */
+function fourProducts(splat: number, pointer: number, accumulators: readonly number[]): number[] {
+  return accumulators.flatMap((acc, k) => [...op.get(acc), ...op.get(splat), ...op.get(pointer), ...op.v128LoadAt(16 * k), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc)]);
+}
+
+function zero(locals: readonly number[]): number[] {
+  return locals.flatMap((local) => [...op.v128Zero, ...op.set(local)]);
+}
+
+function storeFour(pointer: number[], accumulators: readonly number[]): number[] {
+  return accumulators.flatMap((acc, k) => [...pointer, ...op.get(acc), ...op.v128StoreAt(16 * k)]);
+}
+
+// dots params: 0 q, 1 kT, 2 groups of 16 positions, 3 row stride (bytes), 4 hd (count), 5 out
 function dotsBody(): number[] {
-  const [q, k, chunks, row, hd, out, qq, kk, i, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [q, k, groups, row, hd, out, qq, kk, i, splat] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const acc = [10, 11, 12, 13];
   const code = [
-    ...op.loop, // over chunks of 4 positions
-    ...op.v128Zero, ...op.set(acc),
+    ...op.loop, // over groups of 16 positions
+    ...zero(acc),
     ...op.get(q), ...op.set(qq),
     ...op.get(k), ...op.set(kk),
     ...op.get(hd), ...op.set(i),
     ...op.loop, // over the head's dimensions
-    ...op.get(acc),
-    ...op.get(qq), ...op.f32Load, ...op.splat,
-    ...op.get(kk), ...op.v128Load,
-    ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc),
+    ...op.get(qq), ...op.f32Load, ...op.splat, ...op.set(splat),
+    ...fourProducts(splat, kk, acc),
     ...op.get(qq), ...op.i32(4), ...op.add, ...op.set(qq),
     ...op.get(kk), ...op.get(row), ...op.add, ...op.set(kk),
     ...op.get(i), ...op.i32(1), ...op.sub, ...op.tee(i), ...op.brIf(0),
     ...op.end,
-    ...op.get(out), ...op.get(acc), ...op.v128Store,
-    ...op.get(out), ...op.i32(16), ...op.add, ...op.set(out),
-    ...op.get(k), ...op.i32(16), ...op.add, ...op.set(k),
-    ...op.get(chunks), ...op.i32(1), ...op.sub, ...op.tee(chunks), ...op.brIf(0),
+    ...storeFour(op.get(out), acc),
+    ...op.get(out), ...op.i32(64), ...op.add, ...op.set(out),
+    ...op.get(k), ...op.i32(64), ...op.add, ...op.set(k),
+    ...op.get(groups), ...op.i32(1), ...op.sub, ...op.tee(groups), ...op.brIf(0),
     ...op.end,
     ...op.end,
   ];
-  return [...vector([[3, I32], [1, V128]]), ...code];
+  return [...vector([[3, I32], [5, V128]]), ...code];
+}
+
+// axpys16 params as axpys, hd (bytes) a multiple of 64
+function axpys16Body(): number[] {
+  const [p, v, S, stride, hd, out, i, s, pp, vv, splat] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const acc = [11, 12, 13, 14];
+  const code = [
+    ...op.i32(0), ...op.set(i),
+    ...op.loop, // over 16-float groups of the head
+    ...zero(acc),
+    ...op.get(p), ...op.set(pp),
+    ...op.get(v), ...op.get(i), ...op.add, ...op.set(vv),
+    ...op.get(S), ...op.set(s),
+    ...op.loop, // over positions
+    ...op.get(pp), ...op.f32Load, ...op.splat, ...op.set(splat),
+    ...fourProducts(splat, vv, acc),
+    ...op.get(pp), ...op.i32(4), ...op.add, ...op.set(pp),
+    ...op.get(vv), ...op.get(stride), ...op.add, ...op.set(vv),
+    ...op.get(s), ...op.i32(1), ...op.sub, ...op.tee(s), ...op.brIf(0),
+    ...op.end,
+    ...storeFour([...op.get(out), ...op.get(i), ...op.add], acc),
+    ...op.get(i), ...op.i32(64), ...op.add, ...op.tee(i), ...op.get(hd), ...op.ltU, ...op.brIf(0),
+    ...op.end,
+    ...op.end,
+  ];
+  return [...vector([[4, I32], [5, V128]]), ...code];
 }
 
 // axpys params: 0 p, 1 v, 2 S, 3 stride (bytes), 4 hd (bytes), 5 out
@@ -307,14 +350,15 @@ function kernelModule(): Uint8Array<ArrayBuffer> {
       [0x60, ...vector([[I32], [I32], [I32], [I32]]), 0x00],
     ])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vector([[0x00], [0x00], [0x01], [0x02]])),
+    ...section(3, vector([[0x00], [0x00], [0x01], [0x02], [0x00]])),
     ...section(7, vector([
       [...name('dots'), 0x00, 0x00],
       [...name('axpys'), 0x00, 0x01],
       [...name('softmax'), 0x00, 0x02],
       [...name('silu'), 0x00, 0x03],
+      [...name('axpys16'), 0x00, 0x04],
     ])),
-    ...section(10, vector([body(dotsBody()), body(axpysBody()), body(softmaxBody()), body(siluBody())])),
+    ...section(10, vector([body(dotsBody()), body(axpysBody()), body(softmaxBody()), body(siluBody()), body(axpys16Body())])),
   ];
   return new Uint8Array(bytes);
 }
