@@ -130,6 +130,24 @@ void gemm(const Strided& a, const Strided& b, float* c, long M, long N, long K) 
     for (long i = 0; i < M; i++) std::fill(c + i * N, c + (i + 1) * N, 0.0f);
     return;
   }
+  // Degenerate shapes the 6×16 tile would mostly pad (RMSNorm's mean as x²·(1/d) and its gradient):
+  // a matrix-vector product (N = 1) and an outer product (K = 1), as plain loops the compiler
+  // vectorises.
+  if (N == 1) {
+    for (long i = 0; i < M; i++) {
+      float sum = 0.0f;
+      for (long p = 0; p < K; p++) sum += a.at(i, p) * b.at(p, 0);
+      c[i] = sum;
+    }
+    return;
+  }
+  if (K == 1) {
+    for (long i = 0; i < M; i++) {
+      const float ai = a.at(i, 0);
+      for (long j = 0; j < N; j++) c[i * N + j] = ai * b.at(0, j);
+    }
+    return;
+  }
   // One packing arena per thread, grown once and reused across calls.
   thread_local std::vector<float> packedA;
   thread_local std::vector<float> packedB;
