@@ -1,10 +1,12 @@
-// Throughput of each recipe on the demo model (character GRU, embedding 32, hidden 128): policy
-// tokens sampled per second of sampling time, loss tokens trained per second of update time, and
-// the share of step time spent inside agents (AIPO consultations). Starts from a short supervised
-// warm-up so AIPO rollouts actually consult. Run with `npm run bench -w @aipo/trainer recipes`.
+// Throughput of each recipe on the demo model and settings (DEFAULT_DEMO_SETTINGS: character GRU,
+// embedding 24, hidden 96, 8 × 8 rollouts of ≤ 48 tokens): policy tokens sampled per second of
+// sampling time, loss tokens trained per second of update time, and the time spent inside agents
+// (AIPO consultations), after the demo's supervised warm-up so AIPO rollouts actually consult.
+// Run with `npm run bench -w @aipo/trainer recipes`.
 import { cpus, loadavg } from 'node:os';
 import { completion, startOpenAITestServer } from '@aipo/agents/testing';
 import { selectBackend } from '../src/backend/select-backend';
+import { DEFAULT_DEMO_SETTINGS } from '../src/demo/demo-settings';
 import { createCharGruPolicy } from '../src/recipes/char-gru-policy';
 import { buildProblemSets } from '../src/recipes/problem-sets';
 import { parseRecipeConfig } from '../src/recipes/recipe-config';
@@ -17,19 +19,22 @@ const STEPS = 6;
 
 export default async () => {
   const backend = await selectBackend();
-  const base = parseRecipeConfig({ recipe: 'grpo' });
+  // the demo's model, warm-up and recipe sizes: a warm-up that short of the demo's leaves a policy
+  // that never writes a well-formed request, and then there is no consultation to measure
+  const settings = DEFAULT_DEMO_SETTINGS;
+  const base = parseRecipeConfig({ ...settings.recipe, recipe: 'grpo' });
   const sets = buildProblemSets({ seed: 0, ...base.task });
   const policy = await createCharGruPolicy({ ...base.model, seed: 0 });
   const warmupStarted = performance.now();
   await runSupervisedWarmup({
     policy,
-    problems: [...(sets.train.get(1) ?? []), ...(sets.train.get(2) ?? [])],
-    steps: 40,
-    batchSize: 64,
-    learningRate: 3e-3,
+    problems: settings.warmupDifficulties.flatMap((difficulty) => sets.train.get(difficulty) ?? []),
+    steps: settings.warmupSteps,
+    batchSize: settings.warmupBatchSize,
+    learningRate: settings.warmupLearningRate,
     seed: 0,
-    consultationShare: 0.3,
-    consultation: { agents: createArithmeticAgents(), syntax: createArithmeticTagSyntax(), trainingPrompt: (problem) => `${CONSULTATION_PROMPT_PREFIX}${problem.prompt}`, maxConsultations: 3 },
+    consultationShare: base.aipo.warmupConsultationShare,
+    consultation: { agents: createArithmeticAgents(), syntax: createArithmeticTagSyntax(), trainingPrompt: (problem) => `${CONSULTATION_PROMPT_PREFIX}${problem.prompt}`, maxConsultations: base.aipo.maxConsultations },
   });
   const warmupMs = performance.now() - warmupStarted;
   const initialState = await policy.saveState();
@@ -39,8 +44,9 @@ export default async () => {
     const cpuBefore = process.cpuUsage();
     const loadBefore = loadavg();
     const result = await runRecipe(
-      { recipe, steps: STEPS, evaluation: { every: 0, samples: 1, k: [1] }, task: { evalProblemsPerDifficulty: 1 } },
-      { ...(recipe === 'ilr' ? {} : { initialState }), ...extra },
+      { ...settings.recipe, recipe, steps: STEPS, evaluation: { every: 0, samples: 1, k: [1] }, task: { ...settings.recipe.task, evalProblemsPerDifficulty: 1 } },
+      // ILR's first policy starts from the warm-up too; its smaller peer starts from scratch
+      { initialState, ...extra },
     );
     const cpu = process.cpuUsage(cpuBefore);
     // the first step pays one-off kernel compilation; measure the rest
@@ -92,7 +98,7 @@ export default async () => {
     backend: backend.name,
     model: `char-gru e${base.model.embeddingSize} h${base.model.hiddenSize}`,
     batch: `${base.promptsPerStep} prompts × ${base.groupSize} rollouts, ≤${base.maxResponseTokens} policy tokens each, ${base.loss.updatesPerBatch} updates per batch`,
-    note: `sampling time = step time − update time (includes grading and agents); ILR is from a random init (its peer has no warm-up here); agentShareOfStep counts time inside agent.consult only; ${cpus().length} cores shared with whatever else runs; loadavg is the 1-minute load before/after each recipe`,
+    note: `sampling time = step time − update time (includes grading and agents); ILR's first policy starts from the warm-up, its peer from scratch; agentShareOfStep counts time inside agent.consult only; ${cpus().length} cores shared with whatever else runs; loadavg is the 1-minute load before/after each recipe`,
     warmupMs: Math.round(warmupMs),
     recipes,
   };
