@@ -28,11 +28,11 @@ export interface DecodeForwardOptions {
 
 /**
  * A forward pass for decoding, specialised for small batches where every tfjs op is tiny and the
- * cost is dispatch (tfjs-perf.md Q2): per block only the three (or, unfused, seven) matmuls run on
- * the backend (XNNPACK on wasm); norms, RoPE, biases, activations and attention over the slot's
- * preallocated keys/values run in JS on the rows just read back. Each row of the batch is computed
- * independently of the others, so a sequence's log-probs do not depend on its batch neighbours.
- * Returns `[entries with logits, V]` next-token logits in entry order.
+ * cost is dispatch (tfjs-perf.md Q2): per block only the four (or, unfused, seven) matmuls run on
+ * the backend; norms, RoPE and biases run in JS on the rows just read back, and attention over the
+ * slot's preallocated keys/values and the SwiGLU in wasm SIMD kernels (decode-simd.ts). Each row
+ * is computed independently of the others, so a sequence's log-probs do not depend on its batch
+ * neighbours. Returns `[entries with logits, V]` next-token logits in entry order.
  *
  * Same math as `CausalLM.forward` (HF modeling_llama.py / modeling_gpt2.py); the
  * equality is tested against a from-scratch forward pass.

@@ -71,8 +71,8 @@ const MAX_BODY_BYTES = 8 * 2 ** 20;
 /**
  * An OpenAI-compatible HTTP server over a policy (`/v1/models`, `/v1/completions`,
  * `/v1/chat/completions`, SSE streaming, logprobs, n, stop, seed), so @aipo/bench and
- * @aipo/agents talk to a trained policy exactly as to vLLM. Concurrent requests share model
- * batches. The CLI's `aipo serve --model DIR` is `startServer({ modelDir: DIR, port })`.
+ * @aipo/agents talk to a trained policy exactly as to vLLM. Concurrent requests are batched
+ * continuously (createBatchScheduler): they join the running decode at step boundaries. The CLI's `aipo serve --model DIR` is `startServer({ modelDir: DIR, port })`.
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { host = '127.0.0.1', port = 0, backend = 'auto', maxBatchSize = 32, defaultMaxTokens = 256, batchWindowMs = 5, keptSequences = 16 } = options;
