@@ -74,7 +74,10 @@ void packB(const Strided& b, long depth0, long col0, int kc, int nc, float* out)
 // C tile (rows × cols ≤ MR × NR, leading dimension ldc) = or += packed A panel · packed B panel.
 // The twelve accumulators are named variables: an array of __m256 made GCC spill them to the stack
 // on every iteration (measured: half the throughput).
-void microKernel(int kc, const float* a, const float* b, float* c, long ldc, bool accumulate, int rows, int cols) {
+// A is read at a[i·rowStride + p·depthStride]: a packed panel (1, MR) or, for narrow products, the
+// operand itself (see gemm).
+void microKernel(int kc, const float* a, long rowStride, long depthStride, const float* b, float* c, long ldc, bool accumulate, int rows, int cols) {
+  const long r1 = rowStride, r2 = 2 * rowStride, r3 = 3 * rowStride, r4 = 4 * rowStride, r5 = 5 * rowStride;
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int p = 0; p < kc; p++) {
@@ -83,22 +86,22 @@ void microKernel(int kc, const float* a, const float* b, float* c, long ldc, boo
     __m256 ai = _mm256_broadcast_ss(a);
     c00 = _mm256_fmadd_ps(ai, b0, c00);
     c01 = _mm256_fmadd_ps(ai, b1, c01);
-    ai = _mm256_broadcast_ss(a + 1);
+    ai = _mm256_broadcast_ss(a + r1);
     c10 = _mm256_fmadd_ps(ai, b0, c10);
     c11 = _mm256_fmadd_ps(ai, b1, c11);
-    ai = _mm256_broadcast_ss(a + 2);
+    ai = _mm256_broadcast_ss(a + r2);
     c20 = _mm256_fmadd_ps(ai, b0, c20);
     c21 = _mm256_fmadd_ps(ai, b1, c21);
-    ai = _mm256_broadcast_ss(a + 3);
+    ai = _mm256_broadcast_ss(a + r3);
     c30 = _mm256_fmadd_ps(ai, b0, c30);
     c31 = _mm256_fmadd_ps(ai, b1, c31);
-    ai = _mm256_broadcast_ss(a + 4);
+    ai = _mm256_broadcast_ss(a + r4);
     c40 = _mm256_fmadd_ps(ai, b0, c40);
     c41 = _mm256_fmadd_ps(ai, b1, c41);
-    ai = _mm256_broadcast_ss(a + 5);
+    ai = _mm256_broadcast_ss(a + r5);
     c50 = _mm256_fmadd_ps(ai, b0, c50);
     c51 = _mm256_fmadd_ps(ai, b1, c51);
-    a += MR;
+    a += depthStride;
     b += NR;
   }
   alignas(32) float tile[MR * NR];
@@ -159,13 +162,33 @@ void gemm(const Strided& a, const Strided& b, float* c, long M, long N, long K) 
       const int kc = static_cast<int>(std::min<long>(KC, K - pc));
       const bool accumulate = pc > 0;
       packB(b, pc, jc, kc, nc, packedB.data());
+      if (nc <= 2 * NR) {
+        // Narrow products (attention's head_dim-wide operands, RoPE's rotation): packing A would cost
+        // as much as the arithmetic it feeds, so full 6-row panels read A in place; only the last
+        // partial panel is packed (reading past M is not allowed).
+        for (long ir = 0; ir < M; ir += MR) {
+          const int rows = static_cast<int>(std::min<long>(MR, M - ir));
+          const float* panel = a.data + ir * a.rowStride + pc * a.colStride;
+          long rowStride = a.rowStride, depthStride = a.colStride;
+          if (rows < MR) {
+            packA(a, ir, pc, rows, kc, packedA.data());
+            panel = packedA.data();
+            rowStride = 1;
+            depthStride = MR;
+          }
+          for (int jr = 0; jr < nc; jr += NR) {
+            microKernel(kc, panel, rowStride, depthStride, packedB.data() + static_cast<long>(jr) * kc, c + ir * N + jc + jr, N, accumulate, rows, std::min(NR, nc - jr));
+          }
+        }
+        continue;
+      }
       for (long ic = 0; ic < M; ic += MC) {
         const int mc = static_cast<int>(std::min<long>(MC, M - ic));
         packA(a, ic, pc, mc, kc, packedA.data());
         for (int jr = 0; jr < nc; jr += NR) {
           const float* bPanel = packedB.data() + static_cast<long>(jr) * kc;
           for (int ir = 0; ir < mc; ir += MR) {
-            microKernel(kc, packedA.data() + static_cast<long>(ir) * kc, bPanel, c + (ic + ir) * N + jc + jr, N, accumulate, std::min(MR, mc - ir),
+            microKernel(kc, packedA.data() + static_cast<long>(ir) * kc, 1, MR, bPanel, c + (ic + ir) * N + jc + jr, N, accumulate, std::min(MR, mc - ir),
                         std::min(NR, nc - jr));
           }
         }
