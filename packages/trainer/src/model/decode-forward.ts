@@ -271,46 +271,38 @@ function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; l
     const entry = entries[n]!;
     const S = entry.position + 1;
     const capacity = entry.slot.capacity;
+    if (kernels !== undefined) {
+      // every head of this token in one call: dots → softmax → weighted sum (decode-simd.ts)
+      const q = n * width;
+      for (let i = 0; i < H * hd; i++) heap[query + i] = qkv[q + i]! * scale;
+      kernels.attend(query * 4, entry.slot.keys[layer]! * 4, entry.slot.values[layer]! * 4, S, capacity, hd, H, groups, kvRow, hd % 16 === 0 ? 1 : 0, scores * 4, output * 4);
+      out.set(heap.subarray(output, output + H * hd), n * H * hd);
+      continue;
+    }
+    // plain JS (engines without wasm SIMD, or a head width that is not a multiple of 4)
     for (let head = 0; head < H; head++) {
       const q = n * width + head * hd;
-      for (let i = 0; i < hd; i++) heap[query + i] = qkv[q + i]! * scale;
       const kvOffset = Math.floor(head / groups) * hd;
       const keys = entry.slot.keys[layer]! + kvOffset * capacity;
       const values = entry.slot.values[layer]! + kvOffset;
-      if (kernels !== undefined) kernels.dots(query * 4, keys * 4, Math.ceil(S / 16), capacity * 4, hd, scores * 4);
-      else {
-        for (let s = 0; s < S; s++) {
-          let dot = 0;
-          for (let i = 0; i < hd; i++) dot += heap[query + i]! * heap[keys + i * capacity + s]!;
-          heap[scores + s] = dot;
-        }
+      let max = -Infinity;
+      for (let s = 0; s < S; s++) {
+        let dot = 0;
+        for (let i = 0; i < hd; i++) dot += qkv[q + i]! * scale * heap[keys + i * capacity + s]!;
+        heap[scores + s] = dot;
+        if (dot > max) max = dot;
       }
-      if (kernels !== undefined) {
-        const chunks = Math.ceil(S / 4);
-        for (let s = S; s < chunks * 4; s++) heap[scores + s] = -Infinity;
-        kernels.softmax(scores * 4, chunks);
-      } else {
-        let max = -Infinity;
-        for (let s = 0; s < S; s++) if (heap[scores + s]! > max) max = heap[scores + s]!;
-        let total = 0;
-        for (let s = 0; s < S; s++) {
-          const e = Math.exp(heap[scores + s]! - max);
-          heap[scores + s] = e;
-          total += e;
-        }
-        for (let s = 0; s < S; s++) heap[scores + s] = heap[scores + s]! / total;
+      let total = 0;
+      for (let s = 0; s < S; s++) {
+        const e = Math.exp(heap[scores + s]! - max);
+        heap[scores + s] = e;
+        total += e;
       }
       const o = (n * H + head) * hd;
-      if (kernels !== undefined) {
-        if (hd % 16 === 0) kernels.axpys16(scores * 4, values * 4, S, kvRow * 4, hd * 4, output * 4);
-        else kernels.axpys(scores * 4, values * 4, S, kvRow * 4, hd * 4, output * 4);
-        out.set(heap.subarray(output, output + hd), o);
-      } else {
-        out.fill(0, o, o + hd);
-        for (let s = 0; s < S; s++) {
-          const p = heap[scores + s]!;
-          for (let i = 0; i < hd; i++) out[o + i] = out[o + i]! + p * heap[values + s * kvRow + i]!;
-        }
+      out.fill(0, o, o + hd);
+      for (let s = 0; s < S; s++) {
+        const p = heap[scores + s]! / total;
+        for (let i = 0; i < hd; i++) out[o + i] = out[o + i]! + p * heap[values + s * kvRow + i]!;
       }
     }
   }

@@ -28,7 +28,7 @@ export interface DecodeSlot {
  */
 export class DecodeKvCache {
   readonly arena: DecodeArena;
-  /** scratch: one scaled query, the scores of one head, one head's output */
+  /** scratch: one token's scaled queries (all heads), the scores of one head, one token's output */
   readonly scratch: { query: number; scores: number; output: number };
   private readonly rowSize: number;
   private readonly config: ModelConfig;
@@ -38,9 +38,9 @@ export class DecodeKvCache {
     this.rowSize = config.numKvHeads * config.headDim;
     this.arena = createDecodeArena(options);
     this.scratch = {
-      query: this.arena.allocate(config.headDim),
+      query: this.arena.allocate(config.numHeads * config.headDim),
       scores: this.arena.allocate(roundUp16(config.maxPositions)),
-      output: this.arena.allocate(config.headDim),
+      output: this.arena.allocate(config.numHeads * config.headDim),
     };
   }
 

@@ -66,6 +66,39 @@ describe('decode SIMD kernels', () => {
       const expected = (gate / (1 + Math.exp(-gate))) * ups[i]!;
       expect(Math.abs(heap[silu + i]! - expected)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(expected)));
     });
+    // a whole token: 4 query heads over 2 kv heads (GQA), transposed keys, against plain loops
+    const heads = 4;
+    const kvHeads = 2;
+    const positions = 21;
+    const cap = 32;
+    const kvRow = kvHeads * hd;
+    const queries = arena.allocate(heads * hd);
+    const keys = arena.allocate(kvHeads * hd * cap);
+    const values = arena.allocate(cap * kvRow);
+    const scratch = arena.allocate(cap);
+    const attended = arena.allocate(heads * hd);
+    heap = arena.heap();
+    for (let i = 0; i < heads * hd; i++) heap[queries + i] = random();
+    for (let i = 0; i < kvHeads * hd * cap; i++) heap[keys + i] = random();
+    for (let i = 0; i < cap * kvRow; i++) heap[values + i] = random();
+    for (const wide of [1, 0]) {
+      kernels.attend(queries * 4, keys * 4, values * 4, positions, cap, hd, heads, heads / kvHeads, kvRow, wide, scratch * 4, attended * 4);
+      for (let head = 0; head < heads; head++) {
+        const kv = Math.floor(head / (heads / kvHeads));
+        const logits = Array.from({ length: positions }, (_, s) => {
+          let dot = 0;
+          for (let i = 0; i < hd; i++) dot += heap[queries + head * hd + i]! * heap[keys + kv * hd * cap + i * cap + s]!;
+          return dot;
+        });
+        const max = Math.max(...logits);
+        const weights = logits.map((logit) => Math.exp(logit - max));
+        const total = weights.reduce((sum, w) => sum + w, 0);
+        for (let i = 0; i < hd; i++) {
+          const expected = weights.reduce((sum, w, s) => sum + (w / total) * heap[values + s * kvRow + kv * hd + i]!, 0);
+          expect(Math.abs(heap[attended + head * hd + i]! - expected)).toBeLessThan(1e-5);
+        }
+      }
+    }
     arena.free(q, hd);
     expect(arena.allocate(hd)).toBe(q); // a freed block of the same size is reused, zeroed
     expect(arena.heap()[q]).toBe(0);

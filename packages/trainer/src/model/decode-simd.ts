@@ -10,6 +10,8 @@
  *   axpys16(...):                                the same for hd a multiple of 16, four accumulators
  *   softmax(x, chunks):                          x ← softmax(x) over 4·chunks floats, in place
  *   silu(gate, up, out, chunks):                 out = gate · sigmoid(gate) · up (SwiGLU)
+ *   attend(q, kT, v, S, capacity, hd, heads, groups, kvRow, wide, scores, out):
+ *     all query heads of one token: dots → softmax → axpys(16) per head, kv head ⌊h / groups⌋
  * Keys are stored transposed (`[hd, capacity]` per kv head) so the dot products vectorise over
  * positions with no horizontal sums; values stay `[capacity, hd]`. Loops keep four independent
  * accumulators (16 floats) where they can, so the adds do not wait on each other. Pointers are
@@ -37,6 +39,12 @@ export interface DecodeKernels {
   softmax(x: number, chunks: number): void;
   /** out = gate · sigmoid(gate) · up over 4·chunks floats */
   silu(gate: number, up: number, out: number, chunks: number): void;
+  /**
+   * One token's attention over `positions` keys/values, every query head (byte pointers; sizes in
+   * floats; `wide` = 1 when hd is a multiple of 16). `scores` needs room for the positions
+   * rounded up to 16.
+   */
+  attend(q: number, keysTransposed: number, values: number, positions: number, capacity: number, hd: number, heads: number, groups: number, kvRow: number, wide: number, scores: number, out: number): void;
 }
 
 const PAGE = 65_536;
@@ -139,6 +147,16 @@ const op = {
   add: [0x6a],
   sub: [0x6b],
   ltU: [0x49],
+  geU: [0x4f],
+  mul: [0x6c],
+  divU: [0x6e],
+  shrU: [0x76],
+  shl: [0x74],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  call: (index: number) => [0x10, ...uleb(index)],
+  if: [0x04, 0x40],
+  else: [0x05],
+  f32Store: [0x38, 0x02, 0x00],
   f32Load: [0x2a, 0x02, 0x00],
   f32Const: (value: number) => [0x43, ...f32Bytes(value)],
   f32Max: [0x97],
@@ -208,6 +226,53 @@ function siluBody(): number[] {
     ...op.end,
   ];
   return [...vector([[4, V128]]), ...code];
+}
+
+// attend params: 0 q, 1 kT, 2 v, 3 S, 4 capacity, 5 hd, 6 heads, 7 groups, 8 kvRow, 9 wide, 10 scores, 11 out
+// calls the functions above by index: 0 dots, 1 axpys, 2 softmax, 4 axpys16
+function attendBody(): number[] {
+  const [q, k, v, S, capacity, hd, heads, groups, kvRow, wide, scores, out, head, kvHead, s] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const bytes = (local: number) => [...op.get(local), ...op.i32(4), ...op.mul];
+  const chunks4 = [...op.get(S), ...op.i32(3), ...op.add, ...op.i32(2), ...op.shrU];
+  // scores[S .. 4·⌈S/4⌉) = −∞: the padding lanes of the softmax
+  const tail = [
+    ...op.get(S), ...op.set(s),
+    ...op.block, ...op.loop,
+    ...op.get(s), ...chunks4, ...op.i32(2), ...op.shl, ...op.geU, ...op.brIf(1), // s ≥ ⌈S/4⌉·4
+    ...op.get(scores), ...op.get(s), ...op.i32(4), ...op.mul, ...op.add, ...op.f32Const(-Infinity), ...op.f32Store,
+    ...op.get(s), ...op.i32(1), ...op.add, ...op.set(s),
+    ...op.br(0),
+    ...op.end, ...op.end,
+  ];
+  // axpys(16)(scores, v + kvh·hd·4, S, kvRow·4, hd·4, out + h·hd·4)
+  const weighted = [
+    ...op.get(scores),
+    ...op.get(v), ...op.get(kvHead), ...op.get(hd), ...op.mul, ...op.i32(4), ...op.mul, ...op.add,
+    ...op.get(S),
+    ...bytes(kvRow),
+    ...bytes(hd),
+    ...op.get(out), ...op.get(head), ...op.get(hd), ...op.mul, ...op.i32(4), ...op.mul, ...op.add,
+  ];
+  const body = [
+    ...op.i32(0), ...op.set(head),
+    ...op.loop,
+    ...op.get(head), ...op.get(groups), ...op.divU, ...op.set(kvHead),
+    // dots(q + h·hd·4, kT + kvh·hd·capacity·4, ⌈S/16⌉, capacity·4, hd, scores)
+    ...op.get(q), ...op.get(head), ...op.get(hd), ...op.mul, ...op.i32(4), ...op.mul, ...op.add,
+    ...op.get(k), ...op.get(kvHead), ...op.get(hd), ...op.mul, ...op.get(capacity), ...op.mul, ...op.i32(4), ...op.mul, ...op.add,
+    ...op.get(S), ...op.i32(15), ...op.add, ...op.i32(4), ...op.shrU,
+    ...bytes(capacity),
+    ...op.get(hd),
+    ...op.get(scores),
+    ...op.call(0),
+    ...tail,
+    ...op.get(scores), ...chunks4, ...op.call(2),
+    ...op.get(wide), ...op.if, ...weighted, ...op.call(4), ...op.else, ...weighted, ...op.call(1), ...op.end,
+    ...op.get(head), ...op.i32(1), ...op.add, ...op.tee(head), ...op.get(heads), ...op.ltU, ...op.brIf(0),
+    ...op.end,
+    ...op.end,
+  ];
+  return [...vector([[3, I32]]), ...body];
 }
 
 // softmax params: 0 x, 1 chunks
@@ -348,17 +413,19 @@ function kernelModule(): Uint8Array<ArrayBuffer> {
       [0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00],
       [0x60, ...vector([[I32], [I32]]), 0x00],
       [0x60, ...vector([[I32], [I32], [I32], [I32]]), 0x00],
+      [0x60, ...vector(new Array<number[]>(12).fill([I32])), 0x00],
     ])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vector([[0x00], [0x00], [0x01], [0x02], [0x00]])),
+    ...section(3, vector([[0x00], [0x00], [0x01], [0x02], [0x00], [0x03]])),
     ...section(7, vector([
       [...name('dots'), 0x00, 0x00],
       [...name('axpys'), 0x00, 0x01],
       [...name('softmax'), 0x00, 0x02],
       [...name('silu'), 0x00, 0x03],
       [...name('axpys16'), 0x00, 0x04],
+      [...name('attend'), 0x00, 0x05],
     ])),
-    ...section(10, vector([body(dotsBody()), body(axpysBody()), body(softmaxBody()), body(siluBody()), body(axpys16Body())])),
+    ...section(10, vector([body(dotsBody()), body(axpysBody()), body(softmaxBody()), body(siluBody()), body(axpys16Body()), body(attendBody())])),
   ];
   return new Uint8Array(bytes);
 }
