@@ -13,6 +13,19 @@ beforeAll(async () => {
   await selectBackend({ backend: 'wasm' });
 });
 
+/** A tiny random model with its decode weights and an empty KV cache; `done()` frees them. */
+async function setup(options: { architecture: TinyArchitecture; seed: number; std?: number; simd?: boolean }) {
+  const { dir } = await writeTinyModelDir({ architecture: options.architecture, seed: options.seed, std: options.std ?? 0.1 });
+  const model = await loadModel(dir);
+  const weights = await createDecodeWeights(model);
+  const cache = new DecodeKvCache(model.config, { simd: options.simd ?? true });
+  const done = () => {
+    weights.dispose();
+    model.dispose();
+  };
+  return { model, weights, cache, done };
+}
+
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
   let worst = 0;
@@ -31,10 +44,7 @@ describe('decodeForward', () => {
     ['qwen2', false],
     ['gpt2', false],
   ])('%s (SIMD %s): prefill, mixed prefill + decode steps and resumed slots equal a from-scratch forward pass', async (architecture, simd) => {
-    const { dir } = await writeTinyModelDir({ architecture, seed: 5, std: 0.3 });
-    const model = await loadModel(dir);
-    const weights = await createDecodeWeights(model);
-    const cache = new DecodeKvCache(model.config, { simd });
+    const { model, weights, cache, done } = await setup({ architecture, seed: 5, std: 0.3, simd });
     expect(cache.arena.kernels !== undefined).toBe(simd);
     const V = model.config.vocabSize;
     const sequences = [
@@ -73,30 +83,22 @@ describe('decodeForward', () => {
     }
     expect(slots.map((slot) => slot.tokens)).toEqual(sequences);
     expect(slots[0]!.capacity).toBeGreaterThanOrEqual(sequences[0]!.length);
-    weights.dispose();
-    model.dispose();
+    done();
   });
 
   it('sees a training update as stale weights and refuses to mix them', async () => {
-    const { dir } = await writeTinyModelDir({ architecture: 'qwen2', seed: 6 });
-    const model = await loadModel(dir);
-    const weights = await createDecodeWeights(model);
+    const { model, weights, cache, done } = await setup({ architecture: 'qwen2', seed: 6 });
     expect(weights.isCurrent()).toBe(true);
     const variable = model.params.get('model.norm.weight')!;
     variable.assign(tf.onesLike(variable));
     expect(weights.isCurrent()).toBe(false);
-    const cache = new DecodeKvCache(model.config);
     const error = await decodeForward({ weights, cache, entries: [{ slot: cache.createSlot(), position: 0, token: 1, logits: true }] }).catch((e: unknown) => e);
     expect(AipoError.isInstance(error) && error.code).toBe('INTERNAL');
-    weights.dispose();
-    model.dispose();
+    done();
   });
 
   it('rejects positions past the model and gaps in a sequence', async () => {
-    const { dir } = await writeTinyModelDir({ architecture: 'llama', seed: 7 });
-    const model = await loadModel(dir);
-    const weights = await createDecodeWeights(model);
-    const cache = new DecodeKvCache(model.config);
+    const { model, weights, cache, done } = await setup({ architecture: 'llama', seed: 7 });
     const slot = cache.createSlot();
     const past = await decodeForward({ weights, cache, entries: [{ slot, position: model.config.maxPositions, token: 1, logits: true }] }).catch((e: unknown) => e);
     expect(AipoError.isInstance(past) && past.code).toBe('INVALID_ARGUMENT');
@@ -104,7 +106,6 @@ describe('decodeForward', () => {
     expect(AipoError.isInstance(gap) && gap.code).toBe('INTERNAL'); // nothing cached before position 3
     expect(() => cache.reserve(slot, model.config.maxPositions + 1)).toThrow(/positions/);
     expect(commonPrefixLength([1, 2, 3], [1, 2, 4, 5])).toBe(2);
-    weights.dispose();
-    model.dispose();
+    done();
   });
 });
