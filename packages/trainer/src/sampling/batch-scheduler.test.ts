@@ -173,6 +173,7 @@ describe('continuous batching', () => {
     expect((callbackError as Error).message).toBe('stream closed');
     expect(AipoError.isInstance(abortError) && abortError.code).toBe('ABORTED');
     expect(AipoError.isInstance(invalidError) && invalidError.code).toBe('INVALID_ARGUMENT');
+    expect(() => createBatchScheduler({ model, decode, maxBatchSize: 0 })).toThrow(/maxBatchSize/);
     expect((await fine).tokenIds).toEqual((await alone({ context: [7, 8], maxTokens: 10, temperature: 1, seed: 9 })).tokenIds);
   });
 });
@@ -195,6 +196,12 @@ describe('topLogProbs', () => {
       for (const [i, alternative] of alternatives.entries()) expect(Math.abs(alternative.logProb - ranked[i]!.logProb)).toBeLessThan(1e-4);
       expect(Math.abs(result!.logProbs[t]! - ranked.find((r) => r.id === result!.tokenIds[t])!.logProb)).toBeLessThan(1e-4);
     }
+    // k beyond the vocabulary: the whole distribution, ranked, summing to 1
+    const [all] = await generate({ model, decode, requests: [{ context, maxTokens: 1, seed: 8, topLogProbs: 10 * V }] });
+    const ranked = all!.topLogProbs![0]!;
+    expect(ranked).toHaveLength(V);
+    expect(ranked.map((r) => r.logProb)).toEqual([...ranked.map((r) => r.logProb)].sort((x, y) => y - x));
+    expect(Math.abs(ranked.reduce((sum, r) => sum + Math.exp(r.logProb), 0) - 1)).toBeLessThan(1e-4);
     const [none] = await generate({ model, decode, requests: [{ context, maxTokens: 2, seed: 8 }] });
     expect(none!.topLogProbs).toBeUndefined();
   });

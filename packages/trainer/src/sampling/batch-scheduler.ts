@@ -84,6 +84,9 @@ const aborted = (signal: AbortSignal) => new AipoError({ code: 'ABORTED', messag
  * are computed row-independently, so a result does not depend on what else ran with it.
  */
 export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWindowMs = 0, keptSequences = 16, keptBytes = 256 * 2 ** 20 }: CreateBatchSchedulerOptions): BatchScheduler {
+  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `maxBatchSize must be a positive integer (got ${maxBatchSize})` });
+  }
   const cache = new DecodeKvCache(model.config);
   const waiting: Pending[] = [];
   const active: Row[] = [];
