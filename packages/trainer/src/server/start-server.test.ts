@@ -1,3 +1,4 @@
+import { AipoError } from '@aipo/core';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CausalLM } from '../model/causal-lm';
@@ -119,6 +120,8 @@ describe('startServer through the openai client', () => {
     expect(missing.status).toBe(404);
     const method = await fetch(`${server.url}/v1/completions`);
     expect(method.status).toBe(405);
+    const badOptions = await startServer({ policy: { model: reference.model, tokenizer: reference.tokenizer }, maxBatchSize: 0 }).catch((e: unknown) => e);
+    expect(AipoError.isInstance(badOptions) && badOptions.code).toBe('INVALID_ARGUMENT');
     const tooLong = await client.completions.create({ model: server.modelId, prompt: Array.from({ length: 80 }, () => 5), max_tokens: 2 }).catch((e: unknown) => e);
     expect((tooLong as InstanceType<typeof OpenAI.BadRequestError>).status).toBe(400);
   });

@@ -92,7 +92,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     served = { ...policy, modelId: policy.modelId ?? policy.model.config.modelType };
   }
   const { model, tokenizer, modelId } = served;
-  const scheduler = createBatchScheduler({ model, decode: (ids) => tokenizer.decode(ids), maxBatchSize, batchWindowMs, keptSequences });
+  let scheduler: BatchScheduler;
+  try {
+    scheduler = createBatchScheduler({ model, decode: (ids) => tokenizer.decode(ids), maxBatchSize, batchWindowMs, keptSequences });
+  } catch (error) {
+    owned?.dispose();
+    throw error;
+  }
   const eos = [...new Set([...model.config.eosTokenIds, ...tokenizer.eosTokenIds])];
   const context: HandlerContext = { model, tokenizer, modelId, scheduler, eos, defaultMaxTokens };
 
