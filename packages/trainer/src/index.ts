@@ -1,6 +1,7 @@
 // --- backend ---
 export { selectBackend, type BackendChoice, type BackendName, type SelectBackendOptions } from './backend/select-backend';
 export { applyKernelPatches, type KernelPatchOptions } from './backend/kernel-patches';
+export { loadNativeMatMul, type NativeMatMulStatus } from './backend/native-matmul';
 
 // --- model, checkpoints, tokenizer ---
 export { CausalLM, type ForwardInput, type ForwardOutput, type KvCache, type LayerCache } from './model/causal-lm';
@@ -25,7 +26,8 @@ export { createTokenizer, loadTokenizer, type ChatMessage, type CreateTokenizerO
 // --- sampling and policies ---
 export { generate, type GenerateOptions, type GenerationRequest, type GenerationResult } from './sampling/generate';
 export { sampleToken, type SampleTokenOptions, type SampledToken } from './sampling/sample-token';
-export { createBatchScheduler, type BatchScheduler, type CreateBatchSchedulerOptions } from './sampling/batch-scheduler';
+export { createBatchScheduler, type BatchScheduler, type BatchSchedulerStats, type CreateBatchSchedulerOptions } from './sampling/batch-scheduler';
+export { topLogProbs, type TokenLogProb } from './sampling/top-log-probs';
 export { createTokenPolicy, type CreateTokenPolicyOptions, type TokenGenerateRequest, type TokenGenerateResult, type TokenPolicy } from './policy/token-policy';
 export { loadPolicy, type LoadedPolicy, type LoadPolicyOptions } from './policy/load-policy';
 export { createRng, type CreateRngOptions, type SeededRng } from './random/seeded-rng';

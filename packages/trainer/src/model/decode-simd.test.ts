@@ -18,7 +18,10 @@ describe('decode SIMD kernels', () => {
     let heap = arena.heap();
     expect(heap.length).toBeGreaterThan(big + 300_000 - 1);
     let seed = 1;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647 - 0.5;
+    };
     for (let i = 0; i < hd; i++) heap[q + i] = random();
     for (let i = 0; i < hd * capacity; i++) heap[kT + i] = random();
     for (let i = 0; i < S * stride; i++) heap[v + i] = random();
