@@ -11,6 +11,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BackendName } from '../src/index';
+import { PERF_MODEL_CONFIG } from './perf-model';
 
 const run = promisify(execFile);
 const self = fileURLToPath(import.meta.url);
@@ -36,17 +37,7 @@ async function worker(backend: string, runs: number): Promise<Measured> {
   const tf = await import('@tensorflow/tfjs');
   const { CausalLM, createRandomWeights, createRng, generate, parseModelConfig, selectBackend } = await import('../src/index');
   const choice = await selectBackend({ backend: backend as BackendName });
-  const config = parseModelConfig({
-    model_type: 'llama',
-    vocab_size: 512,
-    hidden_size: 128,
-    intermediate_size: 384,
-    num_hidden_layers: 4,
-    num_attention_heads: 4,
-    num_key_value_heads: 4,
-    max_position_embeddings: 256,
-    tie_word_embeddings: true,
-  });
+  const config = parseModelConfig(PERF_MODEL_CONFIG);
   const model = CausalLM.fromTensors({ config, tensors: createRandomWeights({ config, seed: 1, std: 0.05 }) });
   const rng = createRng({ seed: 2 });
   const prompts = Array.from({ length: B }, () => Array.from({ length: PROMPT }, () => Math.floor(rng.next() * 512)));

@@ -17,6 +17,7 @@ import {
   type BackendName,
   type TrajectoryBatch,
 } from '../src/index';
+import { PERF_MODEL_CONFIG } from './perf-model';
 
 const [backendArg = 'wasm', patchArg = 'all', trainRunsArg = '5', sampleRunsArg = '3'] = process.argv.slice(2);
 // patches: `all` = every patch, native sgemm when built; `wasm` = every patch, XNNPACK matmul only;
@@ -27,17 +28,7 @@ const choice = await selectBackend({
   nativeMatMul: patchArg === 'all',
 });
 
-const config = parseModelConfig({
-  model_type: 'llama',
-  vocab_size: 512,
-  hidden_size: 128,
-  intermediate_size: 384,
-  num_hidden_layers: 4,
-  num_attention_heads: 4,
-  num_key_value_heads: 4,
-  max_position_embeddings: 256,
-  tie_word_embeddings: true,
-});
+const config = parseModelConfig(PERF_MODEL_CONFIG);
 const model = CausalLM.fromTensors({ config, tensors: createRandomWeights({ config, seed: 1, std: 0.05 }) });
 const rng = createRng({ seed: 2 });
 const token = () => Math.floor(rng.next() * 512);
