@@ -12,6 +12,7 @@ import { type ConsultationTiming, REFUSED, sampleConsultationGroups } from './co
 import { evaluatePolicy, type PolicyEvaluation } from './evaluate-policy';
 import { formatStepLine } from './format-step-line';
 import { computeGroupAdvantages } from './group-advantages';
+import { loadPeerState, prunePeerStates, savePeerState } from './ilr-peer/peer-checkpoint';
 import { runIlrStep } from './ilr-step';
 import { buildProblemSets, type ProblemSets } from './problem-sets';
 import { loadRecipeCheckpoint, saveRecipeCheckpoint } from './recipe-checkpoint';
@@ -85,7 +86,11 @@ export interface RunRecipeOptions {
   stopAfterSteps?: number;
   /** train this policy instead of a fresh character GRU (e.g. `createCausalLmRecipePolicy` over a HF checkpoint) */
   policy?: RecipePolicy;
-  /** ILR: the second policy (default: a fresh GRU of `ilr.peerHiddenSize`) */
+  /**
+   * ILR: the second policy (default: a fresh GRU of `ilr.peerHiddenSize`), e.g. a second
+   * `createCausalLmRecipePolicy`. A peer passed here checkpoints into `<outDir>/peer/` (see
+   * `savePeerState`); the default GRU peer stays inside `checkpoint.json`.
+   */
   peer?: RecipePolicy;
   /**
    * KL reference policies, one per trained policy (ILR: two), used when `loss.klCoefficient` > 0.
@@ -162,6 +167,8 @@ export async function runRecipe(configInput: unknown, options: RunRecipeOptions 
       : (options.peer ?? (await createCharGruPolicy({ embeddingSize: config.model.embeddingSize, hiddenSize: config.ilr.peerHiddenSize, seed: config.seed + 1 })));
   if (options.initialState) await policy.loadState(options.initialState);
   if (peer && options.initialPeerState) await peer.loadState(options.initialPeerState);
+  // an external peer (a real checkpoint) keeps its state in its own subfolder, not in checkpoint.json
+  const peerInSubfolder = peer !== undefined && options.peer !== undefined;
   // the KL reference is the starting point, frozen (never stepped)
   const trained = peer ? [policy, peer] : [policy];
   const clonedReferences = config.loss.klCoefficient > 0 && options.references === undefined;
@@ -179,6 +186,10 @@ export async function runRecipe(configInput: unknown, options: RunRecipeOptions 
     }
     await policy.loadState(checkpoint.policy);
     if (peer && checkpoint.peer) await peer.loadState(checkpoint.peer);
+    else if (peer && peerInSubfolder) await peer.loadState(await loadPeerState({ outDir, step: checkpoint.step }));
+    else if (peer) {
+      throw new AipoError({ code: 'CORRUPT_STATE', message: `the checkpoint in ${outDir} has its ILR peer in ${outDir}/peer; resume with the same peer (aipo train --peer-model)` });
+    }
     if (clonedReferences) {
       for (const [index, reference] of references.entries()) {
         const state = checkpoint.references?.[index];
@@ -279,15 +290,18 @@ export async function runRecipe(configInput: unknown, options: RunRecipeOptions 
     if (config.evaluation.every > 0 && (step % config.evaluation.every === 0 || last)) await evaluate(step);
     else if (config.evaluation.every === 0 && last) await evaluate(step);
     if (outDir !== undefined && ((config.checkpointEvery > 0 && step % config.checkpointEvery === 0) || last || ranThisCall === options.stopAfterSteps)) {
+      // the peer's file first: checkpoint.json only ever names a step whose peer state exists
+      if (peer && peerInSubfolder) await savePeerState({ outDir, step, state: await peer.saveState() });
       await saveRecipeCheckpoint(outDir, {
         version: 1,
         config,
         step,
         sampledTokens,
         policy: await policy.saveState(),
-        ...(peer ? { peer: await peer.saveState() } : {}),
+        ...(peer && !peerInSubfolder ? { peer: await peer.saveState() } : {}),
         ...(clonedReferences ? { references: await Promise.all(references.map((reference) => reference.saveState())) } : {}),
       });
+      if (peerInSubfolder) await prunePeerStates({ outDir, step });
       onProgress?.({ phase: 'checkpoint', step, path: outDir });
     }
   }
