@@ -62,6 +62,7 @@ export { runRecipe, loadRecipeProblemSets, type RecipeProgress, type RecipeResul
 export type { RecipeProblem } from './tasks/recipe-problem';
 export { loadDatasetProblemSets, DEFAULT_DATASET_PROMPT, type DatasetProblemSetsOptions } from './tasks/dataset-task';
 export { createEndpointAgents, type EndpointAgentsOptions } from './tasks/endpoint-agents';
+export { PEER_DIR, loadPeerState, savePeerState } from './recipes/ilr-peer/peer-checkpoint';
 export { runIlrStep, ANALYSIS_PROMPT_PREFIX, ANALYSIS_NOTE_PREFIX, PEER_PROMPT_PREFIX, type IlrPolicyStep } from './recipes/ilr-step';
 export type { ProblemSets } from './recipes/problem-sets';
 export { parseRecipeConfig, recipeConfigSchema, type RecipeConfig, type RecipeConfigInput } from './recipes/recipe-config';

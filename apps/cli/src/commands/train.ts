@@ -140,8 +140,8 @@ export function registerTrain(program: Command, context: CliContext): void {
           process.stdout.write(`model: ${exportDir} (Hugging Face folder)\n`);
         }
         if (result.peer?.exportHfFolder !== undefined) {
-          // next to the peer's state files (runRecipe's `peer` subfolder, PEER_DIR in ilr-peer/peer-checkpoint.ts)
-          const peerDir = resolve(outDir, 'peer', 'hf-model');
+          // next to the peer's state files (runRecipe's peer subfolder)
+          const peerDir = resolve(outDir, trainer.PEER_DIR, 'hf-model');
           await result.peer.exportHfFolder(peerDir);
           process.stdout.write(`peer model: ${peerDir} (Hugging Face folder)\n`);
         }
