@@ -9,18 +9,9 @@ import type { RecipeProblem } from './recipe-problem';
  * problem has an exact reference trace (LUFFY's off-policy trace, arXiv 2504.14945, and the SFT data).
  */
 export interface ArithmeticProblem extends RecipeProblem {
-  /** stable id: `d<difficulty>-<operands and operators>` */
-  id: string;
-  /** number of operations (1 = one step) */
-  difficulty: number;
-  /** the expression, e.g. `3+5-2` */
-  expression: string;
-  /** the prompt the policy continues, e.g. `3+5-2=?\n` */
-  prompt: string;
-  /** the gold answer as a string (graded by the math grader) */
-  answer: string;
-  /** the step-by-step reference solution, ending in `\boxed{answer}` */
-  solution: string;
+  // From RecipeProblem: `id` is `d<difficulty>-<operands and operators>`, `difficulty` the number of
+  // operations, `expression` e.g. `3+5-2`, `prompt` e.g. `3+5-2=?\n`, `solution` the step-by-step
+  // reference ending in `\boxed{answer}`.
   /** the intermediate steps `a op b = c`, in order */
   steps: ArithmeticStep[];
 }
