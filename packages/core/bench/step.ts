@@ -4,7 +4,8 @@
 // fused fast path, plus the ArrayBuffer bytes each step allocates. The 1-minute load average and each
 // variant's min CPU time relative to a bare Math.exp loop are recorded: the machine is shared.
 // The headline (`headline`) is the training-loop form of the step: [B] GRPO advantages, the fused
-// kernel, the gradient written into a buffer kept across steps; `fusedSequence` is the same step
+// kernel (its rows in WebAssembly SIMD), the gradient written into a buffer kept across steps;
+// `fusedSequenceReusedBufferScalar` is that step with the scalar rows (`simd: false`); `fusedSequence` is the same step
 // with a fresh 8 MB gradient array per call (its first-touch page faults are part of that number).
 import { loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
@@ -81,7 +82,14 @@ function exposeGc(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-type Variant = 'general' | 'fused' | 'fusedSequence' | 'fusedSequenceReusedBuffer' | 'bareExpLoop' | 'bareFastExpLoop';
+type Variant =
+  | 'general'
+  | 'fused'
+  | 'fusedSequence'
+  | 'fusedSequenceReusedBuffer'
+  | 'fusedSequenceReusedBufferScalar'
+  | 'bareExpLoop'
+  | 'bareFastExpLoop';
 
 export default async function run(): Promise<Record<string, unknown>> {
   const batch = makeBatch();
@@ -112,11 +120,12 @@ export default async function run(): Promise<Record<string, unknown>> {
       const value = bareFastExpLoop(batch.logProbs, batch.oldLogProbs, batch.lossMask, bare);
       return { outputBytes: 0, loss: { value } };
     }
-    if (variant === 'fusedSequence' || variant === 'fusedSequenceReusedBuffer') {
+    if (variant === 'fusedSequence' || variant === 'fusedSequenceReusedBuffer' || variant === 'fusedSequenceReusedBufferScalar') {
       const advantages = computeSequenceAdvantages(advantageOptions);
-      const reuse = variant === 'fusedSequenceReusedBuffer';
+      const reuse = variant !== 'fusedSequence';
       const loss = policyLoss({
         ...lossOptions,
+        simd: variant !== 'fusedSequenceReusedBufferScalar',
         sequenceAdvantages: advantages.sequenceAdvantages,
         ...(reuse ? { gradientBuffer: gradientBuffer } : {}),
       });
@@ -187,6 +196,7 @@ export default async function run(): Promise<Record<string, unknown>> {
     'fused',
     'fusedSequence',
     'fusedSequenceReusedBuffer',
+    'fusedSequenceReusedBufferScalar',
   ];
   const only = process.env.STEP_VARIANTS?.split(',');
   const chosen = all.filter((name) => only === undefined || only.includes(name));

@@ -43,6 +43,8 @@ export interface PolicyLossInput extends AggregationCounts {
   gradientBuffer?: Float32Array;
   /** allow a loss's fused kernel when the inputs qualify (same results, one pass); default true */
   fastPath?: boolean;
+  /** let the fused PPO-clip kernel run its rows in WebAssembly SIMD where the engine has it (bit-identical gradients); default true */
+  simd?: boolean;
   /** randomness for losses that sample (Clip-Cov picks its detached tokens with it); required by them */
   rng?: Rng;
 }

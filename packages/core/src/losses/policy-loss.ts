@@ -105,6 +105,7 @@ export function policyLoss(input: PolicyLossInput): PolicyLossResult {
       globalTokenCount: input.globalTokenCount,
       logProbTolerance: LOG_PROB_TOLERANCE,
       gradientBuffer: input.gradientBuffer,
+      simd: input.simd !== false,
     });
   }
   const rowLengths = countRowLengths(lossMask, batchSize, sequenceLength);

@@ -2,6 +2,7 @@ import { countNonZero } from '../batch/count-non-zero';
 import type { FloatArray } from '../batch/float-array';
 import { AipoError } from '../errors/aipo-error';
 import { expInRange } from '../math/fast-exp';
+import { ppoClipSimd, type SimdRowInput, type SimdRowSums } from './ppo-clip-simd';
 import { STAT_POLICY_TOKENS, STAT_POLICY_VALUE, summarize } from './loss-stats';
 import {
   addRow,
@@ -33,6 +34,8 @@ export interface FusedTokenMeanInput {
   logProbTolerance: number;
   /** reused output buffer (length B*T); masked-out positions are zeroed in the same pass */
   gradientBuffer: Float32Array | undefined;
+  /** run sequence-advantage rows through the WebAssembly SIMD kernel when it exists (default true) */
+  simd?: boolean;
 }
 
 /**
@@ -55,6 +58,7 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
   const total = input.globalTokenCount ?? countNonZero(lossMask, 0, tokens);
   // a fresh buffer is already zero; a reused one gets its masked-out positions zeroed in the main loop
   const pass = new RowPass(input, input.gradientBuffer ?? new Float32Array(tokens), total > 0 ? 1 / total : 0);
+  const simd = input.simd !== false && sequenceAdvantages !== undefined ? simdRows(input, pass) : undefined;
   for (let row = 0; row < batchSize; row++) {
     pass.start = row * sequenceLength;
     if (sequenceAdvantages === undefined) {
@@ -73,6 +77,7 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
     numbers[PASS_ROW_ADVANTAGE] = (numbers[PASS_ADVANTAGE_SCALE] as number) * rowAdvantage;
     // one advantage per row fixes which side of the clip can bind, so each row runs a loop with one
     // comparison per token (A = ±0 clips nowhere: -0*bound never exceeds -0*r)
+    if (simd?.(row)) continue;
     if ((numbers[PASS_ROW_ADVANTAGE] as number) < 0) negativeAdvantageRow(pass);
     else positiveAdvantageRow(pass);
   }
@@ -88,6 +93,52 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
   const value = (stats[STAT_POLICY_VALUE] as number) * (pass.numbers[PASS_FACTOR] as number);
   stats[STAT_POLICY_VALUE] = value;
   return { value, gradLogProbs: pass.gradLogProbs, diagnostics: summarize(stats, count) };
+}
+
+/**
+ * The row runner of the SIMD kernel (ppo-clip-simd.ts) for float32 inputs, or undefined where it
+ * cannot run. It returns false for a row the scalar loops must take (a clamped or invalid token).
+ */
+function simdRows(input: FusedTokenMeanInput, pass: RowPass): ((row: number) => boolean) | undefined {
+  const { logProbs, oldLogProbs } = input;
+  if (!(logProbs instanceof Float32Array && oldLogProbs instanceof Float32Array)) return undefined;
+  const kernel = ppoClipSimd();
+  if (kernel === undefined) return undefined;
+  const { numbers } = pass;
+  const sums: SimdRowSums = { count: 0, valueSum: 0, ratioSum: 0, klSum: 0, logRatioMin: 0, logRatioMax: 0, clipLow: 0, clipHigh: 0 };
+  const rowInput: SimdRowInput = {
+    logProbs,
+    oldLogProbs,
+    lossMask: input.lossMask,
+    gradLogProbs: pass.gradLogProbs,
+    start: 0,
+    length: pass.sequenceLength,
+    negatedAdvantage: 0,
+    factor: numbers[PASS_FACTOR] as number,
+    low: 0,
+    high: 0,
+    tolerance: numbers[PASS_TOLERANCE] as number,
+    clamp: numbers[PASS_CLAMP] as number,
+    preserve: pass.preserve,
+  };
+  return (row) => {
+    const advantage = numbers[PASS_ROW_ADVANTAGE] as number;
+    const negative = advantage < 0;
+    rowInput.start = row * pass.sequenceLength;
+    rowInput.negatedAdvantage = -advantage;
+    // the bounds of positiveAdvantageRow / negativeAdvantageRow: A >= 0 clips above at 1+eps_h (A = ±0
+    // nowhere); A < 0 clips below at 1-eps_l and above at the dual clip c
+    rowInput.low = negative ? (numbers[PASS_LOWER] as number) : Number.NEGATIVE_INFINITY;
+    rowInput.high = negative
+      ? (numbers[PASS_DUAL_CLIP] as number)
+      : advantage > 0
+        ? (numbers[PASS_UPPER] as number)
+        : Number.POSITIVE_INFINITY;
+    if (!kernel.row(rowInput, sums)) return false;
+    const { clipHigh, ...rest } = sums;
+    addRow(pass, { ...rest, clipHigh: negative ? 0 : clipHigh, clipDual: negative ? clipHigh : 0 });
+    return true;
+  };
 }
 
 /**

@@ -44,7 +44,8 @@ const LN2_64_LO = 1.90821492927058770002e-10 / 64;
 // k ranges over floor(±700/ln2) ≈ ±1010; the positive side needs 2^k with the mantissa table ≤ 2
 const POW2_K_OFFSET = 1075;
 const POW2_K = buildPowersOfTwo();
-const POW2_J = Float64Array.from({ length: 64 }, (_unused, j) => 2 ** (j / 64));
+/** 2^(j/64), j < 64: the table step of `expInRange` (also copied into the SIMD kernel's memory) */
+export const POW2_J = Float64Array.from({ length: 64 }, (_unused, j) => 2 ** (j / 64));
 
 function buildPowersOfTwo(): Float64Array {
   const table = new Float64Array(2 * POW2_K_OFFSET + 1);

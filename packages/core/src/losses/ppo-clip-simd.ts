@@ -1,0 +1,304 @@
+import { POW2_J } from '../math/fast-exp';
+import { assembleModule, F64, I32, op, V128 } from '../wasm/wasm-assembler';
+
+/**
+ * The fused PPO-clip row of `ppo-clip-token-mean.ts` in 128-bit WebAssembly SIMD: two float64 lanes,
+ * so one exp per token costs half a scalar one. The scalar kernel already ran at a bare `Math.exp`
+ * loop's speed, above issue 2's 12 ms budget for 2M tokens on this machine; only vector lanes go
+ * below it.
+ *
+ * The math is `expInRange` (Tang's table-driven exp) operation for operation in float64, the same
+ * constants and the same evaluation order, and IEEE arithmetic is deterministic, so every ratio,
+ * loss and float32 gradient is bit-identical to the scalar kernel's (tested). Only the row sums
+ * differ in rounding: two lanes sum alternate tokens. The table step 2^(j/64) is a lane load; 2^k is
+ * built in the exponent bits.
+ *
+ * One call handles one row copied into the module's memory (the inputs are ordinary typed arrays,
+ * so they are copied in, a row at a time: a scratch of O(T), never O(B·T)). A row whose masked-in
+ * tokens include one the hot loop does not take (log-prob above tolerance, |log r| beyond the
+ * clamp, NaN) is reported, and the caller reruns it through the scalar code, which clamps it or
+ * throws the typed error.
+ */
+
+/** Byte layout of the module's memory. */
+const TABLE = 0; // 64 float64: 2^(j/64), copied from fast-exp.ts
+const STATS = 512; // 8 v128 accumulators, written at the end of a row
+const SCRATCH = 1024; // logp[Tp] f32, old[Tp] f32, grad[Tp] f32, mask[Tp] u8; Tp = T rounded up to 4
+const PAGE = 65_536;
+
+/** Sums of one row, in the order `STATS` holds them (each as two lanes). */
+export interface SimdRowSums {
+  count: number;
+  valueSum: number;
+  ratioSum: number;
+  klSum: number;
+  logRatioMin: number;
+  logRatioMax: number;
+  clipLow: number;
+  clipHigh: number;
+}
+
+export interface SimdRowInput {
+  logProbs: Float32Array;
+  oldLogProbs: Float32Array;
+  lossMask: Uint8Array;
+  gradLogProbs: Float32Array;
+  start: number;
+  length: number;
+  /** −A (the row's scaled advantage, negated) */
+  negatedAdvantage: number;
+  factor: number;
+  /** the clip range [low, high] of the ratio: (−∞, 1+ε_h] for A > 0, [1−ε_l, c] for A < 0 */
+  low: number;
+  high: number;
+  tolerance: number;
+  clamp: number;
+  preserve: boolean;
+}
+
+export interface PpoClipSimd {
+  /** runs one row; returns false when the row holds a token for the scalar path (nothing is written) */
+  row(input: SimdRowInput, sums: SimdRowSums): boolean;
+}
+
+// The package's TypeScript lib has no WebAssembly declarations (no DOM lib); the members used:
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+  validate(bytes: Uint8Array): boolean;
+}
+type RowKernel = (
+  logp: number,
+  old: number,
+  mask: number,
+  grad: number,
+  quads: number,
+  negatedAdvantage: number,
+  factor: number,
+  low: number,
+  high: number,
+  tolerance: number,
+  clamp: number,
+  notPreserve: number,
+) => number;
+
+let cached: PpoClipSimd | null | undefined;
+
+/** The SIMD row kernel, or undefined where the engine has no WebAssembly SIMD (then the scalar loops run). */
+export function ppoClipSimd(): PpoClipSimd | undefined {
+  if (cached === undefined) {
+    try {
+      cached = instantiate() ?? null;
+    } catch {
+      // an engine that forbids compiling code (a CSP without 'wasm-unsafe-eval'): the scalar loops run
+      cached = null;
+    }
+  }
+  return cached ?? undefined;
+}
+
+function instantiate(): PpoClipSimd | undefined {
+  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  if (wasm === undefined) return undefined;
+  const bytes = assembleModule([{ name: 'row', params: ROW_PARAMS, results: [I32], locals: ROW_LOCALS, code: rowCode() }]);
+  if (!wasm.validate(bytes)) return undefined;
+  const memory = new wasm.Memory({ initial: 2 });
+  const kernel = (new wasm.Instance(new wasm.Module(bytes), { env: { memory } }).exports as { row: RowKernel }).row;
+  new Float64Array(memory.buffer, TABLE, 64).set(POW2_J);
+  let capacity = 0; // padded row length the scratch holds
+  let heapF32 = new Float32Array(memory.buffer);
+  let heapU8 = new Uint8Array(memory.buffer);
+  let stats = new Float64Array(memory.buffer, STATS, 16);
+  const statsI64 = () => new BigInt64Array(memory.buffer, STATS, 16);
+  const reserve = (padded: number) => {
+    if (padded <= capacity) return;
+    const needed = SCRATCH + 13 * padded - memory.buffer.byteLength;
+    if (needed > 0) memory.grow(Math.ceil(needed / PAGE));
+    capacity = padded;
+    heapF32 = new Float32Array(memory.buffer);
+    heapU8 = new Uint8Array(memory.buffer);
+    stats = new Float64Array(memory.buffer, STATS, 16);
+  };
+  return {
+    row(input, sums) {
+      const { start, length } = input;
+      const padded = (length + 3) & ~3;
+      reserve(padded);
+      const logp = SCRATCH;
+      const old = logp + 4 * padded;
+      const grad = old + 4 * padded;
+      const mask = grad + 4 * padded;
+      const end = start + length;
+      heapF32.set(input.logProbs.subarray(start, end), logp >> 2);
+      heapF32.set(input.oldLogProbs.subarray(start, end), old >> 2);
+      heapU8.set(input.lossMask.subarray(start, end), mask);
+      // padding tokens are masked out
+      heapU8.fill(0, mask + length, mask + padded);
+      const bad = kernel(
+        logp,
+        old,
+        mask,
+        grad,
+        padded >> 2,
+        input.negatedAdvantage,
+        input.factor,
+        input.low,
+        input.high,
+        input.tolerance,
+        input.clamp,
+        input.preserve ? 0 : 1,
+      );
+      if (bad !== 0) return false;
+      input.gradLogProbs.set(heapF32.subarray(grad >> 2, (grad >> 2) + length), start);
+      // counts are int64 lanes, sums float64 lanes (see the end of rowCode)
+      const counts = statsI64();
+      sums.count = Number((counts[0] as bigint) + (counts[1] as bigint));
+      sums.valueSum = (stats[2] as number) + (stats[3] as number);
+      sums.ratioSum = (stats[4] as number) + (stats[5] as number);
+      sums.klSum = (stats[6] as number) + (stats[7] as number);
+      sums.logRatioMin = Math.min(stats[8] as number, stats[9] as number);
+      sums.logRatioMax = Math.max(stats[10] as number, stats[11] as number);
+      sums.clipLow = Number((counts[12] as bigint) + (counts[13] as bigint));
+      sums.clipHigh = Number((counts[14] as bigint) + (counts[15] as bigint));
+      return true;
+    },
+  };
+}
+
+// --- the kernel ---
+
+// params
+const [LOGP, OLD, MASK, GRAD, QUADS] = [0, 1, 2, 3, 4];
+const [NEG_A, FACTOR, LOW, HIGH, TOLERANCE, CLAMP] = [5, 6, 7, 8, 9, 10];
+const NOT_PRESERVE = 11;
+const ROW_PARAMS = [I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64, I32];
+// v128 locals: the splatted scalars, the accumulators, then per-quad temporaries
+const [vNegA, vFactor, vLow, vHigh, vTol, vClamp, vNotPreserve] = [12, 13, 14, 15, 16, 17, 18];
+const [aCount, aValue, aRatio, aKl, aMin, aMax, aClipLow, aClipHigh, aBad] = [19, 20, 21, 22, 23, 24, 25, 26, 27];
+const [lp4, old4, mask32, use, x, n, r, r2, ni, ratio, loss, gradient, clipLowMask, clipHighMask, half0] = [
+  28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42,
+];
+// the kernel's constants, splatted once before the loop: inline v128.const costs three instructions
+// per use on x64 (V8 rebuilds it from a general register), a local at worst one stack load
+const CONSTANTS = [
+  64 / Math.LN2,
+  6755399441055744,
+  // biome-ignore lint/correctness/noPrecisionLoss: fdlibm's literal, as in fast-exp.ts
+  6.93147180369123816490e-1 / 64,
+  // biome-ignore lint/correctness/noPrecisionLoss: fdlibm's literal, as in fast-exp.ts
+  1.90821492927058770002e-10 / 64,
+  1,
+  0.5,
+  1 / 6,
+  1 / 24,
+  1 / 120,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+] as const;
+const [INV_LN2_64, SHIFTER, LN2_64_HI, LN2_64_LO, ONE, HALF, SIXTH, TWENTY_FOURTH, HUNDRED_TWENTIETH, POS_INF, NEG_INF] =
+  CONSTANTS.map((_value, index) => 43 + index) as number[] as [number, number, number, number, number, number, number, number, number, number, number];
+const [INDEX_MASK, EXPONENT_BIAS] = [54, 55];
+const ROW_LOCALS: Array<[number, number]> = [[44, V128]];
+
+const splat = (param: number, local: number) => [...op.get(param), ...op.f64x2Splat, ...op.set(local)];
+
+/** Tokens 2·half, 2·half+1 of the current quad: loss, gradient (demoted, left on the stack) and sums. */
+function halfCode(half: 0 | 1): number[] {
+  const lanes = (local: number) => [...op.get(local), ...(half === 0 ? [] : [...op.get(local), ...op.f32x4High]), ...op.f64x2PromoteLow];
+  const addTo = (accumulator: number, value: number[], combine: number[]) => [...op.get(accumulator), ...value, ...combine, ...op.set(accumulator)];
+  const used = (value: number) => [...op.get(value), ...op.get(use), ...op.v128And];
+  return [
+    // x = logp − old (float64); use = mask ∧ logp ≤ tol ∧ |x| ≤ clamp; bad |= mask ∧ ¬(the rest)
+    ...lanes(lp4), ...op.tee(n), // n holds logp for the tolerance test
+    ...lanes(old4), ...op.f64x2Sub, ...op.set(x),
+    ...op.get(mask32), ...(half === 0 ? op.i64x2ExtendLowS32 : op.i64x2ExtendHighS32), ...op.set(use),
+    ...op.get(n), ...op.get(vTol), ...op.f64x2Le,
+    ...op.get(x), ...op.f64x2Abs, ...op.get(vClamp), ...op.f64x2Le, ...op.v128And, ...op.set(r),
+    ...addTo(aBad, [...op.get(use), ...op.get(r), ...op.v128AndNot], op.v128Or),
+    ...op.get(use), ...op.get(r), ...op.v128And, ...op.set(use),
+    ...used(x), ...op.set(x), // unused lanes compute exp(0)
+    // expInRange: t = x·64/ln2 + S, n = t − S; r = x − n·hi − n·lo. The low 32 bits of t are the
+    // integer n in two's complement (the point of the 1.5·2^52 shifter), so `n | 0` needs no convert
+    ...op.get(x), ...op.get(INV_LN2_64), ...op.f64x2Mul, ...op.get(SHIFTER), ...op.f64x2Add, ...op.tee(ni),
+    ...op.get(SHIFTER), ...op.f64x2Sub, ...op.set(n),
+    ...op.get(x), ...op.get(n), ...op.get(LN2_64_HI), ...op.f64x2Mul, ...op.f64x2Sub,
+    ...op.get(n), ...op.get(LN2_64_LO), ...op.f64x2Mul, ...op.f64x2Sub, ...op.tee(r),
+    ...op.get(r), ...op.f64x2Mul, ...op.set(r2),
+    // p = (1 + r) + r2·((0.5 + r/6) + r2·(1/24 + r/120)), the same association as the scalar code
+    ...op.get(ONE), ...op.get(r), ...op.f64x2Add,
+    ...op.get(r2),
+    ...op.get(HALF), ...op.get(r), ...op.get(SIXTH), ...op.f64x2Mul, ...op.f64x2Add,
+    ...op.get(r2), ...op.get(TWENTY_FOURTH), ...op.get(r), ...op.get(HUNDRED_TWENTIETH), ...op.f64x2Mul, ...op.f64x2Add, ...op.f64x2Mul,
+    ...op.f64x2Add, ...op.f64x2Mul, ...op.f64x2Add, ...op.set(r2), // r2 now holds p
+    // 2^(n >> 6): (n >> 6) + 1023 in the 32-bit words, shifted into the exponent field (bits 52..62;
+    // the high word's garbage leaves through the top); 2^(j/64) by loading the table at 8·(n & 63)
+    ...op.get(ni), ...op.i32(6), ...op.i32x4ShrS, ...op.get(EXPONENT_BIAS), ...op.i32x4Add, ...op.i32(52), ...op.i64x2Shl,
+    ...op.get(ni), ...op.get(INDEX_MASK), ...op.v128And, ...op.i32(3), ...op.i32x4Shl, ...op.tee(ni),
+    ...op.i32x4ExtractLane(2),
+    ...op.get(ni), ...op.i32x4ExtractLane(0), ...op.v128Load64Zero(TABLE),
+    ...op.v128Load64Lane(TABLE, 1),
+    ...op.f64x2Mul, ...op.get(r2), ...op.f64x2Mul, ...op.set(ratio),
+    // loss = −A·min(max(ratio, low), high); gradient = loss·factor, 0 where clipped unless preserving
+    ...op.get(vNegA), ...op.get(ratio), ...op.get(vLow), ...op.f64x2Pmax, ...op.get(vHigh), ...op.f64x2Pmin, ...op.f64x2Mul, ...op.set(loss),
+    ...op.get(ratio), ...op.get(vLow), ...op.f64x2Lt, ...op.get(use), ...op.v128And, ...op.set(clipLowMask),
+    ...op.get(ratio), ...op.get(vHigh), ...op.f64x2Gt, ...op.get(use), ...op.v128And, ...op.set(clipHighMask),
+    ...op.get(loss), ...op.get(vFactor), ...op.f64x2Mul,
+    ...op.get(clipLowMask), ...op.get(clipHighMask), ...op.v128Or, ...op.get(vNotPreserve), ...op.v128And, ...op.v128AndNot,
+    ...op.get(use), ...op.v128And, ...op.set(gradient),
+    // the row sums over used lanes (counts as int64: a true lane is −1)
+    ...addTo(aCount, op.get(use), op.i64x2Sub),
+    ...addTo(aValue, used(loss), op.f64x2Add),
+    ...addTo(aRatio, used(ratio), op.f64x2Add),
+    ...addTo(aKl, op.get(x), op.f64x2Sub),
+    ...addTo(aMin, [...op.get(x), ...op.get(POS_INF), ...op.get(use), ...op.v128Bitselect], op.f64x2Pmin),
+    ...addTo(aMax, [...op.get(x), ...op.get(NEG_INF), ...op.get(use), ...op.v128Bitselect], op.f64x2Pmax),
+    ...addTo(aClipLow, op.get(clipLowMask), op.i64x2Sub),
+    ...addTo(aClipHigh, op.get(clipHighMask), op.i64x2Sub),
+    ...op.get(gradient), ...op.f32x4DemoteZero,
+  ];
+}
+
+function rowCode(): number[] {
+  const advance = (pointer: number, bytes: number) => [...op.get(pointer), ...op.i32(bytes), ...op.i32Add, ...op.set(pointer)];
+  const zeros = (...locals: number[]) => locals.flatMap((local) => [...op.i64x2(0n), ...op.set(local)]);
+  const store = (local: number, index: number) => [...op.i32(0), ...op.get(local), ...op.v128StoreAt(STATS + 16 * index)];
+  return [
+    ...splat(NEG_A, vNegA), ...splat(FACTOR, vFactor), ...splat(LOW, vLow), ...splat(HIGH, vHigh),
+    ...splat(TOLERANCE, vTol), ...splat(CLAMP, vClamp),
+    // vNotPreserve = all ones when the clipped gradient is zeroed
+    ...op.i64x2(0n), ...op.set(vNotPreserve),
+    ...op.get(NOT_PRESERVE), ...op.if, ...op.i64x2(-1n), ...op.set(vNotPreserve), ...op.end,
+    ...CONSTANTS.flatMap((value, index) => [...op.f64x2(value), ...op.set(43 + index)]),
+    ...op.i32(63), ...op.i32x4Splat, ...op.set(INDEX_MASK),
+    ...op.i32(1023), ...op.i32x4Splat, ...op.set(EXPONENT_BIAS),
+    ...zeros(aCount, aValue, aRatio, aKl, aClipLow, aClipHigh, aBad),
+    ...op.f64x2(Number.POSITIVE_INFINITY), ...op.set(aMin),
+    ...op.f64x2(Number.NEGATIVE_INFINITY), ...op.set(aMax),
+    ...op.block, ...op.loop,
+    ...op.get(QUADS), ...op.i32Eqz, ...op.brIf(1),
+    ...op.get(MASK), ...op.i32Load, ...op.i32Eqz,
+    ...op.if, // four masked-out tokens: gradient 0
+    ...op.get(GRAD), ...op.i64x2(0n), ...op.v128StoreAt(0),
+    ...op.else,
+    ...op.get(LOGP), ...op.v128Load, ...op.set(lp4),
+    ...op.get(OLD), ...op.v128Load, ...op.set(old4),
+    // mask bytes → i32 lanes of all ones / zero
+    ...op.get(MASK), ...op.v128Load32Zero, ...op.i16x8ExtendLowU8, ...op.i32x4ExtendLowU16, ...op.i64x2(0n), ...op.i32x4Ne, ...op.set(mask32),
+    ...op.get(GRAD),
+    ...halfCode(0), ...op.set(half0),
+    ...op.get(half0), ...halfCode(1), ...op.f32x4LowPairs,
+    ...op.v128StoreAt(0),
+    ...op.end,
+    ...advance(LOGP, 16), ...advance(OLD, 16), ...advance(GRAD, 16), ...advance(MASK, 4),
+    ...op.get(QUADS), ...op.i32(1), ...op.i32Sub, ...op.set(QUADS),
+    ...op.br(0),
+    ...op.end, ...op.end,
+    ...[aCount, aValue, aRatio, aKl, aMin, aMax, aClipLow, aClipHigh].flatMap((local, index) => store(local, index)),
+    ...op.get(aBad), ...op.v128AnyTrue,
+  ];
+}
