@@ -119,6 +119,20 @@ describe('ppo-clip SIMD rows', () => {
     const positive = Float32Array.from(base.logProbs as Float32Array);
     positive[25] = 0.5;
     expect(errorCodeOf(() => policyLoss({ ...base, logProbs: positive }))).toBe('INVALID_ARGUMENT');
+    // every bad value a masked-in token can hold ends in the scalar path's error, with its code
+    for (const [array, value] of [
+      ['logProbs', Number.NaN],
+      ['logProbs', Number.NEGATIVE_INFINITY],
+      ['logProbs', Number.POSITIVE_INFINITY],
+      ['oldLogProbs', Number.POSITIVE_INFINITY],
+      ['oldLogProbs', Number.NEGATIVE_INFINITY],
+    ] as const) {
+      const bad = Float32Array.from(base[array] as Float32Array);
+      bad[25] = value;
+      const simdCode = errorCodeOf(() => policyLoss({ ...base, [array]: bad }));
+      expect(simdCode, `${array} = ${value}`).toMatch(/^(NON_FINITE_INPUT|INVALID_ARGUMENT)$/);
+      expect(simdCode).toBe(errorCodeOf(() => policyLoss({ ...base, [array]: bad, simd: false })));
+    }
   });
 
   it('run float64 inputs through the scalar rows with the same result', () => {

@@ -22,7 +22,7 @@ import { assembleModule, F64, I32, op, V128 } from '../wasm/wasm-assembler';
 
 /** Byte layout of the module's memory. */
 const TABLE = 0; // 64 float64: 2^(j/64), copied from fast-exp.ts
-const STATS = 512; // 8 v128 accumulators, written at the end of a row
+const STATS = 512; // 9 v128 accumulators, written at the end of a row
 const SCRATCH = 1024; // logp[Tp] f32, old[Tp] f32, grad[Tp] f32, mask[Tp] u8; Tp = T rounded up to 4
 const PAGE = 65_536;
 
@@ -82,10 +82,8 @@ type RowKernel = (
   factor: number,
   low: number,
   high: number,
-  tolerance: number,
-  clamp: number,
   notPreserve: number,
-) => number;
+) => void;
 
 let cached: PpoClipSimd | null | undefined;
 
@@ -105,7 +103,7 @@ export function ppoClipSimd(): PpoClipSimd | undefined {
 function instantiate(): PpoClipSimd | undefined {
   const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   if (wasm === undefined) return undefined;
-  const bytes = assembleModule([{ name: 'row', params: ROW_PARAMS, results: [I32], locals: ROW_LOCALS, code: rowCode() }]);
+  const bytes = assembleModule([{ name: 'row', params: ROW_PARAMS, results: [], locals: ROW_LOCALS, code: rowCode() }]);
   if (!wasm.validate(bytes)) return undefined;
   const memory = new wasm.Memory({ initial: 2 });
   const kernel = (new wasm.Instance(new wasm.Module(bytes), { env: { memory } }).exports as { row: RowKernel }).row;
@@ -113,8 +111,9 @@ function instantiate(): PpoClipSimd | undefined {
   let capacity = 0; // padded row length the scratch holds
   let heapF32 = new Float32Array(memory.buffer);
   let heapU8 = new Uint8Array(memory.buffer);
-  let stats = new Float64Array(memory.buffer, STATS, 16);
-  const statsI64 = () => new BigInt64Array(memory.buffer, STATS, 16);
+  let stats = new Float64Array(memory.buffer, STATS, 18);
+  // the int64 count lanes, read by their low words (a row holds far fewer than 2^31 tokens)
+  let counts = new Int32Array(memory.buffer, STATS, 36);
   const reserve = (padded: number) => {
     if (padded <= capacity) return;
     const needed = SCRATCH + 13 * padded - memory.buffer.byteLength;
@@ -122,7 +121,8 @@ function instantiate(): PpoClipSimd | undefined {
     capacity = padded;
     heapF32 = new Float32Array(memory.buffer);
     heapU8 = new Uint8Array(memory.buffer);
-    stats = new Float64Array(memory.buffer, STATS, 16);
+    stats = new Float64Array(memory.buffer, STATS, 18);
+    counts = new Int32Array(memory.buffer, STATS, 36);
   };
   return {
     row(input, sums) {
@@ -139,32 +139,25 @@ function instantiate(): PpoClipSimd | undefined {
       heapU8.set(input.lossMask.subarray(start, end), mask);
       // padding tokens are masked out
       heapU8.fill(0, mask + length, mask + padded);
-      const bad = kernel(
-        logp,
-        old,
-        mask,
-        grad,
-        padded >> 2,
-        input.negatedAdvantage,
-        input.factor,
-        input.low,
-        input.high,
-        input.tolerance,
-        input.clamp,
-        input.preserve ? 0 : 1,
-      );
-      if (bad !== 0) return false;
+      kernel(logp, old, mask, grad, padded >> 2, input.negatedAdvantage, input.factor, input.low, input.high, input.preserve ? 0 : 1);
+      // two lanes per accumulator, in ACCUMULATORS order; counts are int64 lanes
+      const ratioSum = (stats[4] as number) + (stats[5] as number);
+      const logRatioMin = Math.min(stats[8] as number, stats[9] as number);
+      const logRatioMax = Math.max(stats[10] as number, stats[11] as number);
+      const logProbMax = Math.max(stats[16] as number, stats[17] as number);
+      // the scalar loop's test, `logp <= tolerance && |log r| <= clamp`, for the whole row at once; a
+      // NaN log-ratio (which the maxima skip) makes its ratio and so the ratio sum NaN
+      const clamp = input.clamp;
+      if (!(logProbMax <= input.tolerance && logRatioMin >= -clamp && logRatioMax <= clamp && !Number.isNaN(ratioSum))) return false;
       input.gradLogProbs.set(heapF32.subarray(grad >> 2, (grad >> 2) + length), start);
-      // counts are int64 lanes, sums float64 lanes (see the end of rowCode)
-      const counts = statsI64();
-      sums.count = Number((counts[0] as bigint) + (counts[1] as bigint));
+      sums.count = (counts[0] as number) + (counts[2] as number);
       sums.valueSum = (stats[2] as number) + (stats[3] as number);
-      sums.ratioSum = (stats[4] as number) + (stats[5] as number);
+      sums.ratioSum = ratioSum;
       sums.klSum = (stats[6] as number) + (stats[7] as number);
-      sums.logRatioMin = Math.min(stats[8] as number, stats[9] as number);
-      sums.logRatioMax = Math.max(stats[10] as number, stats[11] as number);
-      sums.clipLow = Number((counts[12] as bigint) + (counts[13] as bigint));
-      sums.clipHigh = Number((counts[14] as bigint) + (counts[15] as bigint));
+      sums.logRatioMin = logRatioMin;
+      sums.logRatioMax = logRatioMax;
+      sums.clipLow = (counts[24] as number) + (counts[26] as number);
+      sums.clipHigh = (counts[28] as number) + (counts[30] as number);
       return true;
     },
   };
@@ -174,17 +167,17 @@ function instantiate(): PpoClipSimd | undefined {
 
 // params
 const [LOGP, OLD, MASK, GRAD, QUADS] = [0, 1, 2, 3, 4];
-const [NEG_A, FACTOR, LOW, HIGH, TOLERANCE, CLAMP] = [5, 6, 7, 8, 9, 10];
-const NOT_PRESERVE = 11;
-const ROW_PARAMS = [I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64, I32];
-// v128 locals: the splatted scalars, the accumulators, then per-quad temporaries
-const [vNegA, vFactor, vLow, vHigh, vTol, vClamp, vNotPreserve] = [12, 13, 14, 15, 16, 17, 18];
-const [aCount, aValue, aRatio, aKl, aMin, aMax, aClipLow, aClipHigh, aBad] = [19, 20, 21, 22, 23, 24, 25, 26, 27];
-const [lp4, old4, mask32, use, x, n, r, r2, ni, ratio, loss, gradient, clipLowMask, clipHighMask, half0] = [
-  28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42,
-];
-// the kernel's constants, splatted once before the loop: inline v128.const costs three instructions
-// per use on x64 (V8 rebuilds it from a general register), a local at worst one stack load
+const [NEG_A, FACTOR, LOW, HIGH] = [5, 6, 7, 8];
+const NOT_PRESERVE = 9;
+const ROW_PARAMS = [I32, I32, I32, I32, I32, F64, F64, F64, F64, I32];
+// v128 locals, numbered after the params: the splatted scalars, the constants, the accumulators,
+// then the per-quad temporaries
+let nextLocal = ROW_PARAMS.length;
+const locals = (count: number): number[] => Array.from({ length: count }, () => nextLocal++);
+const [vNegA, vFactor, vLow, vHigh, vNotPreserve] = locals(5) as [number, number, number, number, number];
+// the kernel's constants, splatted once before the loop: an inline v128.const costs three
+// instructions per use on x64 (V8 rebuilds it from a general register), a local one load at worst.
+// expInRange's constants (fast-exp.ts) as the same float64 values.
 const CONSTANTS = [
   64 / Math.LN2,
   6755399441055744,
@@ -197,13 +190,20 @@ const CONSTANTS = [
   1 / 6,
   1 / 24,
   1 / 120,
-  Number.POSITIVE_INFINITY,
-  Number.NEGATIVE_INFINITY,
 ] as const;
-const [INV_LN2_64, SHIFTER, LN2_64_HI, LN2_64_LO, ONE, HALF, SIXTH, TWENTY_FOURTH, HUNDRED_TWENTIETH, POS_INF, NEG_INF] =
-  CONSTANTS.map((_value, index) => 43 + index) as number[] as [number, number, number, number, number, number, number, number, number, number, number];
-const [INDEX_MASK, EXPONENT_BIAS] = [54, 55];
-const ROW_LOCALS: Array<[number, number]> = [[44, V128]];
+const constantLocals = locals(CONSTANTS.length);
+const [INV_LN2_64, SHIFTER, LN2_64_HI, LN2_64_LO, ONE, HALF, SIXTH, TWENTY_FOURTH, HUNDRED_TWENTIETH] = constantLocals as [
+  number, number, number, number, number, number, number, number, number,
+];
+const [INDEX_MASK, EXPONENT_BIAS] = locals(2) as [number, number];
+/** accumulators in the order the row's sums are stored at STATS */
+const ACCUMULATORS = locals(9);
+const [aCount, aValue, aRatio, aKl, aMin, aMax, aClipLow, aClipHigh, aLogProbMax] = ACCUMULATORS as [
+  number, number, number, number, number, number, number, number, number,
+];
+const [lp4, old4, mask32, notMask32, use, notUse, x, n, r, r2, ni, ratio, loss, gradient, clipLowMask, clipHighMask, half0] =
+  locals(17) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+const ROW_LOCALS: Array<[number, number]> = [[nextLocal - ROW_PARAMS.length, V128]];
 
 const splat = (param: number, local: number) => [...op.get(param), ...op.f64x2Splat, ...op.set(local)];
 
@@ -213,15 +213,18 @@ function halfCode(half: 0 | 1): number[] {
   const addTo = (accumulator: number, value: number[], combine: number[]) => [...op.get(accumulator), ...value, ...combine, ...op.set(accumulator)];
   const used = (value: number) => [...op.get(value), ...op.get(use), ...op.v128And];
   return [
-    // x = logp − old (float64); use = mask ∧ logp ≤ tol ∧ |x| ≤ clamp; bad |= mask ∧ ¬(the rest)
-    ...lanes(lp4), ...op.tee(n), // n holds logp for the tolerance test
-    ...lanes(old4), ...op.f64x2Sub, ...op.set(x),
+    // x = logp − old (float64) where the mask is set, 0 elsewhere (exp(0) is harmless); the range
+    // checks are left to the end of the row: a masked-out lane becomes NaN (all bits set), which
+    // pmax/pmin skip as their second operand, so the maxima see only masked-in tokens
     ...op.get(mask32), ...(half === 0 ? op.i64x2ExtendLowS32 : op.i64x2ExtendHighS32), ...op.set(use),
-    ...op.get(n), ...op.get(vTol), ...op.f64x2Le,
-    ...op.get(x), ...op.f64x2Abs, ...op.get(vClamp), ...op.f64x2Le, ...op.v128And, ...op.set(r),
-    ...addTo(aBad, [...op.get(use), ...op.get(r), ...op.v128AndNot], op.v128Or),
-    ...op.get(use), ...op.get(r), ...op.v128And, ...op.set(use),
-    ...used(x), ...op.set(x), // unused lanes compute exp(0)
+    ...op.get(notMask32), ...(half === 0 ? op.i64x2ExtendLowS32 : op.i64x2ExtendHighS32), ...op.set(notUse),
+    ...lanes(lp4), ...op.tee(n),
+    ...lanes(old4), ...op.f64x2Sub, ...op.set(x),
+    ...addTo(aLogProbMax, [...op.get(n), ...op.get(notUse), ...op.v128Or], op.f64x2Pmax),
+    ...op.get(x), ...op.get(notUse), ...op.v128Or, ...op.set(n),
+    ...addTo(aMin, op.get(n), op.f64x2Pmin),
+    ...addTo(aMax, op.get(n), op.f64x2Pmax),
+    ...used(x), ...op.set(x),
     // expInRange: t = x·64/ln2 + S, n = t − S; r = x − n·hi − n·lo. The low 32 bits of t are the
     // integer n in two's complement (the point of the 1.5·2^52 shifter), so `n | 0` needs no convert
     ...op.get(x), ...op.get(INV_LN2_64), ...op.f64x2Mul, ...op.get(SHIFTER), ...op.f64x2Add, ...op.tee(ni),
@@ -255,8 +258,6 @@ function halfCode(half: 0 | 1): number[] {
     ...addTo(aValue, used(loss), op.f64x2Add),
     ...addTo(aRatio, used(ratio), op.f64x2Add),
     ...addTo(aKl, op.get(x), op.f64x2Sub),
-    ...addTo(aMin, [...op.get(x), ...op.get(POS_INF), ...op.get(use), ...op.v128Bitselect], op.f64x2Pmin),
-    ...addTo(aMax, [...op.get(x), ...op.get(NEG_INF), ...op.get(use), ...op.v128Bitselect], op.f64x2Pmax),
     ...addTo(aClipLow, op.get(clipLowMask), op.i64x2Sub),
     ...addTo(aClipHigh, op.get(clipHighMask), op.i64x2Sub),
     ...op.get(gradient), ...op.f32x4DemoteZero,
@@ -269,16 +270,16 @@ function rowCode(): number[] {
   const store = (local: number, index: number) => [...op.i32(0), ...op.get(local), ...op.v128StoreAt(STATS + 16 * index)];
   return [
     ...splat(NEG_A, vNegA), ...splat(FACTOR, vFactor), ...splat(LOW, vLow), ...splat(HIGH, vHigh),
-    ...splat(TOLERANCE, vTol), ...splat(CLAMP, vClamp),
     // vNotPreserve = all ones when the clipped gradient is zeroed
     ...op.i64x2(0n), ...op.set(vNotPreserve),
     ...op.get(NOT_PRESERVE), ...op.if, ...op.i64x2(-1n), ...op.set(vNotPreserve), ...op.end,
-    ...CONSTANTS.flatMap((value, index) => [...op.f64x2(value), ...op.set(43 + index)]),
+    ...CONSTANTS.flatMap((value, index) => [...op.f64x2(value), ...op.set(constantLocals[index] as number)]),
     ...op.i32(63), ...op.i32x4Splat, ...op.set(INDEX_MASK),
     ...op.i32(1023), ...op.i32x4Splat, ...op.set(EXPONENT_BIAS),
-    ...zeros(aCount, aValue, aRatio, aKl, aClipLow, aClipHigh, aBad),
+    ...zeros(aCount, aValue, aRatio, aKl, aClipLow, aClipHigh),
     ...op.f64x2(Number.POSITIVE_INFINITY), ...op.set(aMin),
     ...op.f64x2(Number.NEGATIVE_INFINITY), ...op.set(aMax),
+    ...op.f64x2(Number.NEGATIVE_INFINITY), ...op.set(aLogProbMax),
     ...op.block, ...op.loop,
     ...op.get(QUADS), ...op.i32Eqz, ...op.brIf(1),
     ...op.get(MASK), ...op.i32Load, ...op.i32Eqz,
@@ -287,8 +288,9 @@ function rowCode(): number[] {
     ...op.else,
     ...op.get(LOGP), ...op.v128Load, ...op.set(lp4),
     ...op.get(OLD), ...op.v128Load, ...op.set(old4),
-    // mask bytes → i32 lanes of all ones / zero
-    ...op.get(MASK), ...op.v128Load32Zero, ...op.i16x8ExtendLowU8, ...op.i32x4ExtendLowU16, ...op.i64x2(0n), ...op.i32x4Ne, ...op.set(mask32),
+    // mask bytes → i32 lanes of all ones where masked out (notMask32) and where masked in (mask32)
+    ...op.get(MASK), ...op.v128Load32Zero, ...op.i16x8ExtendLowU8, ...op.i32x4ExtendLowU16, ...op.i64x2(0n), ...op.i32x4Eq, ...op.tee(notMask32),
+    ...op.v128Not, ...op.set(mask32),
     ...op.get(GRAD),
     ...halfCode(0), ...op.set(half0),
     ...op.get(half0), ...halfCode(1), ...op.f32x4LowPairs,
@@ -298,7 +300,6 @@ function rowCode(): number[] {
     ...op.get(QUADS), ...op.i32(1), ...op.i32Sub, ...op.set(QUADS),
     ...op.br(0),
     ...op.end, ...op.end,
-    ...[aCount, aValue, aRatio, aKl, aMin, aMax, aClipLow, aClipHigh].flatMap((local, index) => store(local, index)),
-    ...op.get(aBad), ...op.v128AnyTrue,
+    ...ACCUMULATORS.flatMap((local, index) => store(local, index)),
   ];
 }
