@@ -18,6 +18,7 @@ function rowBatch(options: { seed: number; batchSize: number; sequenceLength: nu
   const oldLogProbs = new Float32Array(tokens);
   const lossMask = new Uint8Array(tokens);
   const sequenceAdvantages = new Float32Array(batchSize);
+  const advantages = new Float32Array(tokens);
   for (let row = 0; row < batchSize; row++) {
     sequenceAdvantages[row] = (next() - 0.5) * 4;
     for (let column = 0; column < sequenceLength; column++) {
@@ -28,9 +29,13 @@ function rowBatch(options: { seed: number; batchSize: number; sequenceLength: nu
       lossMask[index] = next() < 0.75 ? (next() < 0.5 ? 1 : 7) : 0;
       // garbage where masked out must not matter (not even in a quad with masked-in lanes)
       if (lossMask[index] === 0) logProbs[index] = next() < 0.5 ? Number.NaN : Number.POSITIVE_INFINITY;
+      // per-token advantages of both signs, some exactly ±0, garbage where masked out
+      const draw = next();
+      advantages[index] = draw < 0.1 ? 0 : draw < 0.2 ? -0 : (next() - 0.5) * 6;
+      if (lossMask[index] === 0 && draw < 0.5) advantages[index] = draw < 0.35 ? Number.NaN : Number.NEGATIVE_INFINITY;
     }
   }
-  return { batchSize, sequenceLength, logProbs, oldLogProbs, lossMask, sequenceAdvantages };
+  return { batchSize, sequenceLength, logProbs, oldLogProbs, lossMask, sequenceAdvantages, advantages };
 }
 
 function expectIdentical(simd: ReturnType<typeof policyLoss>, scalar: ReturnType<typeof policyLoss>): void {
@@ -67,11 +72,8 @@ describe('ppo-clip SIMD rows', () => {
     let checked = 0;
     for (const options of variants) {
       for (const sequenceLength of [1, 2, 3, 4, 5, 7, 8, 33, 130]) {
-        const input: PolicyLossInput = {
-          ...rowBatch({ seed: sequenceLength * 31 + checked, batchSize: 6, sequenceLength, spread: 0.6 }),
-          loss: 'ppo-clip',
-          options,
-        };
+        const { advantages: _perToken, ...batch } = rowBatch({ seed: sequenceLength * 31 + checked, batchSize: 6, sequenceLength, spread: 0.6 });
+        const input: PolicyLossInput = { ...batch, loss: 'ppo-clip', options };
         const advantages = input.sequenceAdvantages as Float32Array;
         advantages[0] = 0;
         advantages[1] = -0;
@@ -86,13 +88,44 @@ describe('ppo-clip SIMD rows', () => {
     expect(checked).toBe(variants.length * 9);
   });
 
+  it('give bit-identical gradients with per-token advantages ([B,T], both signs and ±0 in one row)', () => {
+    let checked = 0;
+    for (const options of variants) {
+      for (const sequenceLength of [1, 3, 4, 6, 33, 130]) {
+        const { sequenceAdvantages: _perRow, ...batch } = rowBatch({ seed: sequenceLength * 17 + checked, batchSize: 5, sequenceLength, spread: 0.6 });
+        const input: PolicyLossInput = { ...batch, loss: 'ppo-clip', options };
+        const simd = policyLoss(input);
+        const scalar = policyLoss({ ...input, simd: false });
+        expectIdentical(simd, scalar);
+        expectIdentical(policyLoss({ ...input, gradientBuffer: new Float32Array(5 * sequenceLength).fill(-2) }), scalar);
+        checked++;
+      }
+    }
+    // the options above clip on both sides: some tokens must have been clipped low, high and dual
+    const { sequenceAdvantages: _perRow, ...batch } = rowBatch({ seed: 77, batchSize: 8, sequenceLength: 64, spread: 1.5 });
+    const clipped = policyLoss({ ...batch, loss: 'ppo-clip', options: { dualClip: 1.5 } }).diagnostics;
+    expect(clipped.clipFractionLow).toBeGreaterThan(0);
+    expect(clipped.clipFractionHigh).toBeGreaterThan(0);
+    expect(clipped.dualClipFraction).toBeGreaterThan(0);
+    expect(checked).toBe(variants.length * 6);
+  });
+
+  it('leave a non-finite masked-in token advantage to the scalar path and its typed error', () => {
+    const { sequenceAdvantages: _perRow, ...batch } = rowBatch({ seed: 13, batchSize: 3, sequenceLength: 16, spread: 0.5 });
+    batch.lossMask[20] = 1;
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const advantages = Float32Array.from(batch.advantages);
+      advantages[20] = value;
+      const input: PolicyLossInput = { ...batch, advantages, loss: 'ppo-clip' };
+      expect(errorCodeOf(() => policyLoss(input)), String(value)).toBe('NON_FINITE_INPUT');
+      expect(errorCodeOf(() => policyLoss({ ...input, simd: false }))).toBe('NON_FINITE_INPUT');
+    }
+  });
+
   it('reproduce the table-driven exp exactly over the whole clamp range (|log r| up to 79)', () => {
     // log-ratios spread over ±78 cross every table entry and 2^k from 2^-113 to 2^112
-    const input: PolicyLossInput = {
-      ...rowBatch({ seed: 5, batchSize: 16, sequenceLength: 257, spread: 78 }),
-      loss: 'ppo-clip',
-      options: { logRatioClamp: 79, clip: false },
-    };
+    const { advantages: _perToken, ...batch } = rowBatch({ seed: 5, batchSize: 16, sequenceLength: 257, spread: 78 });
+    const input: PolicyLossInput = { ...batch, loss: 'ppo-clip', options: { logRatioClamp: 79, clip: false } };
     const simd = policyLoss(input);
     expectIdentical(simd, policyLoss({ ...input, simd: false }));
     expect(simd.diagnostics.ratioMax).toBeGreaterThan(1e30);
@@ -100,7 +133,8 @@ describe('ppo-clip SIMD rows', () => {
   });
 
   it('hand a row with a clamped token to the scalar path, which clamps it', () => {
-    const input: PolicyLossInput = { ...rowBatch({ seed: 9, batchSize: 5, sequenceLength: 40, spread: 0.5 }), loss: 'ppo-clip' };
+    const { advantages: _perToken, ...batch } = rowBatch({ seed: 9, batchSize: 5, sequenceLength: 40, spread: 0.5 });
+    const input: PolicyLossInput = { ...batch, loss: 'ppo-clip' };
     const old = input.oldLogProbs as Float32Array;
     const mask = input.lossMask;
     mask[2 * 40 + 17] = 1;
@@ -111,7 +145,8 @@ describe('ppo-clip SIMD rows', () => {
   });
 
   it('leave invalid masked-in tokens to the scalar path and its typed errors', () => {
-    const base: PolicyLossInput = { ...rowBatch({ seed: 10, batchSize: 4, sequenceLength: 12, spread: 0.5 }), loss: 'ppo-clip' };
+    const { advantages: _perToken, ...batch } = rowBatch({ seed: 10, batchSize: 4, sequenceLength: 12, spread: 0.5 });
+    const base: PolicyLossInput = { ...batch, loss: 'ppo-clip' };
     base.lossMask[25] = 1;
     const nanOld = Float32Array.from(base.oldLogProbs as Float32Array);
     nanOld[25] = Number.NaN;
@@ -136,15 +171,19 @@ describe('ppo-clip SIMD rows', () => {
   });
 
   it('run float64 inputs through the scalar rows with the same result', () => {
-    const input: PolicyLossInput = { ...rowBatch({ seed: 12, batchSize: 3, sequenceLength: 21, spread: 0.5 }), loss: 'ppo-clip' };
+    const { advantages: _perToken, ...batch } = rowBatch({ seed: 12, batchSize: 3, sequenceLength: 21, spread: 0.5 });
+    const input: PolicyLossInput = { ...batch, loss: 'ppo-clip' };
     const wide = { ...input, logProbs: Float64Array.from(input.logProbs), oldLogProbs: Float64Array.from(input.oldLogProbs as Float32Array) };
     expectIdentical(policyLoss(wide), policyLoss(input));
   });
 
   it('grow their scratch for a long row and keep working for short ones after', () => {
     for (const sequenceLength of [70_001, 9]) {
-      const input: PolicyLossInput = { ...rowBatch({ seed: sequenceLength, batchSize: 2, sequenceLength, spread: 0.5 }), loss: 'ppo-clip' };
+      const { advantages, ...batch } = rowBatch({ seed: sequenceLength, batchSize: 2, sequenceLength, spread: 0.5 });
+      const input: PolicyLossInput = { ...batch, loss: 'ppo-clip' };
       expectIdentical(policyLoss(input), policyLoss({ ...input, simd: false }));
+      const perToken: PolicyLossInput = { ...input, sequenceAdvantages: undefined, advantages };
+      expectIdentical(policyLoss(perToken), policyLoss({ ...perToken, simd: false }));
     }
   });
 });

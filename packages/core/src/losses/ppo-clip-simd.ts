@@ -22,11 +22,11 @@ import { assembleModule, F64, I32, op, V128 } from '../wasm/wasm-assembler';
 
 /** Byte layout of the module's memory. */
 const TABLE = 0; // 64 float64: 2^(j/64), copied from fast-exp.ts
-const STATS = 512; // 9 v128 accumulators, written at the end of a row
-const SCRATCH = 1024; // logp[Tp] f32, old[Tp] f32, grad[Tp] f32, mask[Tp] u8; Tp = T rounded up to 4
+const STATS = 512; // the v128 accumulators (ACCUMULATORS), written at the end of a row
+const SCRATCH = 1024; // logp, old, grad, advantages: [Tp] f32 each; mask [Tp] u8; Tp = T rounded up to 4
 const PAGE = 65_536;
 
-/** Sums of one row, in the order `STATS` holds them (each as two lanes). */
+/** Sums of one row over its masked-in tokens. */
 export interface SimdRowSums {
   count: number;
   valueSum: number;
@@ -35,7 +35,10 @@ export interface SimdRowSums {
   logRatioMin: number;
   logRatioMax: number;
   clipLow: number;
+  /** ratio above the upper bound: 1+ε_h for A > 0 rows and tokens */
   clipHigh: number;
+  /** ratio above the dual clip c for A < 0 tokens (per-token mode; a row call reports them in clipHigh) */
+  clipDual: number;
 }
 
 export interface SimdRowInput {
@@ -43,14 +46,18 @@ export interface SimdRowInput {
   oldLogProbs: Float32Array;
   lossMask: Uint8Array;
   gradLogProbs: Float32Array;
+  /** [B,T] advantages: per-token mode (then `low`, `high` and `dualClip` are the bounds 1−ε_l, 1+ε_h and c) */
+  advantages: Float32Array | undefined;
+  advantageScale: number;
   start: number;
   length: number;
-  /** −A (the row's scaled advantage, negated) */
+  /** −A (the row's scaled advantage, negated); row mode */
   negatedAdvantage: number;
   factor: number;
-  /** the clip range [low, high] of the ratio: (−∞, 1+ε_h] for A > 0, [1−ε_l, c] for A < 0 */
+  /** row mode: the clip range [low, high] of the ratio, (−∞, 1+ε_h] for A > 0, [1−ε_l, c] for A < 0 */
   low: number;
   high: number;
+  dualClip: number;
   tolerance: number;
   clamp: number;
   preserve: boolean;
@@ -83,11 +90,14 @@ type RowKernel = (
   low: number,
   high: number,
   notPreserve: number,
+  advantages: number,
+  advantageScale: number,
+  dualClip: number,
 ) => void;
 
 let cached: PpoClipSimd | null | undefined;
 
-/** The SIMD row kernel, or undefined where the engine has no WebAssembly SIMD (then the scalar loops run). */
+/** The SIMD row kernels, or undefined where the engine has no WebAssembly SIMD (then the scalar loops run). */
 export function ppoClipSimd(): PpoClipSimd | undefined {
   if (cached === undefined) {
     try {
@@ -103,61 +113,75 @@ export function ppoClipSimd(): PpoClipSimd | undefined {
 function instantiate(): PpoClipSimd | undefined {
   const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   if (wasm === undefined) return undefined;
-  const bytes = assembleModule([{ name: 'row', params: ROW_PARAMS, results: [], locals: ROW_LOCALS, code: rowCode() }]);
+  const bytes = assembleModule([
+    { name: 'row', params: ROW_PARAMS, results: [], locals: ROW_LOCALS, code: rowCode(false) },
+    { name: 'tokenRow', params: ROW_PARAMS, results: [], locals: ROW_LOCALS, code: rowCode(true) },
+  ]);
   if (!wasm.validate(bytes)) return undefined;
   const memory = new wasm.Memory({ initial: 2 });
-  const kernel = (new wasm.Instance(new wasm.Module(bytes), { env: { memory } }).exports as { row: RowKernel }).row;
+  const kernels = new wasm.Instance(new wasm.Module(bytes), { env: { memory } }).exports as { row: RowKernel; tokenRow: RowKernel };
   new Float64Array(memory.buffer, TABLE, 64).set(POW2_J);
+  const lanes = 2 * ACCUMULATORS.length;
   let capacity = 0; // padded row length the scratch holds
   let heapF32 = new Float32Array(memory.buffer);
   let heapU8 = new Uint8Array(memory.buffer);
-  let stats = new Float64Array(memory.buffer, STATS, 18);
+  let stats = new Float64Array(memory.buffer, STATS, lanes);
   // the int64 count lanes, read by their low words (a row holds far fewer than 2^31 tokens)
-  let counts = new Int32Array(memory.buffer, STATS, 36);
+  let counts = new Int32Array(memory.buffer, STATS, 2 * lanes);
   const reserve = (padded: number) => {
     if (padded <= capacity) return;
-    const needed = SCRATCH + 13 * padded - memory.buffer.byteLength;
+    const needed = SCRATCH + 17 * padded - memory.buffer.byteLength;
     if (needed > 0) memory.grow(Math.ceil(needed / PAGE));
     capacity = padded;
     heapF32 = new Float32Array(memory.buffer);
     heapU8 = new Uint8Array(memory.buffer);
-    stats = new Float64Array(memory.buffer, STATS, 18);
-    counts = new Int32Array(memory.buffer, STATS, 36);
+    stats = new Float64Array(memory.buffer, STATS, lanes);
+    counts = new Int32Array(memory.buffer, STATS, 2 * lanes);
   };
+  const sum = (accumulator: number) => (stats[2 * accumulator] as number) + (stats[2 * accumulator + 1] as number);
+  const count = (accumulator: number) => (counts[4 * accumulator] as number) + (counts[4 * accumulator + 2] as number);
   return {
     row(input, sums) {
-      const { start, length } = input;
+      const { start, length, advantages } = input;
       const padded = (length + 3) & ~3;
       reserve(padded);
       const logp = SCRATCH;
       const old = logp + 4 * padded;
       const grad = old + 4 * padded;
-      const mask = grad + 4 * padded;
+      const advantage = grad + 4 * padded;
+      const mask = advantage + 4 * padded;
       const end = start + length;
       heapF32.set(input.logProbs.subarray(start, end), logp >> 2);
       heapF32.set(input.oldLogProbs.subarray(start, end), old >> 2);
+      if (advantages !== undefined) heapF32.set(advantages.subarray(start, end), advantage >> 2);
       heapU8.set(input.lossMask.subarray(start, end), mask);
       // padding tokens are masked out
       heapU8.fill(0, mask + length, mask + padded);
-      kernel(logp, old, mask, grad, padded >> 2, input.negatedAdvantage, input.factor, input.low, input.high, input.preserve ? 0 : 1);
-      // two lanes per accumulator, in ACCUMULATORS order; counts are int64 lanes
-      const ratioSum = (stats[4] as number) + (stats[5] as number);
-      const logRatioMin = Math.min(stats[8] as number, stats[9] as number);
-      const logRatioMax = Math.max(stats[10] as number, stats[11] as number);
-      const logProbMax = Math.max(stats[16] as number, stats[17] as number);
-      // the scalar loop's test, `logp <= tolerance && |log r| <= clamp`, for the whole row at once; a
-      // NaN log-ratio (which the maxima skip) makes its ratio and so the ratio sum NaN
+      const kernel = advantages === undefined ? kernels.row : kernels.tokenRow;
+      const { negatedAdvantage, factor, low, high, advantageScale, dualClip } = input;
+      kernel(logp, old, mask, grad, padded >> 2, negatedAdvantage, factor, low, high, input.preserve ? 0 : 1, advantage, advantageScale, dualClip);
+      const valueSum = sum(A_VALUE);
+      const ratioSum = sum(A_RATIO);
+      const logRatioMin = Math.min(stats[2 * A_MIN] as number, stats[2 * A_MIN + 1] as number);
+      const logRatioMax = Math.max(stats[2 * A_MAX] as number, stats[2 * A_MAX + 1] as number);
+      const logProbMax = Math.max(stats[2 * A_LOG_PROB_MAX] as number, stats[2 * A_LOG_PROB_MAX + 1] as number);
+      const advantageMax = Math.max(stats[2 * A_ADVANTAGE_MAX] as number, stats[2 * A_ADVANTAGE_MAX + 1] as number);
+      // the scalar loop's test, `logp <= tolerance && |log r| <= clamp` (and a finite advantage), for
+      // the whole row at once; a NaN log-ratio or advantage (which the maxima skip) makes the value
+      // sum NaN
       const clamp = input.clamp;
-      if (!(logProbMax <= input.tolerance && logRatioMin >= -clamp && logRatioMax <= clamp && !Number.isNaN(ratioSum))) return false;
+      const inRange = logProbMax <= input.tolerance && logRatioMin >= -clamp && logRatioMax <= clamp;
+      if (!(inRange && advantageMax < Number.POSITIVE_INFINITY && !Number.isNaN(valueSum))) return false;
       input.gradLogProbs.set(heapF32.subarray(grad >> 2, (grad >> 2) + length), start);
-      sums.count = (counts[0] as number) + (counts[2] as number);
-      sums.valueSum = (stats[2] as number) + (stats[3] as number);
+      sums.count = count(A_COUNT);
+      sums.valueSum = valueSum;
       sums.ratioSum = ratioSum;
-      sums.klSum = (stats[6] as number) + (stats[7] as number);
+      sums.klSum = sum(A_KL);
       sums.logRatioMin = logRatioMin;
       sums.logRatioMax = logRatioMax;
-      sums.clipLow = (counts[24] as number) + (counts[26] as number);
-      sums.clipHigh = (counts[28] as number) + (counts[30] as number);
+      sums.clipLow = count(A_CLIP_LOW);
+      sums.clipHigh = count(A_CLIP_HIGH);
+      sums.clipDual = count(A_CLIP_DUAL);
       return true;
     },
   };
@@ -165,16 +189,18 @@ function instantiate(): PpoClipSimd | undefined {
 
 // --- the kernel ---
 
-// params
+// params (one signature for both functions; each ignores what its mode does not use)
 const [LOGP, OLD, MASK, GRAD, QUADS] = [0, 1, 2, 3, 4];
 const [NEG_A, FACTOR, LOW, HIGH] = [5, 6, 7, 8];
 const NOT_PRESERVE = 9;
-const ROW_PARAMS = [I32, I32, I32, I32, I32, F64, F64, F64, F64, I32];
+const [ADVANTAGES, ADVANTAGE_SCALE, DUAL_CLIP] = [10, 11, 12];
+const ROW_PARAMS = [I32, I32, I32, I32, I32, F64, F64, F64, F64, I32, I32, F64, F64];
 // v128 locals, numbered after the params: the splatted scalars, the constants, the accumulators,
 // then the per-quad temporaries
 let nextLocal = ROW_PARAMS.length;
-const locals = (count: number): number[] => Array.from({ length: count }, () => nextLocal++);
-const [vNegA, vFactor, vLow, vHigh, vNotPreserve] = locals(5) as [number, number, number, number, number];
+const locals = <T extends number[]>(count: number): T => Array.from({ length: count }, () => nextLocal++) as T;
+type Six = [number, number, number, number, number, number, number];
+const [vNegA, vFactor, vLow, vHigh, vNotPreserve, vScale, vDual] = locals<Six>(7);
 // the kernel's constants, splatted once before the loop: an inline v128.const costs three
 // instructions per use on x64 (V8 rebuilds it from a general register), a local one load at worst.
 // expInRange's constants (fast-exp.ts) as the same float64 values.
@@ -190,34 +216,57 @@ const CONSTANTS = [
   1 / 6,
   1 / 24,
   1 / 120,
+  0,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
 ] as const;
-const constantLocals = locals(CONSTANTS.length);
-const [INV_LN2_64, SHIFTER, LN2_64_HI, LN2_64_LO, ONE, HALF, SIXTH, TWENTY_FOURTH, HUNDRED_TWENTIETH] = constantLocals as [
-  number, number, number, number, number, number, number, number, number,
+const constantLocals = locals<number[]>(CONSTANTS.length);
+const [INV_LN2_64, SHIFTER, LN2_64_HI, LN2_64_LO, ONE, HALF, SIXTH, TWENTY_FOURTH, HUNDRED_TWENTIETH, ZERO, POS_INF, NEG_INF] =
+  constantLocals as [number, number, number, number, number, number, number, number, number, number, number, number];
+const [INDEX_MASK, EXPONENT_BIAS] = locals<[number, number]>(2);
+/** positions of the row's sums at STATS (one v128 each: two lanes) */
+const [A_COUNT, A_VALUE, A_RATIO, A_KL, A_MIN, A_MAX, A_CLIP_LOW, A_CLIP_HIGH, A_CLIP_DUAL, A_LOG_PROB_MAX, A_ADVANTAGE_MAX] = [
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
 ];
-const [INDEX_MASK, EXPONENT_BIAS] = locals(2) as [number, number];
-/** accumulators in the order the row's sums are stored at STATS */
-const ACCUMULATORS = locals(9);
-const [aCount, aValue, aRatio, aKl, aMin, aMax, aClipLow, aClipHigh, aLogProbMax] = ACCUMULATORS as [
-  number, number, number, number, number, number, number, number, number,
-];
-const [lp4, old4, mask32, notMask32, use, notUse, x, n, r, r2, ni, ratio, loss, gradient, clipLowMask, clipHighMask, half0] =
-  locals(17) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+const ACCUMULATORS = locals<number[]>(11);
+const at = (position: number) => ACCUMULATORS[position] as number;
+const [aCount, aValue, aRatio, aKl, aMin, aMax, aClipLow, aClipHigh, aClipDual, aLogProbMax, aAdvantageMax] = [
+  A_COUNT, A_VALUE, A_RATIO, A_KL, A_MIN, A_MAX, A_CLIP_LOW, A_CLIP_HIGH, A_CLIP_DUAL, A_LOG_PROB_MAX, A_ADVANTAGE_MAX,
+].map(at) as number[] as [number, number, number, number, number, number, number, number, number, number, number];
+const [lp4, old4, adv4, mask32, notMask32, use, notUse, x, n, r, r2, ni, ratio, loss, gradient, clipLowMask, clipHighMask, half0] =
+  locals<number[]>(18) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+// per-token mode: the token's scaled advantage, its negation, its sign masks and its clip bounds
+const [advantage, negatedAdvantage, positive, negative, lowBound, highBound] = locals<Six>(6);
 const ROW_LOCALS: Array<[number, number]> = [[nextLocal - ROW_PARAMS.length, V128]];
 
 const splat = (param: number, local: number) => [...op.get(param), ...op.f64x2Splat, ...op.set(local)];
 
-/** Tokens 2·half, 2·half+1 of the current quad: loss, gradient (demoted, left on the stack) and sums. */
-function halfCode(half: 0 | 1): number[] {
+/**
+ * Tokens 2·half, 2·half+1 of the current quad: loss, gradient (demoted, left on the stack) and sums.
+ * Row mode clips every token to [low, high]; per-token mode picks the bounds of `tokenAdvantageRow`
+ * by the sign of each token's A: (−∞, 1+ε_h] for A > 0, [1−ε_l, c] for A < 0, none for A = ±0 or NaN.
+ */
+function halfCode(half: 0 | 1, perToken: boolean): number[] {
   const lanes = (local: number) => [...op.get(local), ...(half === 0 ? [] : [...op.get(local), ...op.f32x4High]), ...op.f64x2PromoteLow];
   const addTo = (accumulator: number, value: number[], combine: number[]) => [...op.get(accumulator), ...value, ...combine, ...op.set(accumulator)];
   const used = (value: number) => [...op.get(value), ...op.get(use), ...op.v128And];
+  const extend = half === 0 ? op.i64x2ExtendLowS32 : op.i64x2ExtendHighS32;
+  const [negA, low, high] = perToken ? [negatedAdvantage, lowBound, highBound] : [vNegA, vLow, vHigh];
+  const tokenAdvantage = [
+    // A = scale·a (as advantageScale * a: IEEE products commute), −A, and the bounds by sign
+    ...lanes(adv4), ...op.get(vScale), ...op.f64x2Mul, ...op.tee(advantage), ...op.f64x2Neg, ...op.set(negatedAdvantage),
+    ...addTo(aAdvantageMax, [...op.get(advantage), ...op.f64x2Abs, ...op.get(notUse), ...op.v128Or], op.f64x2Pmax),
+    ...op.get(advantage), ...op.get(ZERO), ...op.f64x2Gt, ...op.set(positive),
+    ...op.get(advantage), ...op.get(ZERO), ...op.f64x2Lt, ...op.set(negative),
+    ...op.get(vLow), ...op.get(NEG_INF), ...op.get(negative), ...op.v128Bitselect, ...op.set(lowBound),
+    ...op.get(vHigh), ...op.get(vDual), ...op.get(POS_INF), ...op.get(negative), ...op.v128Bitselect, ...op.get(positive), ...op.v128Bitselect, ...op.set(highBound),
+  ];
   return [
     // x = logp − old (float64) where the mask is set, 0 elsewhere (exp(0) is harmless); the range
     // checks are left to the end of the row: a masked-out lane becomes NaN (all bits set), which
     // pmax/pmin skip as their second operand, so the maxima see only masked-in tokens
-    ...op.get(mask32), ...(half === 0 ? op.i64x2ExtendLowS32 : op.i64x2ExtendHighS32), ...op.set(use),
-    ...op.get(notMask32), ...(half === 0 ? op.i64x2ExtendLowS32 : op.i64x2ExtendHighS32), ...op.set(notUse),
+    ...op.get(mask32), ...extend, ...op.set(use),
+    ...op.get(notMask32), ...extend, ...op.set(notUse),
     ...lanes(lp4), ...op.tee(n),
     ...lanes(old4), ...op.f64x2Sub, ...op.set(x),
     ...addTo(aLogProbMax, [...op.get(n), ...op.get(notUse), ...op.v128Or], op.f64x2Pmax),
@@ -225,6 +274,7 @@ function halfCode(half: 0 | 1): number[] {
     ...addTo(aMin, op.get(n), op.f64x2Pmin),
     ...addTo(aMax, op.get(n), op.f64x2Pmax),
     ...used(x), ...op.set(x),
+    ...(perToken ? tokenAdvantage : []),
     // expInRange: t = x·64/ln2 + S, n = t − S; r = x − n·hi − n·lo. The low 32 bits of t are the
     // integer n in two's complement (the point of the 1.5·2^52 shifter), so `n | 0` needs no convert
     ...op.get(x), ...op.get(INV_LN2_64), ...op.f64x2Mul, ...op.get(SHIFTER), ...op.f64x2Add, ...op.tee(ni),
@@ -247,9 +297,9 @@ function halfCode(half: 0 | 1): number[] {
     ...op.v128Load64Lane(TABLE, 1),
     ...op.f64x2Mul, ...op.get(r2), ...op.f64x2Mul, ...op.set(ratio),
     // loss = −A·min(max(ratio, low), high); gradient = loss·factor, 0 where clipped unless preserving
-    ...op.get(vNegA), ...op.get(ratio), ...op.get(vLow), ...op.f64x2Pmax, ...op.get(vHigh), ...op.f64x2Pmin, ...op.f64x2Mul, ...op.set(loss),
-    ...op.get(ratio), ...op.get(vLow), ...op.f64x2Lt, ...op.get(use), ...op.v128And, ...op.set(clipLowMask),
-    ...op.get(ratio), ...op.get(vHigh), ...op.f64x2Gt, ...op.get(use), ...op.v128And, ...op.set(clipHighMask),
+    ...op.get(negA), ...op.get(ratio), ...op.get(low), ...op.f64x2Pmax, ...op.get(high), ...op.f64x2Pmin, ...op.f64x2Mul, ...op.set(loss),
+    ...op.get(ratio), ...op.get(low), ...op.f64x2Lt, ...op.get(use), ...op.v128And, ...op.set(clipLowMask),
+    ...op.get(ratio), ...op.get(high), ...op.f64x2Gt, ...op.get(use), ...op.v128And, ...op.set(clipHighMask),
     ...op.get(loss), ...op.get(vFactor), ...op.f64x2Mul,
     ...op.get(clipLowMask), ...op.get(clipHighMask), ...op.v128Or, ...op.get(vNotPreserve), ...op.v128And, ...op.v128AndNot,
     ...op.get(use), ...op.v128And, ...op.set(gradient),
@@ -259,27 +309,35 @@ function halfCode(half: 0 | 1): number[] {
     ...addTo(aRatio, used(ratio), op.f64x2Add),
     ...addTo(aKl, op.get(x), op.f64x2Sub),
     ...addTo(aClipLow, op.get(clipLowMask), op.i64x2Sub),
-    ...addTo(aClipHigh, op.get(clipHighMask), op.i64x2Sub),
+    // above the upper bound: the 1+ε_h clip for A > 0, the dual clip for A < 0
+    ...(perToken
+      ? [
+          ...addTo(aClipHigh, [...op.get(clipHighMask), ...op.get(positive), ...op.v128And], op.i64x2Sub),
+          ...addTo(aClipDual, [...op.get(clipHighMask), ...op.get(positive), ...op.v128AndNot], op.i64x2Sub),
+        ]
+      : addTo(aClipHigh, op.get(clipHighMask), op.i64x2Sub)),
     ...op.get(gradient), ...op.f32x4DemoteZero,
   ];
 }
 
-function rowCode(): number[] {
+function rowCode(perToken: boolean): number[] {
   const advance = (pointer: number, bytes: number) => [...op.get(pointer), ...op.i32(bytes), ...op.i32Add, ...op.set(pointer)];
-  const zeros = (...locals: number[]) => locals.flatMap((local) => [...op.i64x2(0n), ...op.set(local)]);
+  const zeros = (...targets: number[]) => targets.flatMap((local) => [...op.i64x2(0n), ...op.set(local)]);
   const store = (local: number, index: number) => [...op.i32(0), ...op.get(local), ...op.v128StoreAt(STATS + 16 * index)];
   return [
     ...splat(NEG_A, vNegA), ...splat(FACTOR, vFactor), ...splat(LOW, vLow), ...splat(HIGH, vHigh),
+    ...splat(ADVANTAGE_SCALE, vScale), ...splat(DUAL_CLIP, vDual),
     // vNotPreserve = all ones when the clipped gradient is zeroed
     ...op.i64x2(0n), ...op.set(vNotPreserve),
     ...op.get(NOT_PRESERVE), ...op.if, ...op.i64x2(-1n), ...op.set(vNotPreserve), ...op.end,
     ...CONSTANTS.flatMap((value, index) => [...op.f64x2(value), ...op.set(constantLocals[index] as number)]),
     ...op.i32(63), ...op.i32x4Splat, ...op.set(INDEX_MASK),
     ...op.i32(1023), ...op.i32x4Splat, ...op.set(EXPONENT_BIAS),
-    ...zeros(aCount, aValue, aRatio, aKl, aClipLow, aClipHigh),
+    ...zeros(aCount, aValue, aRatio, aKl, aClipLow, aClipHigh, aClipDual),
     ...op.f64x2(Number.POSITIVE_INFINITY), ...op.set(aMin),
     ...op.f64x2(Number.NEGATIVE_INFINITY), ...op.set(aMax),
     ...op.f64x2(Number.NEGATIVE_INFINITY), ...op.set(aLogProbMax),
+    ...op.f64x2(Number.NEGATIVE_INFINITY), ...op.set(aAdvantageMax),
     ...op.block, ...op.loop,
     ...op.get(QUADS), ...op.i32Eqz, ...op.brIf(1),
     ...op.get(MASK), ...op.i32Load, ...op.i32Eqz,
@@ -288,15 +346,16 @@ function rowCode(): number[] {
     ...op.else,
     ...op.get(LOGP), ...op.v128Load, ...op.set(lp4),
     ...op.get(OLD), ...op.v128Load, ...op.set(old4),
+    ...(perToken ? [...op.get(ADVANTAGES), ...op.v128Load, ...op.set(adv4)] : []),
     // mask bytes → i32 lanes of all ones where masked out (notMask32) and where masked in (mask32)
     ...op.get(MASK), ...op.v128Load32Zero, ...op.i16x8ExtendLowU8, ...op.i32x4ExtendLowU16, ...op.i64x2(0n), ...op.i32x4Eq, ...op.tee(notMask32),
     ...op.v128Not, ...op.set(mask32),
     ...op.get(GRAD),
-    ...halfCode(0), ...op.set(half0),
-    ...op.get(half0), ...halfCode(1), ...op.f32x4LowPairs,
+    ...halfCode(0, perToken), ...op.set(half0),
+    ...op.get(half0), ...halfCode(1, perToken), ...op.f32x4LowPairs,
     ...op.v128StoreAt(0),
     ...op.end,
-    ...advance(LOGP, 16), ...advance(OLD, 16), ...advance(GRAD, 16), ...advance(MASK, 4),
+    ...advance(LOGP, 16), ...advance(OLD, 16), ...advance(GRAD, 16), ...advance(ADVANTAGES, 16), ...advance(MASK, 4),
     ...op.get(QUADS), ...op.i32(1), ...op.i32Sub, ...op.set(QUADS),
     ...op.br(0),
     ...op.end, ...op.end,

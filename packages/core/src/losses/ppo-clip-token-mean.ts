@@ -58,11 +58,11 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
   const total = input.globalTokenCount ?? countNonZero(lossMask, 0, tokens);
   // a fresh buffer is already zero; a reused one gets its masked-out positions zeroed in the main loop
   const pass = new RowPass(input, input.gradientBuffer ?? new Float32Array(tokens), total > 0 ? 1 / total : 0);
-  const simd = input.simd !== false && sequenceAdvantages !== undefined ? simdRows(input, pass) : undefined;
+  const simd = input.simd !== false ? simdRows(input, pass) : undefined;
   for (let row = 0; row < batchSize; row++) {
     pass.start = row * sequenceLength;
     if (sequenceAdvantages === undefined) {
-      tokenAdvantageRow(pass);
+      if (!simd?.(row)) tokenAdvantageRow(pass);
       continue;
     }
     const rowAdvantage = sequenceAdvantages[row] as number;
@@ -96,31 +96,45 @@ export function ppoClipTokenMean(input: FusedTokenMeanInput): PolicyLossResult {
 }
 
 /**
- * The row runner of the SIMD kernel (ppo-clip-simd.ts) for float32 inputs, or undefined where it
+ * The row runner of the SIMD kernels (ppo-clip-simd.ts) for float32 inputs, or undefined where they
  * cannot run. It returns false for a row the scalar loops must take (a clamped or invalid token).
  */
 function simdRows(input: FusedTokenMeanInput, pass: RowPass): ((row: number) => boolean) | undefined {
-  const { logProbs, oldLogProbs } = input;
+  const { logProbs, oldLogProbs, advantages, sequenceAdvantages } = input;
   if (!(logProbs instanceof Float32Array && oldLogProbs instanceof Float32Array)) return undefined;
+  const perToken = sequenceAdvantages === undefined;
+  if (perToken && !(advantages instanceof Float32Array)) return undefined;
   const kernel = ppoClipSimd();
   if (kernel === undefined) return undefined;
   const { numbers } = pass;
-  const sums: SimdRowSums = { count: 0, valueSum: 0, ratioSum: 0, klSum: 0, logRatioMin: 0, logRatioMax: 0, clipLow: 0, clipHigh: 0 };
+  const sums: SimdRowSums = { count: 0, valueSum: 0, ratioSum: 0, klSum: 0, logRatioMin: 0, logRatioMax: 0, clipLow: 0, clipHigh: 0, clipDual: 0 };
   const rowInput: SimdRowInput = {
     logProbs,
     oldLogProbs,
     lossMask: input.lossMask,
     gradLogProbs: pass.gradLogProbs,
+    advantages: perToken ? (advantages as Float32Array) : undefined,
+    advantageScale: numbers[PASS_ADVANTAGE_SCALE] as number,
     start: 0,
     length: pass.sequenceLength,
     negatedAdvantage: 0,
     factor: numbers[PASS_FACTOR] as number,
-    low: 0,
-    high: 0,
+    // per-token mode reads the three bounds and picks by each token's sign
+    low: numbers[PASS_LOWER] as number,
+    high: numbers[PASS_UPPER] as number,
+    dualClip: numbers[PASS_DUAL_CLIP] as number,
     tolerance: numbers[PASS_TOLERANCE] as number,
     clamp: numbers[PASS_CLAMP] as number,
     preserve: pass.preserve,
   };
+  if (perToken) {
+    return (row) => {
+      rowInput.start = row * pass.sequenceLength;
+      if (!kernel.row(rowInput, sums)) return false;
+      addRow(pass, sums);
+      return true;
+    };
+  }
   return (row) => {
     const advantage = numbers[PASS_ROW_ADVANTAGE] as number;
     const negative = advantage < 0;

@@ -93,6 +93,7 @@ export const op = {
   i64x2Add: simd(0xce),
   i64x2Sub: simd(0xd1),
   f64x2Abs: simd(0xec),
+  f64x2Neg: simd(0xed),
   f64x2Add: simd(0xf0),
   f64x2Sub: simd(0xf1),
   f64x2Mul: simd(0xf2),
