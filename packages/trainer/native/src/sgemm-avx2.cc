@@ -75,8 +75,9 @@ void packB(const Strided& b, long depth0, long col0, int kc, int nc, float* out)
 // The twelve accumulators are named variables: an array of __m256 made GCC spill them to the stack
 // on every iteration (measured: half the throughput).
 // A is read at a[i·rowStride + p·depthStride]: a packed panel (1, MR) or, for narrow products, the
-// operand itself (see gemm).
-void microKernel(int kc, const float* a, long rowStride, long depthStride, const float* b, float* c, long ldc, bool accumulate, int rows, int cols) {
+// operand itself (see gemm). B's rows are `bStride` apart: NR in a packed panel, or the row stride
+// of a row-major operand read in place (small M, see gemm).
+void microKernel(int kc, const float* a, long rowStride, long depthStride, const float* b, long bStride, float* c, long ldc, bool accumulate, int rows, int cols) {
   const long r1 = rowStride, r2 = 2 * rowStride, r3 = 3 * rowStride, r4 = 4 * rowStride, r5 = 5 * rowStride;
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -102,7 +103,7 @@ void microKernel(int kc, const float* a, long rowStride, long depthStride, const
     c50 = _mm256_fmadd_ps(ai, b0, c50);
     c51 = _mm256_fmadd_ps(ai, b1, c51);
     a += depthStride;
-    b += NR;
+    b += bStride;
   }
   alignas(32) float tile[MR * NR];
   const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -125,6 +126,41 @@ void microKernel(int kc, const float* a, long rowStride, long depthStride, const
   }
   for (int i = 0; i < rows; i++) {
     for (int j = 0; j < cols; j++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+  }
+}
+
+// Small M (a decode step: a few tokens through a weight matrix): each B panel serves only ⌈M/6⌉
+// micro-tiles, so packing B (a copy of the whole weight per call) costs as much as the arithmetic.
+// Full 16-column panels of a row-major B are read in place (a KC×16 panel is KC cache lines, L1
+// resident across the row tiles); only the last partial panel is packed, and A's last partial
+// row panel once per depth block. Same micro-kernel and summation order as the packed path, so the
+// results are bitwise the same.
+constexpr long SMALL_M = 48;
+
+void gemmSmallM(const Strided& a, const Strided& b, float* c, long M, long N, long K, float* packedA, float* packedB) {
+  const long fullRows = M - M % MR;
+  for (long pc = 0; pc < K; pc += KC) {
+    const int kc = static_cast<int>(std::min<long>(KC, K - pc));
+    const bool accumulate = pc > 0;
+    if (fullRows < M) packA(a, fullRows, pc, static_cast<int>(M - fullRows), kc, packedA);
+    for (long jr = 0; jr < N; jr += NR) {
+      const int cols = static_cast<int>(std::min<long>(NR, N - jr));
+      const float* panel = b.data + pc * b.rowStride + jr;
+      long bStride = b.rowStride;
+      if (cols < NR) {
+        packB(b, pc, jr, kc, cols, packedB);
+        panel = packedB;
+        bStride = NR;
+      }
+      for (long ir = 0; ir < M; ir += MR) {
+        const int rows = static_cast<int>(std::min<long>(MR, M - ir));
+        if (rows == MR) {
+          microKernel(kc, a.data + ir * a.rowStride + pc, a.rowStride, 1, panel, bStride, c + ir * N + jr, N, accumulate, rows, cols);
+        } else {
+          microKernel(kc, packedA, 1, MR, panel, bStride, c + ir * N + jr, N, accumulate, rows, cols);
+        }
+      }
+    }
   }
 }
 
@@ -156,6 +192,10 @@ void gemm(const Strided& a, const Strided& b, float* c, long M, long N, long K) 
   thread_local std::vector<float> packedB;
   packedA.resize(static_cast<size_t>(MC + MR) * KC);
   packedB.resize(static_cast<size_t>(NC + NR) * KC);
+  if (M <= SMALL_M && b.colStride == 1 && a.colStride == 1) {
+    gemmSmallM(a, b, c, M, N, K, packedA.data(), packedB.data());
+    return;
+  }
   for (long jc = 0; jc < N; jc += NC) {
     const int nc = static_cast<int>(std::min<long>(NC, N - jc));
     for (long pc = 0; pc < K; pc += KC) {
@@ -177,7 +217,7 @@ void gemm(const Strided& a, const Strided& b, float* c, long M, long N, long K) 
             depthStride = MR;
           }
           for (int jr = 0; jr < nc; jr += NR) {
-            microKernel(kc, panel, rowStride, depthStride, packedB.data() + static_cast<long>(jr) * kc, c + ir * N + jc + jr, N, accumulate, rows, std::min(NR, nc - jr));
+            microKernel(kc, panel, rowStride, depthStride, packedB.data() + static_cast<long>(jr) * kc, NR, c + ir * N + jc + jr, N, accumulate, rows, std::min(NR, nc - jr));
           }
         }
         continue;
@@ -188,7 +228,7 @@ void gemm(const Strided& a, const Strided& b, float* c, long M, long N, long K) 
         for (int jr = 0; jr < nc; jr += NR) {
           const float* bPanel = packedB.data() + static_cast<long>(jr) * kc;
           for (int ir = 0; ir < mc; ir += MR) {
-            microKernel(kc, packedA.data() + static_cast<long>(ir) * kc, 1, MR, bPanel, c + (ic + ir) * N + jc + jr, N, accumulate, std::min(MR, mc - ir),
+            microKernel(kc, packedA.data() + static_cast<long>(ir) * kc, 1, MR, bPanel, NR, c + (ic + ir) * N + jc + jr, N, accumulate, std::min(MR, mc - ir),
                         std::min(NR, nc - jr));
           }
         }

@@ -21,6 +21,8 @@ const shapes: Array<{ M: number; N: number; K: number; batchA: number[]; batchB:
   { M: 20, N: 6, K: 8, batchA: [4], batchB: [] },
   { M: 20, N: 6, K: 8, batchA: [4], batchB: [1] },
   { M: 5, N: 6, K: 8, batchA: [1], batchB: [4] },
+  { M: 17, N: 40, K: 300, batchA: [], batchB: [] }, // small M (decode): B read in place, partial panels, two depth blocks
+  { M: 49, N: 35, K: 20, batchA: [], batchB: [] }, // just above the small-M path
   { M: 37, N: 1, K: 130, batchA: [], batchB: [] }, // matrix-vector fast path
   { M: 37, N: 21, K: 1, batchA: [2], batchB: [2] }, // outer-product fast path
 ];

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { AipoError } from '@aipo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadNativeMatMul } from '../backend/native-matmul';
 import { selectBackend } from '../backend/select-backend';
 import { writeTinyModelDir, type TinyArchitecture } from '../testing/tiny-fixtures';
 import { decodeForward, type DecodeEntry } from './decode-forward';
 import { DecodeKvCache, commonPrefixLength } from './decode-kv-cache';
+import type { DecodeArena } from './decode-simd';
 import { createDecodeWeights } from './decode-weights';
 import { loadModel } from './load-model';
 import { computeLogits } from './pack-sequences';
@@ -13,17 +15,32 @@ beforeAll(async () => {
   await selectBackend({ backend: 'wasm' });
 });
 
+type MatMulPath = DecodeArena['matmulPath'];
+const nativeStatus = loadNativeMatMul();
+if (!nativeStatus.available) process.stderr.write(`decodeForward: the native matmul cases are skipped: ${nativeStatus.reason}\n`);
+
 /** A tiny random model with its decode weights and an empty KV cache; `done()` frees them. */
-async function setup(options: { architecture: TinyArchitecture; seed: number; std?: number; simd?: boolean }) {
+async function setup(options: { architecture: TinyArchitecture; seed: number; std?: number; path?: MatMulPath }) {
   const { dir } = await writeTinyModelDir({ architecture: options.architecture, seed: options.seed, std: options.std ?? 0.1 });
   const model = await loadModel(dir);
-  const weights = await createDecodeWeights(model);
-  const cache = new DecodeKvCache(model.config, { simd: options.simd ?? true });
+  const path = options.path ?? 'simd';
+  const cache = new DecodeKvCache(model.config, { simd: path !== 'js', native: path === 'native' });
+  expect(cache.arena.matmulPath).toBe(path);
+  const weights = await createDecodeWeights(model, cache.arena);
   const done = () => {
     weights.dispose();
     model.dispose();
   };
   return { model, weights, cache, done };
+}
+
+function errorCode(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    return AipoError.isInstance(error) ? error.code : `not an AipoError: ${String(error)}`;
+  }
+  return undefined;
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -35,17 +52,22 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 describe('decodeForward', () => {
   // qwen2: GQA (4 query heads, 2 kv heads) + q/k/v bias; llama: no bias; qwen2-tied: tied head; gpt2: LayerNorm, learned positions
-  // simd: false runs the plain-JS attention loops that engines without wasm SIMD use
-  it.each<[TinyArchitecture, boolean]>([
-    ['qwen2', true],
-    ['llama', true],
-    ['qwen2-tied', true],
-    ['gpt2', true],
-    ['qwen2', false],
-    ['gpt2', false],
-  ])('%s (SIMD %s): prefill, mixed prefill + decode steps and resumed slots equal a from-scratch forward pass', async (architecture, simd) => {
-    const { model, weights, cache, done } = await setup({ architecture, seed: 5, std: 0.3, simd });
-    expect(cache.arena.kernels !== undefined).toBe(simd);
+  // matmuls: 'native' = the AVX2/FMA addon, 'simd' = the wasm SIMD kernel, 'js' = plain loops
+  // everywhere (engines without wasm SIMD); the tiny models' widths (32, 48, 64, 96 and vocabularies
+  // not multiples of 8) exercise the SIMD kernel's column tails
+  it.each<[TinyArchitecture, MatMulPath]>([
+    ['qwen2', 'simd'],
+    ['llama', 'simd'],
+    ['qwen2-tied', 'simd'],
+    ['gpt2', 'simd'],
+    ['qwen2', 'js'],
+    ['gpt2', 'js'],
+    ['qwen2', 'native'],
+    ['gpt2', 'native'],
+  ])('%s (matmul %s): prefill, mixed prefill + decode steps and resumed slots equal a from-scratch forward pass', async (architecture, path) => {
+    if (path === 'native' && !nativeStatus.available) return;
+    const { model, weights, cache, done } = await setup({ architecture, seed: 5, std: 0.3, path });
+    expect(cache.arena.kernels !== undefined).toBe(path !== 'js');
     const V = model.config.vocabSize;
     const sequences = [
       [3, 70, 12, 200, 9, 41, 5],
@@ -58,7 +80,7 @@ describe('decodeForward', () => {
     };
     // step 1: both prompts in one call, every position's logits
     const entries: DecodeEntry[] = sequences.flatMap((sequence, b) => sequence.map((token, position) => ({ slot: slots[b]!, position, token, logits: true })));
-    const prefill = await decodeForward({ weights, cache, entries });
+    const prefill = decodeForward({ weights, cache, entries });
     const reference = await computeLogits(model, [sequences[0]!]);
     expect(maxAbsDiff(prefill.subarray(0, sequences[0]!.length * V), reference)).toBeLessThan(1e-4);
     // steps 2..4: row 0 decodes one token per step while row 1 gets three tokens at once (a resume)
@@ -68,7 +90,7 @@ describe('decodeForward', () => {
       const inserted = [30 + step, 31 + step, 32 + step];
       const startOne = sequences[1]!.length;
       sequences[1]!.push(...inserted);
-      const logits = await decodeForward({
+      const logits = decodeForward({
         weights,
         cache,
         entries: [
@@ -92,18 +114,19 @@ describe('decodeForward', () => {
     const variable = model.params.get('model.norm.weight')!;
     variable.assign(tf.onesLike(variable));
     expect(weights.isCurrent()).toBe(false);
-    const error = await decodeForward({ weights, cache, entries: [{ slot: cache.createSlot(), position: 0, token: 1, logits: true }] }).catch((e: unknown) => e);
-    expect(AipoError.isInstance(error) && error.code).toBe('INTERNAL');
+    expect(errorCode(() => decodeForward({ weights, cache, entries: [{ slot: cache.createSlot(), position: 0, token: 1, logits: true }] }))).toBe('INTERNAL');
     done();
   });
 
   it('rejects positions past the model and gaps in a sequence', async () => {
     const { model, weights, cache, done } = await setup({ architecture: 'llama', seed: 7 });
     const slot = cache.createSlot();
-    const past = await decodeForward({ weights, cache, entries: [{ slot, position: model.config.maxPositions, token: 1, logits: true }] }).catch((e: unknown) => e);
-    expect(AipoError.isInstance(past) && past.code).toBe('INVALID_ARGUMENT');
-    const gap = await decodeForward({ weights, cache, entries: [{ slot, position: 3, token: 1, logits: true }] }).catch((e: unknown) => e);
-    expect(AipoError.isInstance(gap) && gap.code).toBe('INTERNAL'); // nothing cached before position 3
+    expect(errorCode(() => decodeForward({ weights, cache, entries: [{ slot, position: model.config.maxPositions, token: 1, logits: true }] }))).toBe('INVALID_ARGUMENT');
+    expect(errorCode(() => decodeForward({ weights, cache, entries: [{ slot, position: 3, token: 1, logits: true }] }))).toBe('INTERNAL'); // nothing cached before position 3
+    for (const token of [-1, model.config.vocabSize, 1.5]) expect(errorCode(() => decodeForward({ weights, cache, entries: [{ slot, position: 0, token, logits: true }] }))).toBe('INVALID_ARGUMENT');
+    // weights built on another arena than the cache's
+    const other = new DecodeKvCache(model.config);
+    expect(errorCode(() => decodeForward({ weights, cache: other, entries: [{ slot: other.createSlot(), position: 0, token: 1, logits: true }] }))).toBe('INTERNAL');
     expect(() => cache.reserve(slot, model.config.maxPositions + 1)).toThrow(/positions/);
     expect(commonPrefixLength([1, 2, 3], [1, 2, 4, 5])).toBe(2);
     done();

@@ -1,8 +1,7 @@
-import * as tf from '@tensorflow/tfjs';
 import { AipoError } from '@aipo/core';
 import type { DecodeKvCache, DecodeSlot } from './decode-kv-cache';
 import type { DecodeArena } from './decode-simd';
-import type { DecodeWeights } from './decode-weights';
+import type { DecodeMatrix, DecodeWeights } from './decode-weights';
 
 /** One token to run: it is written to `slot` at `position` and attends to positions `0..position`. */
 export interface DecodeEntry {
@@ -24,25 +23,90 @@ export interface DecodeForwardOptions {
    * suffix of a resumed sequence, or one sampled token per running sequence, all in one call.
    */
   entries: readonly DecodeEntry[];
+  /**
+   * where to write the logits when it is large enough (the result is then a view of it): a caller
+   * that steps in a loop reuses one buffer instead of a fresh array per step
+   */
+  out?: Float32Array;
+}
+
+/** Preallocated activations of a step, grown to the most entries seen (nothing allocated per step). */
+interface Workspace {
+  rows: number;
+  blocks: Array<{ index: number; floats: number }>;
+  /** `[rows, d]` residual stream */
+  x: number;
+  /** `[rows, d]` normalised rows (the matmuls' input) */
+  h: number;
+  /** `[rows, (H + 2·H_kv)·hd]` */
+  qkv: number;
+  /** `[rows, H·hd]` */
+  attended: number;
+  /** `[rows, d]` a block's output before the residual add */
+  projected: number;
+  /** `[rows, up width]` */
+  up: number;
+  /** `[rows, F]` */
+  activated: number;
+  /** `[rows, V]` */
+  logits: number;
+}
+
+const workspaces = new WeakMap<DecodeKvCache, Workspace>();
+
+function workspaceFor(cache: DecodeKvCache, weights: DecodeWeights, rows: number): Workspace {
+  const existing = workspaces.get(cache);
+  if (existing !== undefined && existing.rows >= rows) return existing;
+  if (existing !== undefined) for (const { index, floats } of existing.blocks) cache.arena.free(index, floats);
+  const c = weights.model.config;
+  const capacity = Math.max(rows, 2 * (existing?.rows ?? 0), 16);
+  const blocks: Workspace['blocks'] = [];
+  const block = (width: number) => {
+    const floats = capacity * width;
+    const index = cache.arena.allocate(floats);
+    blocks.push({ index, floats });
+    return index;
+  };
+  const layer = weights.layers[0];
+  const workspace: Workspace = {
+    rows: capacity,
+    blocks,
+    x: block(c.hiddenSize),
+    h: block(c.hiddenSize),
+    qkv: block((c.numHeads + 2 * c.numKvHeads) * c.headDim),
+    attended: block(c.numHeads * c.headDim),
+    projected: block(c.hiddenSize),
+    up: block(layer?.up.cols ?? 1),
+    activated: block(layer?.down.rows ?? 1),
+    logits: block(c.vocabSize),
+  };
+  workspaces.set(cache, workspace);
+  return workspace;
 }
 
 /**
  * A forward pass for decoding, specialised for small batches where every tfjs op is tiny and the
- * cost is dispatch (tfjs-perf.md Q2): per block only the four (or, unfused, seven) matmuls run on
- * the backend; norms, RoPE and biases run in JS on the rows just read back, and attention over the
- * slot's preallocated keys/values and the SwiGLU in wasm SIMD kernels (decode-simd.ts). Each row
- * is computed independently of the others, so a sequence's log-probs do not depend on its batch
+ * cost is dispatch (tfjs-perf.md Q2): it runs outside tfjs, synchronously, on one wasm memory that
+ * holds the weights (copied once, decode-weights.ts), the KV cache and the step's activations
+ * (preallocated, so a step allocates nothing but the returned logits, and not those given `out`). Matmuls run in the native
+ * sgemm when built, else a wasm SIMD kernel; attention and SwiGLU in the wasm SIMD kernels
+ * (decode-simd.ts); norms, RoPE, biases and residuals in JS over the same memory. Each row is
+ * computed independently of the others, so a sequence's log-probs do not depend on its batch
  * neighbours. Returns `[entries with logits, V]` next-token logits in entry order.
  *
  * Same math as `CausalLM.forward` (HF modeling_llama.py / modeling_gpt2.py); the
  * equality is tested against a from-scratch forward pass.
  */
-export async function decodeForward({ weights, cache, entries }: DecodeForwardOptions): Promise<Float32Array> {
+export function decodeForward({ weights, cache, entries, out }: DecodeForwardOptions): Float32Array {
   const c = weights.model.config;
   const N = entries.length;
   if (N === 0) return new Float32Array(0);
   if (!weights.isCurrent()) throw new AipoError({ code: 'INTERNAL', message: 'decode weights are stale (the model changed); rebuild them' });
+  if (weights.arena !== cache.arena) throw new AipoError({ code: 'INTERNAL', message: "decode weights live in another arena than the KV cache (build them on the cache's arena)" });
   for (const entry of entries) {
+    if (!Number.isInteger(entry.token) || entry.token < 0 || entry.token >= c.vocabSize) {
+      throw new AipoError({ code: 'INVALID_ARGUMENT', message: `token id ${entry.token} is outside the vocabulary (0..${c.vocabSize - 1})` });
+    }
     if (entry.position >= c.maxPositions) throw new AipoError({ code: 'INVALID_ARGUMENT', message: `position ${entry.position} is beyond the model's ${c.maxPositions}` });
     if (entry.position > entry.slot.tokens.length) {
       throw new AipoError({ code: 'INTERNAL', message: `decode entry at position ${entry.position} leaves a gap after ${entry.slot.tokens.length} cached tokens` });
@@ -51,152 +115,121 @@ export async function decodeForward({ weights, cache, entries }: DecodeForwardOp
     entry.slot.tokens.length = Math.max(entry.slot.tokens.length, entry.position + 1);
     entry.slot.tokens[entry.position] = entry.token;
   }
+  const arena = cache.arena;
+  const w = workspaceFor(cache, weights, N);
+  // no allocation below this line: the view stays valid
+  const heap = arena.heap();
   const d = c.hiddenSize;
-  const x = await embed(weights, entries);
-  // reused by every block (matmul copies its input to the backend and releases it before returning)
-  const h = new Float32Array(N * d);
-  const attended = new Float32Array(N * c.numHeads * c.headDim);
+  embed({ heap, weights, entries, out: w.x });
+  const matmul = (input: number, rows: number, matrix: DecodeMatrix, out: number) => arena.matmul({ a: input, b: matrix.index, c: out, m: rows, k: matrix.rows, n: matrix.cols });
   for (const [index, layer] of weights.layers.entries()) {
-    normalize({ x, rows: N, weight: layer.norm1, bias: layer.norm1Bias, config: c, out: h });
-    const qkv = await matmul(h, N, layer.qkv);
-    addBias(qkv, N, layer.qkvBias);
-    attend({ qkv, entries, layer: index, weights, cache, out: attended });
-    const projected = await matmul(attended, N, [layer.out]);
-    addBias(projected, N, layer.outBias);
-    for (let i = 0; i < N * d; i++) x[i] = x[i]! + projected[i]!;
-    normalize({ x, rows: N, weight: layer.norm2, bias: layer.norm2Bias, config: c, out: h });
-    const up = await matmul(h, N, layer.up);
-    addBias(up, N, layer.upBias);
-    const activated = c.family === 'gpt2' ? geluTanh(up) : swiGlu(up, N, c.intermediateSize, cache.arena);
-    const down = await matmul(activated, N, [layer.down]);
-    addBias(down, N, layer.downBias);
-    for (let i = 0; i < N * d; i++) x[i] = x[i]! + down[i]!;
+    normalize({ heap, x: w.x, rows: N, weight: layer.norm1, bias: layer.norm1Bias, config: c, out: w.h });
+    matmul(w.h, N, layer.qkv, w.qkv);
+    addBias({ heap, x: w.qkv, rows: N, bias: layer.qkvBias });
+    attend({ heap, qkv: w.qkv, entries, layer: index, weights, cache, out: w.attended });
+    matmul(w.attended, N, layer.out, w.projected);
+    addBias({ heap, x: w.projected, rows: N, bias: layer.outBias });
+    addInto(heap, w.x, w.projected, N * d);
+    normalize({ heap, x: w.x, rows: N, weight: layer.norm2, bias: layer.norm2Bias, config: c, out: w.h });
+    matmul(w.h, N, layer.up, w.up);
+    addBias({ heap, x: w.up, rows: N, bias: layer.upBias });
+    if (c.family === 'gpt2') geluTanh({ heap, x: w.up, count: N * layer.up.cols, out: w.activated });
+    else swiGlu({ heap, gateUp: w.up, rows: N, width: layer.down.rows, arena, out: w.activated });
+    matmul(w.activated, N, layer.down, w.projected);
+    addBias({ heap, x: w.projected, rows: N, bias: layer.downBias });
+    addInto(heap, w.x, w.projected, N * d);
   }
-  const wanted = entries.flatMap((entry, n) => (entry.logits ? [n] : []));
-  const last = new Float32Array(wanted.length * d);
-  wanted.forEach((n, row) => last.set(x.subarray(n * d, (n + 1) * d), row * d));
-  const final = normalize({ x: last, rows: wanted.length, weight: weights.finalNorm, bias: weights.finalNormBias, config: c, out: new Float32Array(last.length) });
-  return wanted.length === 0 ? new Float32Array(0) : matmul(final, wanted.length, [weights.head]);
+  // the rows that want logits, gathered (in entry order) into `projected`, normalised into `h`
+  let wanted = 0;
+  for (let n = 0; n < N; n++) {
+    if (!entries[n]!.logits) continue;
+    heap.copyWithin(w.projected + wanted * d, w.x + n * d, w.x + (n + 1) * d);
+    wanted++;
+  }
+  if (wanted === 0) return new Float32Array(0);
+  normalize({ heap, x: w.projected, rows: wanted, weight: weights.finalNorm, bias: weights.finalNormBias, config: c, out: w.h });
+  matmul(w.h, wanted, weights.head, w.logits);
+  const logits = heap.subarray(w.logits, w.logits + wanted * c.vocabSize);
+  if (out === undefined || out.length < logits.length) return logits.slice();
+  out.set(logits);
+  return out.subarray(0, logits.length);
 }
 
-/** `[N, d]` token (+ learned position) embeddings, gathered on the backend and read once. */
-async function embed(weights: DecodeWeights, entries: readonly DecodeEntry[]): Promise<Float32Array> {
-  const tokens = tf.tensor1d(entries.map((entry) => entry.token), 'int32');
-  const positions = tf.tensor1d(entries.map((entry) => entry.position), 'int32');
-  const rows = tf.tidy(() => {
-    const tokenRows = tf.gather(weights.embedding, tokens);
-    return weights.positionEmbedding === undefined ? tokenRows : tf.add(tokenRows, tf.gather(weights.positionEmbedding, positions));
-  });
-  try {
-    return new Float32Array((await rows.data()) as Float32Array);
-  } finally {
-    tokens.dispose();
-    positions.dispose();
-    rows.dispose();
-  }
-}
-
-/** `input [rows, k] · W` for W = the column blocks `parts` (concatenated per row). */
-async function matmul(input: Float32Array, rows: number, parts: readonly tf.Tensor2D[]): Promise<Float32Array> {
-  const k = parts[0]!.shape[0];
-  const a = tf.tensor2d(input, [rows, k]);
-  try {
-    if (parts.length === 1) {
-      const product = tf.matMul(a, parts[0]!);
-      try {
-        return (await product.data()) as Float32Array;
-      } finally {
-        product.dispose();
-      }
-    }
-    const products = parts.map((part) => tf.matMul(a, part));
-    try {
-      const widths = parts.map((part) => part.shape[1]);
-      const width = widths.reduce((sum, w) => sum + w, 0);
-      const out = new Float32Array(rows * width);
-      let column = 0;
-      for (const [index, product] of products.entries()) {
-        const data = (await product.data()) as Float32Array;
-        const w = widths[index]!;
-        for (let r = 0; r < rows; r++) out.set(data.subarray(r * w, (r + 1) * w), r * width + column);
-        column += w;
-      }
-      return out;
-    } finally {
-      for (const product of products) product.dispose();
-    }
-  } finally {
-    a.dispose();
+/** `[N, d]` token (+ learned position) embedding rows, copied within the arena. */
+function embed({ heap, weights, entries, out }: { heap: Float32Array; weights: DecodeWeights; entries: readonly DecodeEntry[]; out: number }): void {
+  const d = weights.embedding.cols;
+  const positions = weights.positionEmbedding;
+  for (let n = 0; n < entries.length; n++) {
+    const entry = entries[n]!;
+    const row = weights.embedding.index + entry.token * d;
+    heap.copyWithin(out + n * d, row, row + d);
+    if (positions === undefined) continue;
+    const position = positions.index + entry.position * d;
+    for (let i = 0; i < d; i++) heap[out + n * d + i] = heap[out + n * d + i]! + heap[position + i]!;
   }
 }
 
-function addBias(x: Float32Array, rows: number, bias: Float32Array | undefined): void {
+function addBias({ heap, x, rows, bias }: { heap: Float32Array; x: number; rows: number; bias: Float32Array | undefined }): void {
   if (bias === undefined) return;
   const width = bias.length;
   for (let r = 0; r < rows; r++) {
-    const base = r * width;
-    for (let i = 0; i < width; i++) x[base + i] = x[base + i]! + bias[i]!;
+    const base = x + r * width;
+    for (let i = 0; i < width; i++) heap[base + i] = heap[base + i]! + bias[i]!;
   }
 }
 
-/** RMSNorm (llama) or LayerNorm (gpt2) of each row of `x`, into `out`. */
-function normalize(options: { x: Float32Array; rows: number; weight: Float32Array; bias: Float32Array | undefined; config: { family: 'llama' | 'gpt2'; normEps: number }; out: Float32Array }): Float32Array {
-  const { x, rows, weight, bias, config: c, out } = options;
+/** The residual add `x += y` over `count` floats. */
+function addInto(heap: Float32Array, x: number, y: number, count: number): void {
+  for (let i = 0; i < count; i++) heap[x + i] = heap[x + i]! + heap[y + i]!;
+}
+
+/** RMSNorm (llama) or LayerNorm (gpt2) of each row at `x`, into `out`. */
+function normalize(options: { heap: Float32Array; x: number; rows: number; weight: Float32Array; bias: Float32Array | undefined; config: { family: 'llama' | 'gpt2'; normEps: number }; out: number }): void {
+  const { heap, x, rows, weight, bias, config: c, out } = options;
   const d = weight.length;
   for (let r = 0; r < rows; r++) {
-    const base = r * d;
+    const base = x + r * d;
+    const target = out + r * d;
     let mean = 0;
     if (c.family === 'gpt2') {
-      for (let i = 0; i < d; i++) mean += x[base + i]!;
+      for (let i = 0; i < d; i++) mean += heap[base + i]!;
       mean /= d;
     }
     let square = 0;
     for (let i = 0; i < d; i++) {
-      const centred = x[base + i]! - mean;
+      const centred = heap[base + i]! - mean;
       square += centred * centred;
     }
     const scale = 1 / Math.sqrt(square / d + c.normEps);
-    for (let i = 0; i < d; i++) out[base + i] = (x[base + i]! - mean) * scale * weight[i]! + (bias === undefined ? 0 : bias[i]!);
+    for (let i = 0; i < d; i++) heap[target + i] = (heap[base + i]! - mean) * scale * weight[i]! + (bias === undefined ? 0 : bias[i]!);
   }
-  return out;
 }
 
 /**
  * SwiGLU (Shazeer 2020) on fused `[N, gate | up]` rows: silu(gate) · up; in the SIMD kernel when
  * the width allows (JS `Math.exp` is an out-of-line call per element).
  */
-function swiGlu(gateUp: Float32Array, rows: number, width: number, arena: DecodeArena): Float32Array {
+function swiGlu({ heap, gateUp, rows, width, arena, out }: { heap: Float32Array; gateUp: number; rows: number; width: number; arena: DecodeArena; out: number }): void {
   if (width % 4 === 0 && arena.kernels !== undefined) {
-    const input = arena.allocate(rows * 2 * width);
-    const output = arena.allocate(rows * width);
-    const heap = arena.heap();
-    heap.set(gateUp, input);
-    for (let r = 0; r < rows; r++) arena.kernels.silu((input + r * 2 * width) * 4, (input + r * 2 * width + width) * 4, (output + r * width) * 4, width / 4);
-    const activated = heap.slice(output, output + rows * width);
-    arena.free(input, rows * 2 * width);
-    arena.free(output, rows * width);
-    return activated;
+    for (let r = 0; r < rows; r++) arena.kernels.silu((gateUp + r * 2 * width) * 4, (gateUp + r * 2 * width + width) * 4, (out + r * width) * 4, width / 4);
+    return;
   }
-  const out = new Float32Array(rows * width);
   for (let r = 0; r < rows; r++) {
-    const base = r * 2 * width;
+    const base = gateUp + r * 2 * width;
     for (let i = 0; i < width; i++) {
-      const gate = gateUp[base + i]!;
-      out[r * width + i] = (gate / (1 + Math.exp(-gate))) * gateUp[base + width + i]!;
+      const gate = heap[base + i]!;
+      heap[out + r * width + i] = (gate / (1 + Math.exp(-gate))) * heap[base + width + i]!;
     }
   }
-  return out;
 }
 
 /** GPT-2's "gelu_new": 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))). */
-function geluTanh(x: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
+function geluTanh({ heap, x, count, out }: { heap: Float32Array; x: number; count: number; out: number }): void {
   const k = Math.sqrt(2 / Math.PI);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    out[i] = 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v * v * v)));
+  for (let i = 0; i < count; i++) {
+    const v = heap[x + i]!;
+    heap[out + i] = 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v * v * v)));
   }
-  return out;
 }
 
 const ropeTables = new WeakMap<DecodeWeights, { cos: Float32Array; sin: Float32Array }>();
@@ -237,11 +270,11 @@ function rotate(x: Float32Array, offset: number, half: number, cos: Float32Array
 /**
  * Write each entry's keys/values into its slot, then causal attention of its queries over the
  * slot's positions `0..position` (grouped-query: head h reads kv head ⌊h / (H / H_kv)⌋, as HF
- * repeat_kv). Dot products and the weighted sum of values run in the SIMD kernels when the head
- * width allows (decode-simd.ts), the softmax in JS. Returns `[N, H·hd]`.
+ * repeat_kv). One SIMD kernel call per token runs dots, softmax and the weighted sum of every head
+ * when the head width allows (decode-simd.ts), else plain JS. Writes `[N, H·hd]` at `out`.
  */
-function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; layer: number; weights: DecodeWeights; cache: DecodeKvCache; out: Float32Array }): Float32Array {
-  const { qkv, entries, layer, weights, cache, out } = options;
+function attend(options: { heap: Float32Array; qkv: number; entries: readonly DecodeEntry[]; layer: number; weights: DecodeWeights; cache: DecodeKvCache; out: number }): void {
+  const { heap, qkv, entries, layer, weights, cache, out } = options;
   const c = weights.model.config;
   const H = c.numHeads;
   const Hkv = c.numKvHeads;
@@ -250,45 +283,44 @@ function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; l
   const kvRow = Hkv * hd;
   const rope = c.family === 'llama' ? ropeFor(weights) : undefined;
   const half = hd / 2;
-  const heap = cache.arena.heap();
+  const scale = 1 / Math.sqrt(hd);
   for (let n = 0; n < entries.length; n++) {
     const entry = entries[n]!;
-    const base = n * width;
+    const base = qkv + n * width;
     if (rope !== undefined) {
       const table = entry.position * half;
-      for (let head = 0; head < H + Hkv; head++) rotate(qkv, base + head * hd, half, rope.cos, rope.sin, table);
+      for (let head = 0; head < H + Hkv; head++) rotate(heap, base + head * hd, half, rope.cos, rope.sin, table);
     }
+    // queries scaled by 1/√hd in place (the scores need them once)
+    for (let i = 0; i < H * hd; i++) heap[base + i] = heap[base + i]! * scale;
     const keys = entry.slot.keys[layer]!;
     const capacity = entry.slot.capacity;
-    for (let r = 0; r < kvRow; r++) heap[keys + r * capacity + entry.position] = qkv[base + H * hd + r]!;
-    heap.set(qkv.subarray(base + (H + Hkv) * hd, base + width), entry.slot.values[layer]! + entry.position * kvRow);
+    for (let r = 0; r < kvRow; r++) heap[keys + r * capacity + entry.position] = heap[base + H * hd + r]!;
+    heap.copyWithin(entry.slot.values[layer]! + entry.position * kvRow, base + (H + Hkv) * hd, base + width);
   }
-  const scale = 1 / Math.sqrt(hd);
   const groups = H / Hkv;
   const kernels = hd % 4 === 0 ? cache.arena.kernels : undefined;
-  const { query, scores, output } = cache.scratch;
+  const { scores } = cache.scratch;
   for (let n = 0; n < entries.length; n++) {
     const entry = entries[n]!;
     const S = entry.position + 1;
     const capacity = entry.slot.capacity;
+    const q = qkv + n * width;
     if (kernels !== undefined) {
       // every head of this token in one call: dots → softmax → weighted sum (decode-simd.ts)
-      const q = n * width;
-      for (let i = 0; i < H * hd; i++) heap[query + i] = qkv[q + i]! * scale;
-      kernels.attend(query * 4, entry.slot.keys[layer]! * 4, entry.slot.values[layer]! * 4, S, capacity, hd, H, groups, kvRow, hd % 16 === 0 ? 1 : 0, scores * 4, output * 4);
-      out.set(heap.subarray(output, output + H * hd), n * H * hd);
+      kernels.attend(q * 4, entry.slot.keys[layer]! * 4, entry.slot.values[layer]! * 4, S, capacity, hd, H, groups, kvRow, hd % 16 === 0 ? 1 : 0, scores * 4, (out + n * H * hd) * 4);
       continue;
     }
     // plain JS (engines without wasm SIMD, or a head width that is not a multiple of 4)
     for (let head = 0; head < H; head++) {
-      const q = n * width + head * hd;
+      const query = q + head * hd;
       const kvOffset = Math.floor(head / groups) * hd;
       const keys = entry.slot.keys[layer]! + kvOffset * capacity;
       const values = entry.slot.values[layer]! + kvOffset;
       let max = -Infinity;
       for (let s = 0; s < S; s++) {
         let dot = 0;
-        for (let i = 0; i < hd; i++) dot += qkv[q + i]! * scale * heap[keys + i * capacity + s]!;
+        for (let i = 0; i < hd; i++) dot += heap[query + i]! * heap[keys + i * capacity + s]!;
         heap[scores + s] = dot;
         if (dot > max) max = dot;
       }
@@ -298,13 +330,12 @@ function attend(options: { qkv: Float32Array; entries: readonly DecodeEntry[]; l
         heap[scores + s] = e;
         total += e;
       }
-      const o = (n * H + head) * hd;
-      out.fill(0, o, o + hd);
+      const o = out + (n * H + head) * hd;
+      heap.fill(0, o, o + hd);
       for (let s = 0; s < S; s++) {
         const p = heap[scores + s]! / total;
-        for (let i = 0; i < hd; i++) out[o + i] = out[o + i]! + p * heap[values + s * kvRow + i]!;
+        for (let i = 0; i < hd; i++) heap[o + i] = heap[o + i]! + p * heap[values + s * kvRow + i]!;
       }
     }
   }
-  return out;
 }

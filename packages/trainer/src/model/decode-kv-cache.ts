@@ -1,6 +1,6 @@
 import { AipoError } from '@aipo/core';
 import type { ModelConfig } from './model-config';
-import { createDecodeArena, type DecodeArena } from './decode-simd';
+import { createDecodeArena, type CreateDecodeArenaOptions, type DecodeArena } from './decode-simd';
 
 /**
  * Keys and values of one sequence, per layer, after RoPE: keys transposed `[H_kv, hd, capacity]`
@@ -24,23 +24,22 @@ export interface DecodeSlot {
  * in place at the token's position (no concat and no copy of the past per step, as the generic
  * forward does). Blocks double when full, up to the model's positions. A slot outlives the
  * request that filled it, so a paused sequence resumes without re-reading its context. The blocks
- * live in one wasm memory so the SIMD attention kernels read them where they are.
+ * live in one wasm memory, with the decode weights and activations, so the kernels read them
+ * where they are.
  */
 export class DecodeKvCache {
   readonly arena: DecodeArena;
-  /** scratch: one token's scaled queries (all heads), the scores of one head, one token's output */
-  readonly scratch: { query: number; scores: number; output: number };
+  /** scratch: the attention scores of one head */
+  readonly scratch: { scores: number };
   private readonly rowSize: number;
   private readonly config: ModelConfig;
 
-  constructor(config: ModelConfig, options: { simd?: boolean } = {}) {
+  constructor(config: ModelConfig, options: CreateDecodeArenaOptions = {}) {
     this.config = config;
     this.rowSize = config.numKvHeads * config.headDim;
     this.arena = createDecodeArena(options);
     this.scratch = {
-      query: this.arena.allocate(config.numHeads * config.headDim),
       scores: this.arena.allocate(roundUp16(config.maxPositions)),
-      output: this.arena.allocate(config.numHeads * config.headDim),
     };
   }
 

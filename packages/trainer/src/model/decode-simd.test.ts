@@ -107,3 +107,56 @@ describe('decode SIMD kernels', () => {
     expect(arena.heap()[q]).toBe(0);
   });
 });
+
+describe('decode arena matmul', () => {
+  // odd shapes: one row, rows that are not a multiple of the 4-row tile, depths and widths that are
+  // not multiples of 4 or 8 (the SIMD kernel's 8-column tiles plus the JS tail), a width below 8
+  const shapes: Array<[number, number, number]> = [
+    [1, 1, 1],
+    [1, 7, 13],
+    [1, 128, 512],
+    [3, 5, 8],
+    [5, 17, 24],
+    [7, 3, 7],
+    [16, 128, 384],
+    [18, 33, 41],
+  ];
+  const paths = [
+    { name: 'simd', options: { native: false } },
+    { name: 'js', options: { simd: false, native: false } },
+    { name: 'native', options: {} },
+  ] as const;
+  it.each(paths)('$name path equals a plain triple loop on odd shapes', ({ name, options }) => {
+    const arena = createDecodeArena(options);
+    if (name === 'native' && arena.matmulPath !== 'native') {
+      process.stderr.write('decode arena matmul: native case skipped (the optional addon is not built)\n');
+      return;
+    }
+    expect(arena.matmulPath).toBe(name);
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647 - 0.5;
+    };
+    for (const [m, k, n] of shapes) {
+      const a = arena.allocate(m * k);
+      const b = arena.allocate(k * n);
+      // the output sits between guard floats that must stay untouched
+      const c = arena.allocate(m * n + 8);
+      const heap = arena.heap();
+      for (let i = 0; i < m * k; i++) heap[a + i] = random();
+      for (let i = 0; i < k * n; i++) heap[b + i] = random();
+      heap.fill(123, c, c + m * n + 8);
+      arena.matmul({ a, b, c: c + 4, m, k, n });
+      const label = `${m}x${k}x${n}`;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let sum = 0;
+          for (let p = 0; p < k; p++) sum += heap[a + i * k + p]! * heap[b + p * n + j]!;
+          expect(Math.abs(heap[c + 4 + i * n + j]! - sum), `${label} [${i}, ${j}]`).toBeLessThan(1e-5);
+        }
+      }
+      expect([...heap.subarray(c, c + 4), ...heap.subarray(c + 4 + m * n, c + 8 + m * n)], label).toEqual(new Array(8).fill(123));
+    }
+  });
+});

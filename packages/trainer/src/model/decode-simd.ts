@@ -1,3 +1,5 @@
+import { loadNativeMatMul } from '../backend/native-matmul';
+
 /**
  * Attention kernels for the decode path in 128-bit WebAssembly SIMD, over one `WebAssembly.Memory`
  * that also holds the KV cache (so nothing is copied per step). Decode attention is a dot product
@@ -12,12 +14,24 @@
  *   silu(gate, up, out, chunks):                 out = gate · sigmoid(gate) · up (SwiGLU)
  *   attend(q, kT, v, S, capacity, hd, heads, groups, kvRow, wide, scores, out):
  *     all query heads of one token: dots → softmax → axpys(16) per head, kv head ⌊h / groups⌋
+ *   matmul(a, b, c, m, k, n8, lda, ldb, ldc):   c[i, j] = Σ_p a[i·lda + p] · b[p·ldb + j]   j < n8
+ *     (n8 a multiple of 8; callers finish the last n mod 8 columns) in 4×8 register tiles
  * Keys are stored transposed (`[hd, capacity]` per kv head) so the dot products vectorise over
  * positions with no horizontal sums; values stay `[capacity, hd]`. Loops keep four independent
  * accumulators (16 floats) where they can, so the adds do not wait on each other. Pointers are
  * byte offsets; hd must be a multiple of 4 (four f32 lanes) for `axpys`, S ≥ 1, chunks ≥ 1.
  * Accumulation is float32, as the backends' own kernels.
  */
+
+/** `c[m, n] = a[m, k] · b[k, n]`, contiguous row-major blocks given by their `heap()` indices. */
+export interface ArenaMatMul {
+  a: number;
+  b: number;
+  c: number;
+  m: number;
+  k: number;
+  n: number;
+}
 
 /** Growable float storage on one wasm memory, with the kernels bound to it. */
 export interface DecodeArena {
@@ -29,6 +43,10 @@ export interface DecodeArena {
   free(index: number, floats: number): void;
   /** SIMD kernels, or undefined where the engine lacks wasm SIMD (callers fall back to JS) */
   readonly kernels: DecodeKernels | undefined;
+  /** what runs `matmul`: the native AVX2/FMA sgemm, the wasm SIMD kernel, or plain JS loops */
+  readonly matmulPath: 'native' | 'simd' | 'js';
+  /** a matmul over blocks of this arena (synchronous; the path above) */
+  matmul(problem: ArenaMatMul): void;
 }
 
 export interface DecodeKernels {
@@ -45,6 +63,11 @@ export interface DecodeKernels {
    * rounded up to 16.
    */
   attend(q: number, keysTransposed: number, values: number, positions: number, capacity: number, hd: number, heads: number, groups: number, kvRow: number, wide: number, scores: number, out: number): void;
+  /**
+   * `c[m, 0..n8) = a[m, k] · b[k, 0..n8)` for row-major operands with row strides in floats (byte
+   * pointers); `n8` a multiple of 8, any `m`, `k` (see `matmulBody`).
+   */
+  matmul(a: number, b: number, c: number, m: number, k: number, n8: number, lda: number, ldb: number, ldc: number): void;
 }
 
 const PAGE = 65_536;
@@ -62,10 +85,18 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-/** `simd: false` keeps the plain JS loops (tests compare both paths). */
-export function createDecodeArena({ simd = true }: { simd?: boolean } = {}): DecodeArena {
+export interface CreateDecodeArenaOptions {
+  /** `false` keeps the plain JS loops (tests compare the paths) */
+  simd?: boolean;
+  /** `false` keeps matmuls off the optional native sgemm even when it is built (default true) */
+  native?: boolean;
+}
+
+export function createDecodeArena({ simd = true, native = true }: CreateDecodeArenaOptions = {}): DecodeArena {
   const memory = new wasm.Memory({ initial: 16 });
   const kernels = simd ? instantiateKernels(memory) : undefined;
+  const nativeStatus = native ? loadNativeMatMul() : undefined;
+  const sgemm = nativeStatus?.available === true ? nativeStatus.addon : undefined;
   let view = new Float32Array(memory.buffer);
   let top = 16; // keep index 0..15 unused: a 0 offset is never a live block
   const freeBlocks = new Map<number, number[]>();
@@ -94,7 +125,35 @@ export function createDecodeArena({ simd = true }: { simd?: boolean } = {}): Dec
       freeBlocks.set(floats, list);
     },
     kernels,
+    matmulPath: sgemm !== undefined ? 'native' : kernels !== undefined ? 'simd' : 'js',
+    matmul({ a, b, c, m, k, n }) {
+      if (m === 0 || n === 0) return;
+      const h = heap();
+      if (sgemm !== undefined) {
+        // the addon reads and writes the wasm memory in place through these views (no copies)
+        sgemm.sgemm(h.subarray(a, a + m * k), h.subarray(b, b + k * n), h.subarray(c, c + m * n), 1, m, n, k, false, false, 0, 0);
+        return;
+      }
+      const n8 = kernels === undefined ? 0 : n - (n % 8);
+      if (n8 > 0) kernels!.matmul(a * 4, b * 4, c * 4, m, k, n8, k, n, n);
+      matmulColumns({ heap: h, problem: { a, b, c, m, k, n }, from: n8 });
+    },
   };
+}
+
+/** Columns `from..n` of an arena matmul in plain JS (the SIMD kernel's last n mod 8, or all). */
+function matmulColumns({ heap, problem, from }: { heap: Float32Array; problem: ArenaMatMul; from: number }): void {
+  const { a, b, c, m, k, n } = problem;
+  if (from >= n) return;
+  for (let i = 0; i < m; i++) {
+    const row = c + i * n;
+    heap.fill(0, row + from, row + n);
+    for (let p = 0; p < k; p++) {
+      const x = heap[a + i * k + p]!;
+      const weights = b + p * n;
+      for (let j = from; j < n; j++) heap[row + j] = heap[row + j]! + x * heap[weights + j]!;
+    }
+  }
 }
 
 function instantiateKernels(memory: WasmMemory): DecodeKernels | undefined {
@@ -104,7 +163,7 @@ function instantiateKernels(memory: WasmMemory): DecodeKernels | undefined {
   return instance.exports as unknown as DecodeKernels;
 }
 
-// --- a minimal assembler for the two functions ---
+// --- a minimal assembler for the kernels ---
 
 const uleb = (value: number): number[] => {
   const out: number[] = [];
@@ -147,6 +206,7 @@ const op = {
   add: [0x6a],
   sub: [0x6b],
   ltU: [0x49],
+  eqz: [0x45],
   geU: [0x4f],
   mul: [0x6c],
   divU: [0x6e],
@@ -163,6 +223,7 @@ const op = {
   f32Div: [0x95],
   f32Add: [0x92],
   v128Load: [0xfd, ...uleb(0x00), 0x00, 0x00],
+  v128Load32Splat: [0xfd, ...uleb(0x09), 0x02, 0x00],
   v128Store: [0xfd, ...uleb(0x0b), 0x00, 0x00],
   v128LoadAt: (offset: number) => [0xfd, ...uleb(0x00), 0x00, ...uleb(offset)],
   v128StoreAt: (offset: number) => [0xfd, ...uleb(0x0b), 0x00, ...uleb(offset)],
@@ -405,6 +466,75 @@ function axpysBody(): number[] {
   return [...vector([[4, I32], [1, V128]]), ...code];
 }
 
+// matmul params: 0 a, 1 b, 2 c, 3 m, 4 k, 5 n8, 6 lda, 7 ldb, 8 ldc (pointers in bytes, the rest in floats)
+/**
+ * A small-M matmul for the decode step (M = tokens in the step, K and N ≤ a few thousand): the
+ * register-tiled inner kernel of Goto & van de Geijn (2008) without packing, since a decode step
+ * reads each weight once and the weights are already row-major `[K, N]`. Rows go four at a time
+ * (then one at a time for the rest), columns eight at a time: 4×8 outputs live in eight v128
+ * accumulators, and per step of the reduction two vectors of B and four broadcast values of A
+ * feed eight multiply-adds (wasm SIMD has no FMA: a mul and an add, as XNNPACK's wasm kernels).
+ */
+function matmulBody(): number[] {
+  const [a, b, c, m, k, n8, lda, ldb, ldc] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [lda4, ldb4, ldc4, j, p, ap, bp, cp, n32] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const [b0, b1, splat] = [18, 19, 20];
+  const acc = [21, 22, 23, 24, 25, 26, 27, 28];
+  const [rowOffset1, rowOffset2, rowOffset3] = [29, 30, 31];
+  const rowAddress = (r: number) => (r === 0 ? op.get(ap) : [...op.get(ap), ...op.get([rowOffset1, rowOffset2, rowOffset3][r - 1]!), ...op.add]);
+  const tile = (rows: number) => [
+    ...op.block, ...op.loop, // over tiles of `rows` rows
+    ...op.get(m), ...op.i32(rows), ...op.ltU, ...op.brIf(1),
+    ...op.i32(0), ...op.set(j),
+    ...op.block, ...op.loop, // over 8-column tiles
+    ...op.get(j), ...op.get(n32), ...op.geU, ...op.brIf(1),
+    ...zero(acc.slice(0, 2 * rows)),
+    ...op.get(a), ...op.set(ap),
+    ...op.get(b), ...op.get(j), ...op.add, ...op.set(bp),
+    ...op.get(k), ...op.set(p),
+    ...op.block, ...op.loop, // over the reduction
+    ...op.get(p), ...op.eqz, ...op.brIf(1),
+    ...op.get(bp), ...op.v128Load, ...op.set(b0),
+    ...op.get(bp), ...op.v128LoadAt(16), ...op.set(b1),
+    ...Array.from({ length: rows }, (_, r) => [
+      ...rowAddress(r), ...op.v128Load32Splat, ...op.set(splat),
+      ...op.get(acc[2 * r]!), ...op.get(splat), ...op.get(b0), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc[2 * r]!),
+      ...op.get(acc[2 * r + 1]!), ...op.get(splat), ...op.get(b1), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc[2 * r + 1]!),
+    ]).flat(),
+    ...op.get(ap), ...op.i32(4), ...op.add, ...op.set(ap),
+    ...op.get(bp), ...op.get(ldb4), ...op.add, ...op.set(bp),
+    ...op.get(p), ...op.i32(1), ...op.sub, ...op.set(p),
+    ...op.br(0),
+    ...op.end, ...op.end,
+    ...op.get(c), ...op.get(j), ...op.add, ...op.set(cp),
+    ...Array.from({ length: rows }, (_, r) => [
+      ...op.get(cp), ...op.get(acc[2 * r]!), ...op.v128Store,
+      ...op.get(cp), ...op.get(acc[2 * r + 1]!), ...op.v128StoreAt(16),
+      ...op.get(cp), ...op.get(ldc4), ...op.add, ...op.set(cp),
+    ]).flat(),
+    ...op.get(j), ...op.i32(32), ...op.add, ...op.set(j),
+    ...op.br(0),
+    ...op.end, ...op.end,
+    ...op.get(a), ...op.get(lda4), ...op.i32(rows), ...op.mul, ...op.add, ...op.set(a),
+    ...op.get(c), ...op.get(ldc4), ...op.i32(rows), ...op.mul, ...op.add, ...op.set(c),
+    ...op.get(m), ...op.i32(rows), ...op.sub, ...op.set(m),
+    ...op.br(0),
+    ...op.end, ...op.end,
+  ];
+  const code = [
+    ...op.get(lda), ...op.i32(4), ...op.mul, ...op.tee(lda4), ...op.set(rowOffset1),
+    ...op.get(lda4), ...op.i32(2), ...op.mul, ...op.set(rowOffset2),
+    ...op.get(lda4), ...op.i32(3), ...op.mul, ...op.set(rowOffset3),
+    ...op.get(ldb), ...op.i32(4), ...op.mul, ...op.set(ldb4),
+    ...op.get(ldc), ...op.i32(4), ...op.mul, ...op.set(ldc4),
+    ...op.get(n8), ...op.i32(4), ...op.mul, ...op.set(n32),
+    ...tile(4),
+    ...tile(1),
+    ...op.end,
+  ];
+  return [...vector([[9, I32], [11, V128], [3, I32]]), ...code];
+}
+
 function kernelModule(): Uint8Array<ArrayBuffer> {
   const body = (code: number[]) => [...uleb(code.length), ...code];
   const bytes = [
@@ -414,9 +544,10 @@ function kernelModule(): Uint8Array<ArrayBuffer> {
       [0x60, ...vector([[I32], [I32]]), 0x00],
       [0x60, ...vector([[I32], [I32], [I32], [I32]]), 0x00],
       [0x60, ...vector(new Array<number[]>(12).fill([I32])), 0x00],
+      [0x60, ...vector(new Array<number[]>(9).fill([I32])), 0x00],
     ])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vector([[0x00], [0x00], [0x01], [0x02], [0x00], [0x03]])),
+    ...section(3, vector([[0x00], [0x00], [0x01], [0x02], [0x00], [0x03], [0x04]])),
     ...section(7, vector([
       [...name('dots'), 0x00, 0x00],
       [...name('axpys'), 0x00, 0x01],
@@ -424,8 +555,9 @@ function kernelModule(): Uint8Array<ArrayBuffer> {
       [...name('silu'), 0x00, 0x03],
       [...name('axpys16'), 0x00, 0x04],
       [...name('attend'), 0x00, 0x05],
+      [...name('matmul'), 0x00, 0x06],
     ])),
-    ...section(10, vector([body(dotsBody()), body(axpysBody()), body(softmaxBody()), body(siluBody()), body(axpys16Body()), body(attendBody())])),
+    ...section(10, vector([body(dotsBody()), body(axpysBody()), body(softmaxBody()), body(siluBody()), body(axpys16Body()), body(attendBody()), body(matmulBody())])),
   ];
   return new Uint8Array(bytes);
 }

@@ -1,6 +1,14 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { AipoError } from '@aipo/core';
 import type { CausalLM } from './causal-lm';
+import type { DecodeArena } from './decode-simd';
+
+/** A row-major `[rows, cols]` matrix in a decode arena (`heap()` index of its first float). */
+export interface DecodeMatrix {
+  readonly index: number;
+  readonly rows: number;
+  readonly cols: number;
+}
 
 /** One decoder block's weights as the decode path uses them. */
 export interface DecodeLayerWeights {
@@ -8,74 +16,100 @@ export interface DecodeLayerWeights {
   norm1: Float32Array;
   norm1Bias: Float32Array | undefined;
   /** `[d, (H + 2·H_kv)·hd]` fused q|k|v projections (one matmul instead of three) */
-  qkv: tf.Tensor2D[];
+  qkv: DecodeMatrix;
   /** q|k|v bias (Qwen2, gpt2), same column order */
   qkvBias: Float32Array | undefined;
   /** `[H·hd, d]` */
-  out: tf.Tensor2D;
+  out: DecodeMatrix;
   outBias: Float32Array | undefined;
   norm2: Float32Array;
   norm2Bias: Float32Array | undefined;
   /** llama: `[d, 2F]` fused gate|up; gpt2: c_fc `[d, F]` */
-  up: tf.Tensor2D[];
+  up: DecodeMatrix;
   upBias: Float32Array | undefined;
   /** `[F, d]` */
-  down: tf.Tensor2D;
+  down: DecodeMatrix;
   downBias: Float32Array | undefined;
 }
 
 /** A model's weights prepared for token-by-token decoding (see `decodeForward`). */
 export interface DecodeWeights {
   readonly model: CausalLM;
+  /** the memory holding the matrices (the KV cache's: `decodeForward` needs both in one arena) */
+  readonly arena: DecodeArena;
   readonly layers: readonly DecodeLayerWeights[];
   /** final norm */
   readonly finalNorm: Float32Array;
   readonly finalNormBias: Float32Array | undefined;
-  /** `[V, d]` token embedding (gathered on the backend) */
-  readonly embedding: tf.Tensor2D;
+  /** `[V, d]` token embedding */
+  readonly embedding: DecodeMatrix;
   /** gpt2 `[maxPositions, d]` learned positions */
-  readonly positionEmbedding: tf.Tensor2D | undefined;
+  readonly positionEmbedding: DecodeMatrix | undefined;
   /** `[d, V]` LM head (a transposed copy when tied) */
-  readonly head: tf.Tensor2D;
+  readonly head: DecodeMatrix;
   /** true while the model's variables still hold the values these were built from */
   isCurrent(): boolean;
-  /** free the fused copies (the model's own variables are untouched) */
+  /** give the matrices back to the arena (the model's own variables are untouched) */
   dispose(): void;
 }
 
-/**
- * Above this many parameters the fused q|k|v and gate|up copies are not made (they would double
- * the weights in a wasm heap capped at 4 GiB, tfjs-perf.md Q4); the decode path then runs one
- * matmul per projection.
- */
-const FUSE_LIMIT = 64_000_000;
+/** wasm32 memories stop at 4 GiB; the KV cache needs room next to the weights. */
+const ARENA_WEIGHT_LIMIT_BYTES = 3 * 2 ** 30;
 
 /**
- * Snapshot a model's weights for decoding: linear weights stay `[in, out]` backend tensors (the
- * XNNPACK operator cached per weight is reused every step, tfjs-perf.md Q1 patch 3), projections
- * that read the same input are concatenated so a step runs 4 matmuls per block instead of 7, and
- * the small vectors (norms, biases) move to JS where the decode path applies them.
- * Variables change identity (`dataId`) on `assign`, which is how `isCurrent` sees a training step.
+ * Snapshot a model's weights for decoding, copied once into `arena` (the KV cache's wasm memory),
+ * so a decode step reads them in place with no backend op and no read back to JS
+ * (tfjs-perf.md Q2: at decode sizes a tfjs op costs more in dispatch than in arithmetic).
+ * Linear weights stay `[in, out]` as the model stores them; projections that read the same input
+ * are concatenated column-wise so a step runs 4 matmuls per block instead of 7; the small vectors
+ * (norms, biases) stay in JS. Variables change identity (`dataId`) on `assign`, which is how
+ * `isCurrent` sees a training step.
  */
-export async function createDecodeWeights(model: CausalLM): Promise<DecodeWeights> {
+export async function createDecodeWeights(model: CausalLM, arena: DecodeArena): Promise<DecodeWeights> {
   const c = model.config;
-  const variable = (name: string) => {
+  const variable = (name: string): tf.Variable => {
     const found = model.params.get(name);
     if (found === undefined) throw new AipoError({ code: 'INTERNAL', message: `no parameter ${name}` });
     if (found.isDisposed) throw new AipoError({ code: 'INVALID_ARGUMENT', message: 'model was disposed' });
-    return found as unknown as tf.Tensor2D;
+    return found;
   };
+  const bytes = [...model.params.values()].reduce((sum, v) => sum + v.size * 4, 0);
+  if (bytes > ARENA_WEIGHT_LIMIT_BYTES) {
+    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `model weights (${(bytes / 2 ** 30).toFixed(1)} GiB) do not fit the decode path's wasm memory (at most ${ARENA_WEIGHT_LIMIT_BYTES / 2 ** 30} GiB)` });
+  }
   const vector = async (name: string) => new Float32Array((await variable(name).data()) as Float32Array);
   const optional = async (name: string) => (model.params.has(name) ? vector(name) : undefined);
   const snapshot = new Map([...model.params].map(([name, v]) => [name, v.dataId]));
-  const owned: tf.Tensor[] = [];
-  const fuse = model.parameterCount() <= FUSE_LIMIT;
-  const concat = (names: string[]): tf.Tensor2D[] => {
+  const owned: Array<{ index: number; floats: number }> = [];
+  const place = (rows: number, cols: number): DecodeMatrix => {
+    const index = arena.allocate(rows * cols);
+    owned.push({ index, floats: rows * cols });
+    return { index, rows, cols };
+  };
+  /** `[in, out]` weights side by side: `[in, Σ out]` (row r = the parts' rows r, concatenated) */
+  const matrix = async (names: string[]): Promise<DecodeMatrix> => {
     const parts = names.map(variable);
-    if (!fuse || parts.length === 1) return parts;
-    const fused = tf.concat(parts, 1);
-    owned.push(fused);
-    return [fused];
+    const rows = parts[0]!.shape[0]!;
+    const widths = parts.map((part) => part.shape[1]!);
+    const target = place(rows, widths.reduce((sum, w) => sum + w, 0));
+    let column = 0;
+    for (const [i, part] of parts.entries()) {
+      const data = (await part.data()) as Float32Array;
+      const w = widths[i]!;
+      const heap = arena.heap();
+      for (let r = 0; r < rows; r++) heap.set(data.subarray(r * w, (r + 1) * w), target.index + r * target.cols + column);
+      column += w;
+    }
+    return target;
+  };
+  const transposed = async (name: string): Promise<DecodeMatrix> => {
+    const source = variable(name);
+    const [rows, cols] = [source.shape[0]!, source.shape[1]!];
+    const target = place(cols, rows);
+    const data = (await source.data()) as Float32Array;
+    const heap = arena.heap();
+    for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) heap[target.index + j * rows + r] = data[r * cols + j]!;
+    return target;
   };
   const catVectors = async (names: string[]) => {
     const parts = await Promise.all(names.map(optional));
@@ -88,6 +122,9 @@ export async function createDecodeWeights(model: CausalLM): Promise<DecodeWeight
     }
     return out;
   };
+  const free = () => {
+    for (const { index, floats } of owned.splice(0)) arena.free(index, floats);
+  };
   const layers: DecodeLayerWeights[] = [];
   try {
     for (let i = 0; i < c.numLayers; i++) {
@@ -96,15 +133,15 @@ export async function createDecodeWeights(model: CausalLM): Promise<DecodeWeight
         layers.push({
           norm1: await vector(`${p}.ln_1.weight`),
           norm1Bias: await vector(`${p}.ln_1.bias`),
-          qkv: [variable(`${p}.attn.c_attn.weight`)],
+          qkv: await matrix([`${p}.attn.c_attn.weight`]),
           qkvBias: await vector(`${p}.attn.c_attn.bias`),
-          out: variable(`${p}.attn.c_proj.weight`),
+          out: await matrix([`${p}.attn.c_proj.weight`]),
           outBias: await vector(`${p}.attn.c_proj.bias`),
           norm2: await vector(`${p}.ln_2.weight`),
           norm2Bias: await vector(`${p}.ln_2.bias`),
-          up: [variable(`${p}.mlp.c_fc.weight`)],
+          up: await matrix([`${p}.mlp.c_fc.weight`]),
           upBias: await vector(`${p}.mlp.c_fc.bias`),
-          down: variable(`${p}.mlp.c_proj.weight`),
+          down: await matrix([`${p}.mlp.c_proj.weight`]),
           downBias: await vector(`${p}.mlp.c_proj.bias`),
         });
       } else {
@@ -113,48 +150,50 @@ export async function createDecodeWeights(model: CausalLM): Promise<DecodeWeight
         layers.push({
           norm1: await vector(`${p}.input_layernorm.weight`),
           norm1Bias: undefined,
-          qkv: concat(projections.map((name) => `${name}.weight`)),
+          qkv: await matrix(projections.map((name) => `${name}.weight`)),
           qkvBias: c.attentionBias ? await catVectors(projections.map((name) => `${name}.bias`)) : undefined,
-          out: variable(`${p}.self_attn.o_proj.weight`),
+          out: await matrix([`${p}.self_attn.o_proj.weight`]),
           outBias: undefined,
           norm2: await vector(`${p}.post_attention_layernorm.weight`),
           norm2Bias: undefined,
-          up: concat([`${p}.mlp.gate_proj.weight`, `${p}.mlp.up_proj.weight`]),
+          up: await matrix([`${p}.mlp.gate_proj.weight`, `${p}.mlp.up_proj.weight`]),
           upBias: undefined,
-          down: variable(`${p}.mlp.down_proj.weight`),
+          down: await matrix([`${p}.mlp.down_proj.weight`]),
           downBias: undefined,
         });
       }
     }
     const gpt2 = c.family === 'gpt2';
-    const embedding = variable(gpt2 ? 'transformer.wte.weight' : 'model.embed_tokens.weight');
-    let head: tf.Tensor2D;
-    if (c.tieWordEmbeddings) {
-      head = tf.transpose(embedding);
-      owned.push(head);
-    } else {
-      head = variable('lm_head.weight');
-    }
+    const embeddingName = gpt2 ? 'transformer.wte.weight' : 'model.embed_tokens.weight';
+    const embedding = await matrix([embeddingName]);
+    // the LM head multiplies `[N, d] · [d, V]`: tied heads read the embedding transposed
+    const head = c.tieWordEmbeddings ? await transposed(embeddingName) : await matrix(['lm_head.weight']);
+    const positionEmbedding = gpt2 ? await matrix(['transformer.wpe.weight']) : undefined;
     const finalNorm = await vector(gpt2 ? 'transformer.ln_f.weight' : 'model.norm.weight');
     const finalNormBias = gpt2 ? await vector('transformer.ln_f.bias') : undefined;
     let disposed = false;
     return {
       model,
+      arena,
       layers,
       finalNorm,
       finalNormBias,
       embedding,
-      positionEmbedding: gpt2 ? variable('transformer.wpe.weight') : undefined,
+      positionEmbedding,
       head,
-      isCurrent: () => !disposed && [...model.params].every(([name, v]) => !v.isDisposed && snapshot.get(name) === v.dataId),
+      isCurrent: () => {
+        if (disposed) return false;
+        for (const [name, v] of model.params) if (v.isDisposed || snapshot.get(name) !== v.dataId) return false;
+        return true;
+      },
       dispose: () => {
         if (disposed) return;
         disposed = true;
-        for (const tensor of owned) tensor.dispose();
+        free();
       },
     };
   } catch (error) {
-    for (const tensor of owned) tensor.dispose();
+    free();
     throw error;
   }
 }

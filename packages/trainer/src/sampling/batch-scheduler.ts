@@ -1,12 +1,13 @@
 import { AipoError } from '@aipo/core';
 import type { CausalLM } from '../model/causal-lm';
 import { decodeForward, type DecodeEntry } from '../model/decode-forward';
-import { DecodeKvCache, commonPrefixLength, type DecodeSlot } from '../model/decode-kv-cache';
-import { createDecodeWeights, type DecodeWeights } from '../model/decode-weights';
+import { commonPrefixLength, type DecodeSlot } from '../model/decode-kv-cache';
+import type { DecodeWeights } from '../model/decode-weights';
 import { createRng, type SeededRng } from '../random/seeded-rng';
 import { validateGenerationRequest, type GenerationRequest, type GenerationResult } from './generate';
 import { sampleToken } from './sample-token';
 import { SequenceState } from './sequence-state';
+import { sharedDecodeState } from './shared-decode-state';
 import { topLogProbs } from './top-log-probs';
 
 /** Counters of a scheduler (batching and cache reuse are visible to tests and metrics). */
@@ -30,7 +31,7 @@ export interface BatchScheduler {
   submit(request: GenerationRequest, signal?: AbortSignal): Promise<GenerationResult>;
   /** counters */
   stats(): BatchSchedulerStats;
-  /** free the decode weights and kept caches (pending requests are rejected with ABORTED) */
+  /** free the kept caches (pending requests are rejected with ABORTED); the decode weights stay with the model (sharedDecodeState) */
   dispose(): void;
 }
 
@@ -87,13 +88,16 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
     throw new AipoError({ code: 'INVALID_ARGUMENT', message: `maxBatchSize must be a positive integer (got ${maxBatchSize})` });
   }
-  const cache = new DecodeKvCache(model.config);
+  const shared = sharedDecodeState(model);
+  const cache = shared.cache;
   const waiting: Pending[] = [];
   const active: Row[] = [];
   /** finished sequences, least recently used first */
   const kept: DecodeSlot[] = [];
   const counters: BatchSchedulerStats = { batches: 0, requests: 0, steps: 0, maxConcurrent: 0, joinedRunning: 0, cachedTokens: 0 };
   let weights: DecodeWeights | undefined;
+  /** the step's logits (reused: one array per step would be garbage at every token) */
+  let logitsBuffer = new Float32Array(0);
   let running = false;
   let disposed = false;
 
@@ -160,17 +164,12 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
 
   const currentWeights = async (): Promise<DecodeWeights> => {
     if (weights?.isCurrent() === true) return weights;
-    weights?.dispose();
-    weights = undefined;
+    const current = await shared.currentWeights();
+    if (disposed) throw new AipoError({ code: 'ABORTED', message: 'the scheduler was disposed' });
     // Kept keys/values were computed with the old weights.
-    forgetKept();
-    const created = await createDecodeWeights(model);
-    if (disposed) {
-      created.dispose();
-      throw new AipoError({ code: 'ABORTED', message: 'the scheduler was disposed' });
-    }
-    weights = created;
-    return created;
+    if (weights !== undefined && current !== weights) forgetKept();
+    weights = current;
+    return current;
   };
 
   const step = async (current: DecodeWeights) => {
@@ -190,9 +189,10 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
     }
     counters.steps += 1;
     counters.maxConcurrent = Math.max(counters.maxConcurrent, active.length);
-    const logits = await decodeForward({ weights: current, cache, entries });
-    if (disposed) return;
     const V = model.config.vocabSize;
+    if (logitsBuffer.length < active.length * V) logitsBuffer = new Float32Array(active.length * V);
+    const logits = decodeForward({ weights: current, cache, entries, out: logitsBuffer });
+    if (disposed) return;
     const finished: Array<{ row: Row; error?: unknown }> = [];
     active.forEach((row, index) => {
       const values = logits.subarray(index * V, (index + 1) * V);
@@ -279,7 +279,7 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
         row.pending.reject(error);
       }
       forgetKept();
-      weights?.dispose();
+      // the weights stay with the model for the next scheduler (sharedDecodeState)
       weights = undefined;
     },
   };
