@@ -85,6 +85,23 @@ export class DecodeKvCache {
     slot.capacity = capacity;
   }
 
+  /** Copy the first `length` positions of `from` into `to` (which holds nothing yet). */
+  copyPrefix({ from, to, length }: { from: DecodeSlot; to: DecodeSlot; length: number }): void {
+    if (length > from.tokens.length) throw new AipoError({ code: 'INTERNAL', message: `cannot copy ${length} positions from a slot holding ${from.tokens.length}` });
+    this.reserve(to, length);
+    const heap = this.arena.heap();
+    for (let layer = 0; layer < this.config.numLayers; layer++) {
+      // transposed keys: each of the H_kv·hd rows has its own stride (the slots' capacities)
+      for (let row = 0; row < this.rowSize; row++) {
+        const source = from.keys[layer]! + row * from.capacity;
+        heap.copyWithin(to.keys[layer]! + row * to.capacity, source, source + length);
+      }
+      heap.copyWithin(to.values[layer]!, from.values[layer]!, from.values[layer]! + length * this.rowSize);
+    }
+    to.tokens.length = length;
+    for (let i = 0; i < length; i++) to.tokens[i] = from.tokens[i]!;
+  }
+
   /** Forget everything after `length` tokens (the blocks are reused). */
   truncate(slot: DecodeSlot, length: number): void {
     slot.tokens.length = Math.min(slot.tokens.length, length);

@@ -178,6 +178,31 @@ describe('continuous batching', () => {
   });
 });
 
+describe('prefix sharing', () => {
+  it('runs one prompt once for its n samples, and each continuation equals a separate run', async () => {
+    const policy = scheduler({ keptSequences: 0 });
+    const context = tokenizer.encode('one prompt, four samples');
+    const other = tokenizer.encode('another prompt');
+    const requests: GenerationRequest[] = [0, 1, 2, 3].map((i) => ({ context, maxTokens: 10, temperature: 1, seed: 40 + i, topLogProbs: 2 }));
+    const before = policy.stats();
+    const [together, unrelated] = await Promise.all([Promise.all(requests.map((request) => policy.submit(request))), policy.submit({ context: other, maxTokens: 10, temperature: 1, seed: 9 })]);
+    const stats = policy.stats();
+    // three followers copied the prompt; the unrelated prompt ran its own
+    expect(stats.sharedTokens - before.sharedTokens).toBe(3 * context.length);
+    expect(stats.steps - before.steps).toBe(10);
+    // different seeds: the samples differ, so equal results below are not one result copied
+    expect(new Set(together.map((result) => result.tokenIds.join())).size).toBeGreaterThan(1);
+    for (const [i, request] of requests.entries()) {
+      const solo = await alone(request);
+      expect(together[i]!.tokenIds).toEqual(solo.tokenIds);
+      expect(together[i]!.logProbs).toEqual(solo.logProbs);
+      expect(together[i]!.topLogProbs).toEqual(solo.topLogProbs);
+      await expectLogProbsOfFullContext(context, together[i]!);
+    }
+    expect(unrelated.tokenIds).toEqual((await alone({ context: other, maxTokens: 10, temperature: 1, seed: 9 })).tokenIds);
+  });
+});
+
 describe('topLogProbs', () => {
   it('returns the k most likely tokens of the model distribution at each sampled position', async () => {
     const context = tokenizer.encode('alternatives');

@@ -24,6 +24,11 @@ export interface BatchSchedulerStats {
   joinedRunning: number;
   /** context tokens whose keys/values came from a kept sequence instead of a forward pass */
   cachedTokens: number;
+  /**
+   * context tokens whose keys/values were copied from an identical prompt admitted in the same
+   * step (prefix sharing: the n samples of one prompt run its prefill once)
+   */
+  sharedTokens: number;
 }
 
 export interface BatchScheduler {
@@ -72,6 +77,11 @@ interface Row {
   /** tokens to run next, starting at position `slot.tokens.length` */
   feed: number[];
   cachedTokens: number;
+  /**
+   * a row with the same context admitted in the same step: this row runs nothing until that row's
+   * prefill, then copies its keys/values and samples from its last logits (prefix sharing)
+   */
+  leader: Row | undefined;
 }
 
 const aborted = (signal: AbortSignal) => new AipoError({ code: 'ABORTED', message: 'generation aborted', cause: signal.reason });
@@ -81,8 +91,11 @@ const aborted = (signal: AbortSignal) => new AipoError({ code: 'ABORTED', messag
  * one token of each running sequence, and a new request's context (its prefill) joins the same
  * step, so requests join at step boundaries and leave as soon as they finish instead of waiting
  * for a batch. Each sequence owns preallocated KV storage; when it finishes the storage is kept
- * (LRU), and a later request whose context starts with that sequence resumes from it. Sequences
- * are computed row-independently, so a result does not depend on what else ran with it.
+ * (LRU), and a later request whose context starts with that sequence resumes from it. Requests
+ * with the same context admitted together (the n samples of one prompt, a GRPO group) run the
+ * prompt once: the others copy its keys/values and sample their first token from its logits, as
+ * vLLM's prefix caching shares blocks. Sequences are computed row-independently, so a result does
+ * not depend on what else ran with it.
  */
 export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWindowMs = 0, keptSequences = 16, keptBytes = 256 * 2 ** 20 }: CreateBatchSchedulerOptions): BatchScheduler {
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
@@ -94,7 +107,7 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
   const active: Row[] = [];
   /** finished sequences, least recently used first */
   const kept: DecodeSlot[] = [];
-  const counters: BatchSchedulerStats = { batches: 0, requests: 0, steps: 0, maxConcurrent: 0, joinedRunning: 0, cachedTokens: 0 };
+  const counters: BatchSchedulerStats = { batches: 0, requests: 0, steps: 0, maxConcurrent: 0, joinedRunning: 0, cachedTokens: 0, sharedTokens: 0 };
   let weights: DecodeWeights | undefined;
   /** the step's logits (reused: one array per step would be garbage at every token) */
   let logitsBuffer = new Float32Array(0);
@@ -136,6 +149,8 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
 
   const admit = () => {
     const midGeneration = active.length > 0;
+    /** the first row of each context admitted now (keyed by its token ids) */
+    const leaders = new Map<string, Row>();
     while (waiting.length > 0 && active.length < maxBatchSize) {
       const pending = waiting.shift()!;
       if (pending.signal?.aborted) {
@@ -155,10 +170,19 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
         pending.resolve(state.result(0));
         continue;
       }
-      const { slot, reused } = slotFor(pending.request.context);
-      counters.cachedTokens += reused;
+      const { context } = pending.request;
       const rng = createRng({ seed: pending.request.seed ?? Math.floor(Math.random() * 2 ** 32) });
-      active.push({ pending, state, slot, rng, feed: pending.request.context.slice(reused), cachedTokens: reused });
+      const key = context.join(',');
+      const leader = leaders.get(key);
+      if (leader !== undefined) {
+        active.push({ pending, state, slot: cache.createSlot(context.length + 16), rng, feed: [], cachedTokens: leader.cachedTokens, leader });
+        continue;
+      }
+      const { slot, reused } = slotFor(context);
+      counters.cachedTokens += reused;
+      const row: Row = { pending, state, slot, rng, feed: context.slice(reused), cachedTokens: reused, leader: undefined };
+      leaders.set(key, row);
+      active.push(row);
     }
   };
 
@@ -183,9 +207,21 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
     }
     if (active.length === 0) return;
     const entries: DecodeEntry[] = [];
+    /** each row's index in the step's logits (a follower reads its leader's) */
+    const logitsRow = new Map<Row, number>();
     for (const row of active) {
+      if (row.leader !== undefined) continue;
       const start = row.slot.tokens.length;
       row.feed.forEach((token, i) => entries.push({ slot: row.slot, position: start + i, token, logits: i === row.feed.length - 1 }));
+      logitsRow.set(row, logitsRow.size);
+    }
+    // A follower is admitted with its leader, right before this step (admit and step run in one
+    // synchronous stretch, so nothing can remove the leader in between).
+    for (const row of active) {
+      if (row.leader === undefined) continue;
+      const index = logitsRow.get(row.leader);
+      if (index === undefined) throw new AipoError({ code: 'INTERNAL', message: 'a shared-prompt row lost the row that runs its prompt' });
+      logitsRow.set(row, index);
     }
     counters.steps += 1;
     counters.maxConcurrent = Math.max(counters.maxConcurrent, active.length);
@@ -194,7 +230,16 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
     const logits = decodeForward({ weights: current, cache, entries, out: logitsBuffer });
     if (disposed) return;
     const finished: Array<{ row: Row; error?: unknown }> = [];
-    active.forEach((row, index) => {
+    for (const row of active) {
+      if (row.leader === undefined) continue;
+      // the leader's slot now holds the whole context: same keys/values as running it here
+      const { length } = row.pending.request.context;
+      cache.copyPrefix({ from: row.leader.slot, to: row.slot, length });
+      counters.sharedTokens += length;
+      row.leader = undefined;
+    }
+    active.forEach((row) => {
+      const index = logitsRow.get(row)!;
       const values = logits.subarray(index * V, (index + 1) * V);
       const { request } = row.pending;
       const { tokenId, logProb } = sampleToken({ logits: values, temperature: request.temperature ?? 1, topK: request.topK, topP: request.topP, rng: row.rng });
