@@ -1,7 +1,9 @@
 // KV-cache sampling speed on the model of shared/reference/tfjs-perf.md (d=128, 4 layers, 4 heads,
 // FFN 384, vocab 512, tied head): 16 sequences × (64 prompt + 64 new tokens), temperature 1,
 // through `generate` (the decode path of src/model/decode-forward.ts), against PyTorch CPU on the
-// same model and workload (bench/torch_baseline.py). Each configuration runs in its own process
+// same model and workload (bench/torch_baseline.py). The decode path runs no tfjs op: the backend
+// only holds the model's variables, and the matmuls run in the native sgemm when it is built (the
+// "wasm, no native addon" configuration sets AIPO_NATIVE_MATMUL=0 to measure the wasm SIMD kernel). Each configuration runs in its own process
 // (kernel registrations are process-global): this file re-runs itself with AIPO_SAMPLE_WORKER set.
 // Numbers: min and median of N runs, wall and process CPU time, with the load average, because the
 // machine is shared (CPU time is the better estimate of an idle core).
@@ -21,6 +23,8 @@ const NEW = 64;
 
 interface Measured {
   backend: string;
+  /** what runs the decode path's matmuls */
+  decodeMatMul: string;
   runs: number;
   tokensPerSecondMedian: number;
   tokensPerSecondBest: number;
@@ -35,7 +39,7 @@ interface Measured {
 
 async function worker(backend: string, runs: number): Promise<Measured> {
   const tf = await import('@tensorflow/tfjs');
-  const { CausalLM, createRandomWeights, createRng, generate, parseModelConfig, selectBackend } = await import('../src/index');
+  const { CausalLM, createRandomWeights, createRng, generate, loadNativeMatMul, parseModelConfig, selectBackend } = await import('../src/index');
   const choice = await selectBackend({ backend: backend as BackendName });
   const config = parseModelConfig(PERF_MODEL_CONFIG);
   const model = CausalLM.fromTensors({ config, tensors: createRandomWeights({ config, seed: 1, std: 0.05 }) });
@@ -59,8 +63,10 @@ async function worker(backend: string, runs: number): Promise<Measured> {
   const tokens = B * NEW;
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const rate = (ms: number) => Math.round(tokens / (ms / 1000));
+  const native = loadNativeMatMul();
   return {
     backend: choice.name,
+    decodeMatMul: native.available ? 'native AVX2/FMA sgemm' : `wasm SIMD kernel (${native.reason})`,
     runs,
     tokensPerSecondMedian: rate(median(wall)),
     tokensPerSecondBest: rate(Math.min(...wall)),
@@ -74,9 +80,9 @@ async function worker(backend: string, runs: number): Promise<Measured> {
   };
 }
 
-async function inProcess(backend: string, runs: number): Promise<Measured> {
+async function inProcess(backend: string, runs: number, env: Record<string, string> = {}): Promise<Measured> {
   const { stdout } = await run(process.execPath, ['--no-node-snapshot', '--conditions=@aipo/source', '--import', 'tsx', self], {
-    env: { ...process.env, AIPO_SAMPLE_WORKER: `${backend}:${runs}` },
+    env: { ...process.env, ...env, AIPO_SAMPLE_WORKER: `${backend}:${runs}` },
     maxBuffer: 2 ** 24,
     timeout: 30 * 60_000,
   });
@@ -112,6 +118,7 @@ export default async function sampleBench(): Promise<Record<string, unknown>> {
   const before = await torch();
   const wasm = await inProcess('wasm', runs);
   const after = await torch();
+  const wasmOnly = await inProcess('wasm', Math.min(runs, 5), { AIPO_NATIVE_MATMUL: '0' });
   const cpu = await inProcess('cpu', Math.min(runs, 3));
   const baseline = before.sampleKvTokensPerCpuSecond >= after.sampleKvTokensPerCpuSecond ? before : after;
   // time ratio = PyTorch throughput / ours (≤ 1.0 is the issue's target)
@@ -126,7 +133,7 @@ export default async function sampleBench(): Promise<Record<string, unknown>> {
     workload: `${B} sequences x (${PROMPT} prompt + ${NEW} new tokens), temperature 1, KV cache; tokens/s = ${B * NEW} / time (prefill included)`,
     target: { timeVsTorch: 1.0 },
     torch: { ...baseline, runs: [before, after].map((run) => ({ tokensPerSecond: run.sampleKvTokensPerSecond, tokensPerCpuSecond: run.sampleKvTokensPerCpuSecond })) },
-    backends: { wasm: { ...wasm, ...ratios(wasm) }, cpu: { ...cpu, ...ratios(cpu) } },
+    backends: { wasm: { ...wasm, ...ratios(wasm) }, 'wasm, no native addon': { ...wasmOnly, ...ratios(wasmOnly) }, cpu: { ...cpu, ...ratios(cpu) } },
   };
 }
 

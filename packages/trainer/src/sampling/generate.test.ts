@@ -11,6 +11,7 @@ import { writeTinyModelDir } from '../testing/tiny-fixtures';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/load-tokenizer';
 import { generate } from './generate';
 import { sampleToken } from './sample-token';
+import { sharedDecodeState } from './shared-decode-state';
 
 let model: CausalLM;
 let tokenizer: TextTokenizer;
@@ -111,6 +112,37 @@ describe('generate', () => {
     controller.abort();
     const aborted = await generate({ model, decode, requests: [{ context: [1], maxTokens: 3 }], signal: controller.signal }).catch((e: unknown) => e);
     expect(AipoError.isInstance(aborted) && aborted.code).toBe('ABORTED');
+  });
+});
+
+describe('decode memory shared between generate calls', () => {
+  it('copies the weights once per weight version and frees every sequence: the memory stays flat across calls', async () => {
+    const { cache } = sharedDecodeState(model);
+    const requests = [0, 1, 2].map((seed) => ({ context: tokenizer.encode(`call ${seed}`), maxTokens: 6, temperature: 1, seed }));
+    const first = await generate({ model, decode, requests });
+    const size = cache.arena.heap().length;
+    const weights = await sharedDecodeState(model).currentWeights();
+    for (let call = 0; call < 5; call++) {
+      const again = await generate({ model, decode, requests });
+      expect(again.map((result) => result.tokenIds)).toEqual(first.map((result) => result.tokenIds));
+    }
+    expect(cache.arena.heap().length).toBe(size);
+    expect(await sharedDecodeState(model).currentWeights()).toBe(weights);
+    // a weight update: rebuilt once, in the blocks the old copy gave back
+    const norm = model.params.get('model.norm.weight')!;
+    const original = norm.clone();
+    norm.assign(original.mul(1.25));
+    try {
+      expect(weights.isCurrent()).toBe(false);
+      const [a, b] = await Promise.all([sharedDecodeState(model).currentWeights(), sharedDecodeState(model).currentWeights()]);
+      expect(a).toBe(b);
+      expect(a).not.toBe(weights);
+      await generate({ model, decode, requests });
+      expect(cache.arena.heap().length).toBe(size);
+    } finally {
+      norm.assign(original);
+      original.dispose();
+    }
   });
 });
 
