@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createDecodeArena } from './decode-simd';
 
 describe('decode SIMD kernels', () => {
-  it('compute dot products and weighted sums over strided positions like plain loops, across memory growth', () => {
-    const arena = createDecodeArena();
+  // relaxedSimd: the fused multiply-add variant (the default where the engine has it) and mul + add
+  it.each([true, false])('compute dot products and weighted sums over strided positions like plain loops, across memory growth (relaxed SIMD %s)', (relaxedSimd) => {
+    const arena = createDecodeArena({ relaxedSimd });
+    expect(arena.relaxedSimd).toBe(relaxedSimd);
     expect(arena.kernels).toBeDefined();
     const kernels = arena.kernels!;
     const hd = 32;
@@ -123,11 +125,14 @@ describe('decode arena matmul', () => {
   ];
   const paths = [
     { name: 'simd', options: { native: false } },
+    { name: 'simd', options: { native: false, relaxedSimd: false } },
     { name: 'js', options: { simd: false, native: false } },
     { name: 'native', options: {} },
   ] as const;
-  it.each(paths)('$name path equals a plain triple loop on odd shapes', ({ name, options }) => {
+  it.each(paths)('$name path ($options) equals a plain triple loop on odd shapes', ({ name, options }) => {
     const arena = createDecodeArena(options);
+    // Node ≥ 22's V8 validates relaxed SIMD: the fused multiply-add variant is the default
+    expect(arena.relaxedSimd).toBe(name !== 'js' && !('relaxedSimd' in options));
     if (name === 'native' && arena.matmulPath !== 'native') {
       process.stderr.write('decode arena matmul: native case skipped (the optional addon is not built)\n');
       return;

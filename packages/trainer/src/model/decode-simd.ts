@@ -15,7 +15,8 @@ import { loadNativeMatMul } from '../backend/native-matmul';
  *   attend(q, kT, v, S, capacity, hd, heads, groups, kvRow, wide, scores, out):
  *     all query heads of one token: dots → softmax → axpys(16) per head, kv head ⌊h / groups⌋
  *   matmul(a, b, c, m, k, n8, lda, ldb, ldc):   c[i, j] = Σ_p a[i·lda + p] · b[p·ldb + j]   j < n8
- *     (n8 a multiple of 8; callers finish the last n mod 8 columns) in 4×8 register tiles
+ *     (n8 a multiple of 8; callers finish the last n mod 8 columns) in 4×8 register tiles, with
+ *     relaxed SIMD's fused multiply-add where the engine validates it
  * Keys are stored transposed (`[hd, capacity]` per kv head) so the dot products vectorise over
  * positions with no horizontal sums; values stay `[capacity, hd]`. Loops keep four independent
  * accumulators (16 floats) where they can, so the adds do not wait on each other. Pointers are
@@ -43,6 +44,8 @@ export interface DecodeArena {
   free(index: number, floats: number): void;
   /** SIMD kernels, or undefined where the engine lacks wasm SIMD (callers fall back to JS) */
   readonly kernels: DecodeKernels | undefined;
+  /** the SIMD matmul uses relaxed SIMD's fused multiply-add */
+  readonly relaxedSimd: boolean;
   /** what runs `matmul`: the native AVX2/FMA sgemm, the wasm SIMD kernel, or plain JS loops */
   readonly matmulPath: 'native' | 'simd' | 'js';
   /** a matmul over blocks of this arena (synchronous; the path above) */
@@ -90,11 +93,14 @@ export interface CreateDecodeArenaOptions {
   simd?: boolean;
   /** `false` keeps matmuls off the optional native sgemm even when it is built (default true) */
   native?: boolean;
+  /** `false` keeps the SIMD matmul on mul + add where relaxed SIMD's fused multiply-add exists (default true) */
+  relaxedSimd?: boolean;
 }
 
-export function createDecodeArena({ simd = true, native = true }: CreateDecodeArenaOptions = {}): DecodeArena {
+export function createDecodeArena({ simd = true, native = true, relaxedSimd = true }: CreateDecodeArenaOptions = {}): DecodeArena {
   const memory = new wasm.Memory({ initial: 16 });
-  const kernels = simd ? instantiateKernels(memory) : undefined;
+  const instantiated = simd ? instantiateKernels(memory, { relaxed: relaxedSimd }) : undefined;
+  const kernels = instantiated?.kernels;
   const nativeStatus = native ? loadNativeMatMul() : undefined;
   const sgemm = nativeStatus?.available === true ? nativeStatus.addon : undefined;
   let view = new Float32Array(memory.buffer);
@@ -125,6 +131,7 @@ export function createDecodeArena({ simd = true, native = true }: CreateDecodeAr
       freeBlocks.set(floats, list);
     },
     kernels,
+    relaxedSimd: instantiated?.relaxed === true,
     matmulPath: sgemm !== undefined ? 'native' : kernels !== undefined ? 'simd' : 'js',
     matmul({ a, b, c, m, k, n }) {
       if (m === 0 || n === 0) return;
@@ -156,11 +163,15 @@ function matmulColumns({ heap, problem, from }: { heap: Float32Array; problem: A
   }
 }
 
-function instantiateKernels(memory: WasmMemory): DecodeKernels | undefined {
-  const bytes = kernelModule();
-  if (!wasm.validate(bytes)) return undefined;
-  const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
-  return instance.exports as unknown as DecodeKernels;
+function instantiateKernels(memory: WasmMemory, { relaxed }: { relaxed: boolean }): { kernels: DecodeKernels; relaxed: boolean } | undefined {
+  // relaxed SIMD's fused multiply-add where the engine has it (V8 ≥ 11.4), else mul + add
+  for (const variant of relaxed ? [true, false] : [false]) {
+    const bytes = kernelModule({ relaxed: variant });
+    if (!wasm.validate(bytes)) continue;
+    const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
+    return { kernels: instance.exports as unknown as DecodeKernels, relaxed: variant };
+  }
+  return undefined;
 }
 
 // --- a minimal assembler for the kernels ---
@@ -235,6 +246,7 @@ const op = {
   f32x4Max: [0xfd, ...uleb(0xe9)],
   f32x4Min: [0xfd, ...uleb(0xe8)],
   f32x4Div: [0xfd, ...uleb(0xe7)],
+  f32x4RelaxedMadd: [0xfd, ...uleb(0x105)],
   f32x4Neg: [0xfd, ...uleb(0xe1)],
   f32x4Nearest: [0xfd, ...uleb(0x6a)],
   f32x4Const: (value: number) => [0xfd, ...uleb(0x0c), ...f32Bytes(value), ...f32Bytes(value), ...f32Bytes(value), ...f32Bytes(value)],
@@ -373,9 +385,13 @@ function softmaxBody(): number[] {
   return [...vector([[2, I32], [5, V128], [1, F32]]), ...code];
 }
 
-/** acc_k += splat · v128.load(pointer + 16k) for k < 4 (four independent chains). */
-function fourProducts(splat: number, pointer: number, accumulators: readonly number[]): number[] {
-  return accumulators.flatMap((acc, k) => [...op.get(acc), ...op.get(splat), ...op.get(pointer), ...op.v128LoadAt(16 * k), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc)]);
+/** acc_k += splat · v128.load(pointer + 16k) for k < 4 (four independent chains; fused with relaxed SIMD). */
+function fourProducts(splat: number, pointer: number, accumulators: readonly number[], { relaxed }: { relaxed: boolean }): number[] {
+  return accumulators.flatMap((acc, k) =>
+    relaxed
+      ? [...op.get(splat), ...op.get(pointer), ...op.v128LoadAt(16 * k), ...op.get(acc), ...op.f32x4RelaxedMadd, ...op.set(acc)]
+      : [...op.get(acc), ...op.get(splat), ...op.get(pointer), ...op.v128LoadAt(16 * k), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc)],
+  );
 }
 
 function zero(locals: readonly number[]): number[] {
@@ -387,7 +403,7 @@ function storeFour(pointer: number[], accumulators: readonly number[]): number[]
 }
 
 // dots params: 0 q, 1 kT, 2 groups of 16 positions, 3 row stride (bytes), 4 hd (count), 5 out
-function dotsBody(): number[] {
+function dotsBody(fma: { relaxed: boolean }): number[] {
   const [q, k, groups, row, hd, out, qq, kk, i, splat] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const acc = [10, 11, 12, 13];
   const code = [
@@ -398,7 +414,7 @@ function dotsBody(): number[] {
     ...op.get(hd), ...op.set(i),
     ...op.loop, // over the head's dimensions
     ...op.get(qq), ...op.f32Load, ...op.splat, ...op.set(splat),
-    ...fourProducts(splat, kk, acc),
+    ...fourProducts(splat, kk, acc, fma),
     ...op.get(qq), ...op.i32(4), ...op.add, ...op.set(qq),
     ...op.get(kk), ...op.get(row), ...op.add, ...op.set(kk),
     ...op.get(i), ...op.i32(1), ...op.sub, ...op.tee(i), ...op.brIf(0),
@@ -414,7 +430,7 @@ function dotsBody(): number[] {
 }
 
 // axpys16 params as axpys, hd (bytes) a multiple of 64
-function axpys16Body(): number[] {
+function axpys16Body(fma: { relaxed: boolean }): number[] {
   const [p, v, S, stride, hd, out, i, s, pp, vv, splat] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const acc = [11, 12, 13, 14];
   const code = [
@@ -426,7 +442,7 @@ function axpys16Body(): number[] {
     ...op.get(S), ...op.set(s),
     ...op.loop, // over positions
     ...op.get(pp), ...op.f32Load, ...op.splat, ...op.set(splat),
-    ...fourProducts(splat, vv, acc),
+    ...fourProducts(splat, vv, acc, fma),
     ...op.get(pp), ...op.i32(4), ...op.add, ...op.set(pp),
     ...op.get(vv), ...op.get(stride), ...op.add, ...op.set(vv),
     ...op.get(s), ...op.i32(1), ...op.sub, ...op.tee(s), ...op.brIf(0),
@@ -475,12 +491,16 @@ function axpysBody(): number[] {
  * accumulators, and per step of the reduction two vectors of B and four broadcast values of A
  * feed eight multiply-adds (wasm SIMD has no FMA: a mul and an add, as XNNPACK's wasm kernels).
  */
-function matmulBody(): number[] {
+function matmulBody({ relaxed }: { relaxed: boolean }): number[] {
   const [a, b, c, m, k, n8, lda, ldb, ldc] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [lda4, ldb4, ldc4, j, p, ap, bp, cp, n32] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
   const [b0, b1, splat] = [18, 19, 20];
   const acc = [21, 22, 23, 24, 25, 26, 27, 28];
   const [rowOffset1, rowOffset2, rowOffset3] = [29, 30, 31];
+  // acc += x · y: relaxed SIMD's f32x4.relaxed_madd (one FMA on x64 with FMA3; results may differ
+  // from mul + add in the last bit, well inside the decode path's 1e-4) or a mul and an add
+  const multiplyAdd = (x: number, y: number, acc: number) =>
+    relaxed ? [...op.get(x), ...op.get(y), ...op.get(acc), ...op.f32x4RelaxedMadd, ...op.set(acc)] : [...op.get(acc), ...op.get(x), ...op.get(y), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc)];
   const rowAddress = (r: number) => (r === 0 ? op.get(ap) : [...op.get(ap), ...op.get([rowOffset1, rowOffset2, rowOffset3][r - 1]!), ...op.add]);
   const tile = (rows: number) => [
     ...op.block, ...op.loop, // over tiles of `rows` rows
@@ -498,8 +518,8 @@ function matmulBody(): number[] {
     ...op.get(bp), ...op.v128LoadAt(16), ...op.set(b1),
     ...Array.from({ length: rows }, (_, r) => [
       ...rowAddress(r), ...op.v128Load32Splat, ...op.set(splat),
-      ...op.get(acc[2 * r]!), ...op.get(splat), ...op.get(b0), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc[2 * r]!),
-      ...op.get(acc[2 * r + 1]!), ...op.get(splat), ...op.get(b1), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc[2 * r + 1]!),
+      ...multiplyAdd(splat, b0, acc[2 * r]!),
+      ...multiplyAdd(splat, b1, acc[2 * r + 1]!),
     ]).flat(),
     ...op.get(ap), ...op.i32(4), ...op.add, ...op.set(ap),
     ...op.get(bp), ...op.get(ldb4), ...op.add, ...op.set(bp),
@@ -535,7 +555,7 @@ function matmulBody(): number[] {
   return [...vector([[9, I32], [11, V128], [3, I32]]), ...code];
 }
 
-function kernelModule(): Uint8Array<ArrayBuffer> {
+function kernelModule({ relaxed }: { relaxed: boolean }): Uint8Array<ArrayBuffer> {
   const body = (code: number[]) => [...uleb(code.length), ...code];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -557,7 +577,7 @@ function kernelModule(): Uint8Array<ArrayBuffer> {
       [...name('attend'), 0x00, 0x05],
       [...name('matmul'), 0x00, 0x06],
     ])),
-    ...section(10, vector([body(dotsBody()), body(axpysBody()), body(softmaxBody()), body(siluBody()), body(axpys16Body()), body(attendBody()), body(matmulBody())])),
+    ...section(10, vector([body(dotsBody({ relaxed })), body(axpysBody()), body(softmaxBody()), body(siluBody()), body(axpys16Body({ relaxed })), body(attendBody()), body(matmulBody({ relaxed }))])),
   ];
   return new Uint8Array(bytes);
 }
