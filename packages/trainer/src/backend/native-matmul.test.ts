@@ -135,6 +135,22 @@ describe('native BatchMatMul', () => {
     expect(seen).toEqual(['int32:2,2|2,2', 'float32:2,3,4,4|3,4,4']);
   });
 
+  it('small M (B read in place) gives bitwise the rows of the packed path', (context) => {
+    if (!status.available) return context.skip();
+    const rng = createRng({ seed: 12 });
+    // K spans two depth blocks, N ends in a partial 16-column panel; 49 rows take the packed path
+    const [K, N, tall] = [300, 45, 49];
+    const a = Float32Array.from({ length: tall * K }, () => rng.next() - 0.5);
+    const b = Float32Array.from({ length: K * N }, () => rng.next() - 0.5);
+    const packed = new Float32Array(tall * N);
+    status.addon.sgemm(a, b, packed, 1, tall, N, K, false, false, 0, 0);
+    for (const M of [1, 6, 17, 48]) {
+      const small = new Float32Array(M * N);
+      status.addon.sgemm(a.subarray(0, M * K), b, small, 1, M, N, K, false, false, 0, 0);
+      expect([...small], `M = ${M}`).toEqual([...packed.subarray(0, M * N)]);
+    }
+  });
+
   it('rejects operands shorter than their shape instead of reading past them', (context) => {
     if (!status.available) return context.skip();
     const { addon } = status;
