@@ -8,6 +8,7 @@ import { decodeForward, type DecodeEntry } from './decode-forward';
 import { DecodeKvCache, commonPrefixLength } from './decode-kv-cache';
 import type { DecodeArena } from './decode-simd';
 import { createDecodeWeights } from './decode-weights';
+import type { CausalLM } from './causal-lm';
 import { loadModel } from './load-model';
 import { computeLogits } from './pack-sequences';
 
@@ -115,6 +116,17 @@ describe('decodeForward', () => {
     variable.assign(tf.onesLike(variable));
     expect(weights.isCurrent()).toBe(false);
     expect(errorCode(() => decodeForward({ weights, cache, entries: [{ slot: cache.createSlot(), position: 0, token: 1, logits: true }] }))).toBe('INTERNAL');
+    done();
+  });
+
+  it('refuses a model whose weights cannot fit the decode memory, before copying anything', async () => {
+    const { model, cache, done } = await setup({ architecture: 'llama', seed: 8 });
+    // the same model seen with 1e9-element parameters (the size check reads only `size`)
+    const huge = { config: model.config, params: new Map([...model.params].map(([name, v]) => [name, { ...v, size: 1e9 }])) } as unknown as CausalLM;
+    const size = cache.arena.heap().length;
+    const error = await createDecodeWeights(huge, cache.arena).catch((e: unknown) => e);
+    expect(AipoError.isInstance(error) && error.code).toBe('INVALID_ARGUMENT');
+    expect(cache.arena.heap().length).toBe(size);
     done();
   });
 

@@ -46,14 +46,16 @@ export class DecodeKvCache {
   /** An empty slot with room for `positions` tokens. */
   createSlot(positions = 16): DecodeSlot {
     const capacity = roundUp16(Math.min(this.config.maxPositions, Math.max(1, positions)));
-    const block = () => this.arena.allocate(capacity * this.rowSize);
-    return {
-      tokens: [],
-      keys: Array.from({ length: this.config.numLayers }, block),
-      values: Array.from({ length: this.config.numLayers }, block),
-      capacity,
-      released: false,
-    };
+    const size = capacity * this.rowSize;
+    const blocks: number[] = [];
+    try {
+      for (let i = 0; i < 2 * this.config.numLayers; i++) blocks.push(this.arena.allocate(size));
+    } catch (error) {
+      // the memory is full: give back what this slot took before failing
+      for (const index of blocks) this.arena.free(index, size);
+      throw error;
+    }
+    return { tokens: [], keys: blocks.slice(0, this.config.numLayers), values: blocks.slice(this.config.numLayers), capacity, released: false };
   }
 
   /** Make room for positions `< positions` (doubling, so appends cost O(1) amortised). */

@@ -1,3 +1,4 @@
+import { AipoError } from '@aipo/core';
 import { describe, expect, it } from 'vitest';
 import { createDecodeArena } from './decode-simd';
 
@@ -107,6 +108,23 @@ describe('decode SIMD kernels', () => {
     arena.free(q, hd);
     expect(arena.allocate(hd)).toBe(q); // a freed block of the same size is reused, zeroed
     expect(arena.heap()[q]).toBe(0);
+  });
+});
+
+describe('decode arena memory', () => {
+  it('refuses a block past the 4 GiB of a wasm32 memory with a typed error, and stays usable', () => {
+    const arena = createDecodeArena({ simd: false });
+    const before = arena.heap().length;
+    let caught: unknown;
+    try {
+      arena.allocate(1.5 * 2 ** 30); // 6 GiB of floats
+    } catch (error) {
+      caught = error;
+    }
+    expect(AipoError.isInstance(caught) && caught.code).toBe('INVALID_ARGUMENT');
+    expect(arena.heap().length).toBe(before);
+    const block = arena.allocate(8);
+    expect(block + 8).toBeLessThanOrEqual(arena.heap().length);
   });
 });
 

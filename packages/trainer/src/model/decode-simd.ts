@@ -1,3 +1,4 @@
+import { AipoError } from '@aipo/core';
 import { loadNativeMatMul } from '../backend/native-matmul';
 
 /**
@@ -122,7 +123,15 @@ export function createDecodeArena({ simd = true, native = true, relaxedSimd = tr
       const index = top;
       top += Math.ceil(floats / 4) * 4;
       const needed = top * 4 - memory.buffer.byteLength;
-      if (needed > 0) memory.grow(Math.ceil(needed / PAGE));
+      if (needed > 0) {
+        try {
+          memory.grow(Math.ceil(needed / PAGE));
+        } catch (error) {
+          top = index;
+          // a wasm32 memory stops at 4 GiB (weights, KV cache and activations share it)
+          throw new AipoError({ code: 'INVALID_ARGUMENT', message: `the decode memory cannot grow by ${(needed / 2 ** 20).toFixed(0)} MiB to hold ${floats} floats (wasm32 memories stop at 4 GiB): run fewer or shorter sequences`, cause: error });
+        }
+      }
       return index;
     },
     free(index, floats) {

@@ -174,11 +174,20 @@ export function createBatchScheduler({ model, decode, maxBatchSize = 32, batchWi
       const rng = createRng({ seed: pending.request.seed ?? Math.floor(Math.random() * 2 ** 32) });
       const key = context.join(',');
       const leader = leaders.get(key);
-      if (leader !== undefined) {
-        active.push({ pending, state, slot: cache.createSlot(context.length + 16), rng, feed: [], cachedTokens: leader.cachedTokens, leader });
+      let placed: { slot: DecodeSlot; reused: number };
+      try {
+        // a follower's slot is fresh: the kept sequence, if any, goes to its leader
+        placed = leader !== undefined ? { slot: cache.createSlot(context.length + 16), reused: 0 } : slotFor(context);
+      } catch (error) {
+        // the decode memory is full (its typed error): this request fails, the running ones go on
+        pending.reject(error);
         continue;
       }
-      const { slot, reused } = slotFor(context);
+      if (leader !== undefined) {
+        active.push({ pending, state, slot: placed.slot, rng, feed: [], cachedTokens: leader.cachedTokens, leader });
+        continue;
+      }
+      const { slot, reused } = placed;
       counters.cachedTokens += reused;
       const row: Row = { pending, state, slot, rng, feed: context.slice(reused), cachedTokens: reused, leader: undefined };
       leaders.set(key, row);
