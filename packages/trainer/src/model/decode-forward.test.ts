@@ -109,6 +109,22 @@ describe('decodeForward', () => {
     done();
   });
 
+  it('a prefill longer than one chunk (256 rows) and more logit rows than one head matmul (64) equals a from-scratch pass', async () => {
+    const { model, weights, cache, done } = await setup({ architecture: 'qwen2', seed: 9, std: 0.3 });
+    const V = model.config.vocabSize;
+    const sequences = Array.from({ length: 6 }, (_, b) => Array.from({ length: 50 }, (_, t) => (b * 131 + t * 17) % V));
+    const slots = sequences.map(() => cache.createSlot(50));
+    // every row wants logits except the first 10 of each sequence: 240 logit rows over 300 entries
+    const entries: DecodeEntry[] = sequences.flatMap((sequence, b) => sequence.map((token, position) => ({ slot: slots[b]!, position, token, logits: position >= 10 })));
+    const logits = decodeForward({ weights, cache, entries });
+    expect(logits.length).toBe(6 * 40 * V);
+    for (const [b, sequence] of sequences.entries()) {
+      const reference = await computeLogits(model, [sequence]);
+      expect(maxAbsDiff(logits.subarray(b * 40 * V, (b + 1) * 40 * V), reference.subarray(10 * V, 50 * V)), `sequence ${b}`).toBeLessThan(1e-4);
+    }
+    done();
+  });
+
   it('sees a training update as stale weights and refuses to mix them', async () => {
     const { model, weights, cache, done } = await setup({ architecture: 'qwen2', seed: 6 });
     expect(weights.isCurrent()).toBe(true);

@@ -30,7 +30,17 @@ export interface DecodeForwardOptions {
   out?: Float32Array;
 }
 
-/** Preallocated activations of a step, grown to the most entries seen (nothing allocated per step). */
+/**
+ * Entries per pass through the layers: a long prefill runs in chunks of this many rows (in entry
+ * order, which keeps causality: a chunk's keys/values are in the cache before the next chunk
+ * attends to them), so the activations stay `CHUNK_ROWS × widths` whatever the prompt lengths, and
+ * M = 256 keeps the matmuls efficient.
+ */
+const CHUNK_ROWS = 256;
+/** Rows per LM-head matmul: bounds the `[rows, V]` block for large vocabularies (150k: 38 MiB). */
+const LOGIT_ROWS = 64;
+
+/** Preallocated activations of a chunk, grown to the most entries seen (nothing allocated per step). */
 interface Workspace {
   rows: number;
   blocks: Array<{ index: number; floats: number }>;
@@ -48,7 +58,7 @@ interface Workspace {
   up: number;
   /** `[rows, F]` */
   activated: number;
-  /** `[rows, V]` */
+  /** `[LOGIT_ROWS, V]` */
   logits: number;
 }
 
@@ -57,39 +67,49 @@ const workspaces = new WeakMap<DecodeKvCache, Workspace>();
 function workspaceFor(cache: DecodeKvCache, weights: DecodeWeights, rows: number): Workspace {
   const existing = workspaces.get(cache);
   if (existing !== undefined && existing.rows >= rows) return existing;
-  if (existing !== undefined) for (const { index, floats } of existing.blocks) cache.arena.free(index, floats);
+  const free = (blocks: Workspace['blocks']) => {
+    for (const { index, floats } of blocks) cache.arena.free(index, floats);
+  };
+  if (existing !== undefined) {
+    workspaces.delete(cache);
+    free(existing.blocks);
+  }
   const c = weights.model.config;
-  const capacity = Math.max(rows, 2 * (existing?.rows ?? 0), 16);
+  const capacity = Math.min(CHUNK_ROWS, Math.max(rows, 2 * (existing?.rows ?? 0), 16));
   const blocks: Workspace['blocks'] = [];
-  const block = (width: number) => {
-    const floats = capacity * width;
+  const block = (floats: number) => {
     const index = cache.arena.allocate(floats);
     blocks.push({ index, floats });
     return index;
   };
   const layer = weights.layers[0];
-  const workspace: Workspace = {
-    rows: capacity,
-    blocks,
-    x: block(c.hiddenSize),
-    h: block(c.hiddenSize),
-    qkv: block((c.numHeads + 2 * c.numKvHeads) * c.headDim),
-    attended: block(c.numHeads * c.headDim),
-    projected: block(c.hiddenSize),
-    up: block(layer?.up.cols ?? 1),
-    activated: block(layer?.down.rows ?? 1),
-    logits: block(c.vocabSize),
-  };
-  workspaces.set(cache, workspace);
-  return workspace;
+  try {
+    const workspace: Workspace = {
+      rows: capacity,
+      blocks,
+      x: block(capacity * c.hiddenSize),
+      h: block(capacity * c.hiddenSize),
+      qkv: block(capacity * (c.numHeads + 2 * c.numKvHeads) * c.headDim),
+      attended: block(capacity * c.numHeads * c.headDim),
+      projected: block(capacity * c.hiddenSize),
+      up: block(capacity * (layer?.up.cols ?? 1)),
+      activated: block(capacity * (layer?.down.rows ?? 1)),
+      logits: block(LOGIT_ROWS * c.vocabSize),
+    };
+    workspaces.set(cache, workspace);
+    return workspace;
+  } catch (error) {
+    free(blocks);
+    throw error;
+  }
 }
 
 /**
  * A forward pass for decoding, specialised for small batches where every tfjs op is tiny and the
  * cost is dispatch (tfjs-perf.md Q2): it runs outside tfjs, synchronously, on one wasm memory that
  * holds the weights (copied once, decode-weights.ts), the KV cache and the step's activations
- * (preallocated, so a step allocates nothing but the returned logits, and not those given `out`). Matmuls run in the native
- * sgemm when built, else a wasm SIMD kernel; attention and SwiGLU in the wasm SIMD kernels
+ * (preallocated, so a step allocates nothing but the returned logits, and not those given `out`).
+ * Matmuls run in the native sgemm when built, else a wasm SIMD kernel; attention and SwiGLU in the wasm SIMD kernels
  * (decode-simd.ts); norms, RoPE, biases and residuals in JS over the same memory. Each row is
  * computed independently of the others, so a sequence's log-probs do not depend on its batch
  * neighbours. Returns `[entries with logits, V]` next-token logits in entry order.
@@ -115,11 +135,31 @@ export function decodeForward({ weights, cache, entries, out }: DecodeForwardOpt
     entry.slot.tokens.length = Math.max(entry.slot.tokens.length, entry.position + 1);
     entry.slot.tokens[entry.position] = entry.token;
   }
+  let wanted = 0;
+  for (const entry of entries) if (entry.logits) wanted++;
+  const logits = out !== undefined && out.length >= wanted * c.vocabSize ? out.subarray(0, wanted * c.vocabSize) : new Float32Array(wanted * c.vocabSize);
+  const workspace = workspaceFor(cache, weights, N);
+  // no allocation in the arena below this line: the view stays valid
+  const heap = cache.arena.heap();
+  let written = 0;
+  for (let start = 0; start < N; start += CHUNK_ROWS) {
+    const chunk = N <= CHUNK_ROWS ? entries : entries.slice(start, start + CHUNK_ROWS);
+    written = forwardChunk({ heap, weights, cache, workspace, entries: chunk, logits, written });
+  }
+  return logits;
+}
+
+/**
+ * The layers for up to CHUNK_ROWS entries, then the final norm and LM head for those that want
+ * logits, written to `logits` from row `written` on; returns the rows written so far.
+ */
+function forwardChunk(options: { heap: Float32Array; weights: DecodeWeights; cache: DecodeKvCache; workspace: Workspace; entries: readonly DecodeEntry[]; logits: Float32Array; written: number }): number {
+  const { heap, weights, cache, workspace: w, entries, logits } = options;
+  const c = weights.model.config;
   const arena = cache.arena;
-  const w = workspaceFor(cache, weights, N);
-  // no allocation below this line: the view stays valid
-  const heap = arena.heap();
+  const N = entries.length;
   const d = c.hiddenSize;
+  const V = c.vocabSize;
   embed({ heap, weights, entries, out: w.x });
   const matmul = (input: number, rows: number, matrix: DecodeMatrix, out: number) => arena.matmul({ a: input, b: matrix.index, c: out, m: rows, k: matrix.rows, n: matrix.cols });
   for (const [index, layer] of weights.layers.entries()) {
@@ -146,13 +186,15 @@ export function decodeForward({ weights, cache, entries, out }: DecodeForwardOpt
     heap.copyWithin(w.projected + wanted * d, w.x + n * d, w.x + (n + 1) * d);
     wanted++;
   }
-  if (wanted === 0) return new Float32Array(0);
   normalize({ heap, x: w.projected, rows: wanted, weight: weights.finalNorm, bias: weights.finalNormBias, config: c, out: w.h });
-  matmul(w.h, wanted, weights.head, w.logits);
-  const logits = heap.subarray(w.logits, w.logits + wanted * c.vocabSize);
-  if (out === undefined || out.length < logits.length) return logits.slice();
-  out.set(logits);
-  return out.subarray(0, logits.length);
+  let written = options.written;
+  for (let row = 0; row < wanted; row += LOGIT_ROWS) {
+    const rows = Math.min(LOGIT_ROWS, wanted - row);
+    matmul(w.h + row * d, rows, weights.head, w.logits);
+    logits.set(heap.subarray(w.logits, w.logits + rows * V), written * V);
+    written += rows;
+  }
+  return written;
 }
 
 /** `[N, d]` token (+ learned position) embedding rows, copied within the arena. */
