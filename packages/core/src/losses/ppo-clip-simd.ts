@@ -1,5 +1,7 @@
 import { POW2_J } from '../math/fast-exp';
 import { assembleModule, F64, I32, op, V128 } from '../wasm/wasm-assembler';
+import { webAssembly } from '../wasm/web-assembly';
+import type { RowSums } from './ppo-clip-row-pass';
 
 /**
  * The fused PPO-clip row of `ppo-clip-token-mean.ts` in 128-bit WebAssembly SIMD: two float64 lanes,
@@ -26,20 +28,11 @@ const STATS = 512; // the v128 accumulators (ACCUMULATORS), written at the end o
 const SCRATCH = 1024; // logp, old, grad, advantages: [Tp] f32 each; mask [Tp] u8; Tp = T rounded up to 4
 const PAGE = 65_536;
 
-/** Sums of one row over its masked-in tokens. */
-export interface SimdRowSums {
-  count: number;
-  valueSum: number;
-  ratioSum: number;
-  klSum: number;
-  logRatioMin: number;
-  logRatioMax: number;
-  clipLow: number;
-  /** ratio above the upper bound: 1+ε_h for A > 0 rows and tokens */
-  clipHigh: number;
-  /** ratio above the dual clip c for A < 0 tokens (per-token mode; a row call reports them in clipHigh) */
-  clipDual: number;
-}
+/**
+ * Sums of one row over its masked-in tokens, as the scalar rows report them; in row mode a ratio above
+ * the upper bound is counted in `clipHigh` (the caller files it as the dual clip for an A < 0 row).
+ */
+export type SimdRowSums = RowSums;
 
 export interface SimdRowInput {
   logProbs: Float32Array;
@@ -68,17 +61,6 @@ export interface PpoClipSimd {
   row(input: SimdRowInput, sums: SimdRowSums): boolean;
 }
 
-// The package's TypeScript lib has no WebAssembly declarations (no DOM lib); the members used:
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
-  validate(bytes: Uint8Array): boolean;
-}
 type RowKernel = (
   logp: number,
   old: number,
@@ -111,7 +93,7 @@ export function ppoClipSimd(): PpoClipSimd | undefined {
 }
 
 function instantiate(): PpoClipSimd | undefined {
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  const wasm = webAssembly();
   if (wasm === undefined) return undefined;
   const bytes = assembleModule([
     { name: 'row', params: ROW_PARAMS, results: [], locals: ROW_LOCALS, code: rowCode(false) },

@@ -4,6 +4,7 @@
  */
 
 export const I32 = 0x7f;
+export const F32 = 0x7d;
 export const F64 = 0x7c;
 export const V128 = 0x7b;
 
@@ -31,9 +32,12 @@ export function sleb(value: number): number[] {
   }
 }
 
-const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
-const name = (text: string): number[] => vector([...text].map((c) => [c.charCodeAt(0)]));
+/** A length-prefixed vector of encoded items. */
+export const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+/** A module section: its id, then its size-prefixed content. */
+export const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
+/** A UTF-8 (here ASCII) name. */
+export const name = (text: string): number[] => vector([...text].map((c) => [c.charCodeAt(0)]));
 const simd = (code: number, ...immediates: number[]): number[] => [0xfd, ...uleb(code), ...immediates];
 const bytesOf = (array: Float64Array | BigInt64Array): number[] => [...new Uint8Array(array.buffer)];
 

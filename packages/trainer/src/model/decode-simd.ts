@@ -1,4 +1,5 @@
 import { AipoError } from '@aipo/core';
+import { F32, I32, name, section, sleb, uleb, V128, vector, type WasmApi, type WasmMemory, webAssembly } from '@aipo/core/wasm';
 import { loadNativeMatMul } from '../backend/native-matmul';
 
 /**
@@ -76,18 +77,7 @@ export interface DecodeKernels {
 
 const PAGE = 65_536;
 
-// The package's TypeScript lib has no WebAssembly declarations (no DOM lib); the few members used:
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
-  validate(bytes: Uint8Array): boolean;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+const wasm = webAssembly() as WasmApi;
 
 export interface CreateDecodeArenaOptions {
   /** `false` keeps the plain JS loops (tests compare the paths) */
@@ -183,37 +173,8 @@ function instantiateKernels(memory: WasmMemory, { relaxed }: { relaxed: boolean 
   return undefined;
 }
 
-// --- a minimal assembler for the kernels ---
+// --- the kernels' instructions (the binary encoders come from @aipo/core/wasm) ---
 
-const uleb = (value: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return out;
-};
-const sleb = (value: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-};
-const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
-const name = (text: string): number[] => vector([...text].map((c) => [c.charCodeAt(0)]));
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
 const op = {
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
