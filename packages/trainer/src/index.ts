@@ -28,7 +28,7 @@ export { generate, type GenerateOptions, type GenerationRequest, type Generation
 export { sampleToken, type SampleTokenOptions, type SampledToken } from './sampling/sample-token';
 export { createBatchScheduler, type BatchScheduler, type BatchSchedulerStats, type CreateBatchSchedulerOptions } from './sampling/batch-scheduler';
 export { topLogProbs, type TokenLogProb } from './sampling/top-log-probs';
-export { createTokenPolicy, type CreateTokenPolicyOptions, type TokenGenerateRequest, type TokenGenerateResult, type TokenPolicy } from './policy/token-policy';
+export { createTokenPolicy, type CreateTokenPolicyOptions, type DisposableTokenPolicy, type TokenGenerateRequest, type TokenGenerateResult, type TokenPolicy } from './policy/token-policy';
 export { loadPolicy, type LoadedPolicy, type LoadPolicyOptions } from './policy/load-policy';
 export { createRng, type CreateRngOptions, type SeededRng } from './random/seeded-rng';
 

@@ -3,7 +3,7 @@ import { selectBackend, type BackendChoice, type BackendName } from '../backend/
 import type { CausalLM } from '../model/causal-lm';
 import { loadModel } from '../model/load-model';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/load-tokenizer';
-import { createTokenPolicy, type TokenPolicy } from './token-policy';
+import { createTokenPolicy, type DisposableTokenPolicy, type TokenPolicy } from './token-policy';
 
 /** A loaded model folder: model, tokenizer and the backend it runs on. */
 export interface LoadedPolicy {
@@ -17,7 +17,7 @@ export interface LoadedPolicy {
   backend: BackendChoice;
   /** the TokenPolicy view (@aipo/agents), sharing one batch scheduler */
   asTokenPolicy(): TokenPolicy;
-  /** free the weights */
+  /** free the weights and the token policy's scheduler */
   dispose(): void;
 }
 
@@ -35,13 +35,16 @@ export async function loadPolicy({ modelDir, backend = 'auto', modelId = basenam
   const choice = await selectBackend({ backend });
   const tokenizer = await loadTokenizer(modelDir);
   const model = await loadModel(modelDir, { trainable: false });
-  let tokenPolicy: TokenPolicy | undefined;
+  let tokenPolicy: DisposableTokenPolicy | undefined;
   return {
     modelId,
     model,
     tokenizer,
     backend: choice,
     asTokenPolicy: () => (tokenPolicy ??= createTokenPolicy({ model, tokenizer, modelId })),
-    dispose: () => model.dispose(),
+    dispose: () => {
+      tokenPolicy?.dispose();
+      model.dispose();
+    },
   };
 }

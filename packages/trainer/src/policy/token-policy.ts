@@ -1,3 +1,4 @@
+import { AipoError } from '@aipo/core';
 import type { CausalLM } from '../model/causal-lm';
 import { createBatchScheduler, type BatchScheduler } from '../sampling/batch-scheduler';
 import type { TokenPolicy } from '@aipo/agents';
@@ -21,18 +22,33 @@ export interface CreateTokenPolicyOptions {
   scheduler?: BatchScheduler;
 }
 
+/** A TokenPolicy over a trainer model; `dispose` frees what it owns. */
+export type DisposableTokenPolicy = TokenPolicy & {
+  /**
+   * Reject pending and later calls (ABORTED) and free the kept sequences of the scheduler this
+   * policy created; a scheduler passed in belongs to its owner and is left running.
+   */
+  dispose(): void;
+};
+
 /** Wrap a model + tokenizer as a TokenPolicy; concurrent `generate` calls are batched. */
-export function createTokenPolicy({ model, tokenizer, modelId = model.config.modelType, scheduler }: CreateTokenPolicyOptions): TokenPolicy {
+export function createTokenPolicy({ model, tokenizer, modelId = model.config.modelType, scheduler }: CreateTokenPolicyOptions): DisposableTokenPolicy {
   const decode = (tokenIds: number[]) => tokenizer.decode(tokenIds);
   const batcher = scheduler ?? createBatchScheduler({ model, decode });
   const eos = [...new Set([...model.config.eosTokenIds, ...tokenizer.eosTokenIds])];
-  const policy: TokenPolicy = {
+  let disposed = false;
+  const policy: DisposableTokenPolicy = {
     modelId,
     encode: (text) => tokenizer.encode(text),
     decode,
     async generate(request, signal) {
+      if (disposed) throw new AipoError({ code: 'ABORTED', message: 'the token policy was disposed' });
       const result = await batcher.submit({ ...request, stopTokenIds: [...(request.stopTokenIds ?? []), ...eos] }, signal);
       return result;
+    },
+    dispose() {
+      disposed = true;
+      if (scheduler === undefined) batcher.dispose();
     },
   };
   const applyChatTemplate = tokenizer.applyChatTemplate;

@@ -170,6 +170,7 @@ export function createCausalLmRecipePolicy(options: CausalLmRecipePolicyOptions)
     },
 
     dispose() {
+      tokenPolicy.dispose();
       model.dispose();
     },
   };

@@ -9,6 +9,7 @@ import { createTokenPolicy } from '../policy/token-policy';
 import { createRng } from '../random/seeded-rng';
 import { writeTinyModelDir } from '../testing/tiny-fixtures';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/load-tokenizer';
+import { createBatchScheduler } from './batch-scheduler';
 import { generate } from './generate';
 import { sampleToken } from './sample-token';
 import { sharedDecodeState } from './shared-decode-state';
@@ -164,6 +165,24 @@ describe('TokenPolicy', () => {
     const [x, y] = await Promise.all([policy.generate({ context, maxTokens: 12, temperature: 0 }), policy.generate({ context: resumedContext, maxTokens: 6, temperature: 0 })]);
     expect(x.tokenIds).toEqual(first.tokenIds);
     expect(y.tokenIds).toEqual(resumed.tokenIds);
+  });
+
+  it('dispose rejects later calls with ABORTED and leaves a scheduler it was given running', async () => {
+    const own = createTokenPolicy({ model, tokenizer });
+    const context = own.encode('hi');
+    expect((await own.generate({ context, maxTokens: 2, temperature: 0 })).tokenIds).toHaveLength(2);
+    own.dispose();
+    await expect(own.generate({ context, maxTokens: 2, temperature: 0 })).rejects.toMatchObject({ code: 'ABORTED' });
+    const scheduler = createBatchScheduler({ model, decode: (ids) => tokenizer.decode(ids) });
+    try {
+      const shared = createTokenPolicy({ model, tokenizer, scheduler });
+      shared.dispose();
+      await expect(shared.generate({ context, maxTokens: 2, temperature: 0 })).rejects.toMatchObject({ code: 'ABORTED' });
+      // the owner's scheduler still serves others
+      expect((await scheduler.submit({ context, maxTokens: 2, temperature: 0 })).tokenIds).toHaveLength(2);
+    } finally {
+      scheduler.dispose();
+    }
   });
 });
 
