@@ -1,6 +1,7 @@
 import { passAtK, type Rng } from '@aipo/core';
 import type { RecipeProblem } from '../tasks/recipe-problem';
 import { gradeArithmetic } from '../tasks/grade-arithmetic';
+import { abortPoint } from './abort-point';
 import type { RecipePolicy } from './recipe-policy';
 
 /** pass@k of one difficulty. */
@@ -59,7 +60,7 @@ export async function evaluatePolicy(options: EvaluatePolicyOptions): Promise<Po
   const correct = new Array<number>(problems.length).fill(0);
   let sampledTokens = 0;
   for (let start = 0; start < rows.length; start += batchRows) {
-    signal?.throwIfAborted();
+    await abortPoint(signal);
     const batch = rows.slice(start, start + batchRows);
     const outputs = await policy.sample({ contexts: batch.map(({ problem }) => policy.encode(problem.prompt)), maxTokens, temperature, rng });
     for (const [offset, output] of outputs.entries()) {

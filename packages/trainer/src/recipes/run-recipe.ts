@@ -7,6 +7,7 @@ import { loadDatasetProblemSets } from '../tasks/dataset-task';
 import { createEndpointAgents } from '../tasks/endpoint-agents';
 import type { RecipeProblem } from '../tasks/recipe-problem';
 import { gradeArithmetic } from '../tasks/grade-arithmetic';
+import { abortPoint } from './abort-point';
 import { createCharGruPolicy } from './char-gru-policy';
 import { type ConsultationTiming, REFUSED, sampleConsultationGroups } from './consultation-rollout';
 import { evaluatePolicy, type PolicyEvaluation } from './evaluate-policy';
@@ -234,7 +235,7 @@ export async function runRecipe(configInput: unknown, options: RunRecipeOptions 
 
   let ranThisCall = 0;
   while (step < config.steps && budgetLeft() && (options.stopAfterSteps === undefined || ranThisCall < options.stopAfterSteps)) {
-    signal?.throwIfAborted();
+    await abortPoint(signal);
     const started = performance.now();
     const promptRng = stepRng({ seed: config.seed, stream: RNG_STREAM.prompts, step });
     const rolloutRng = stepRng({ seed: config.seed, stream: RNG_STREAM.rollouts, step });

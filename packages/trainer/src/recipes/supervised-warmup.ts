@@ -2,6 +2,7 @@ import type { Agent, TagSyntax } from '@aipo/agents';
 import { choice, type Registry } from '@aipo/core';
 import type { ArithmeticProblem } from '../tasks/arithmetic-task';
 import { buildConsultationTrace } from '../tasks/consultation-trace';
+import { abortPoint } from './abort-point';
 import type { RecipePolicy, TokenSequence } from './recipe-policy';
 import { RNG_STREAM, stepRng } from './step-rng';
 
@@ -37,7 +38,7 @@ export async function runSupervisedWarmup(options: SupervisedWarmupOptions): Pro
   const { policy, problems, steps, batchSize, learningRate, seed, consultationShare = 0, consultation, signal, onStep } = options;
   const losses: number[] = [];
   for (let step = 0; step < steps; step += 1) {
-    signal?.throwIfAborted();
+    await abortPoint(signal);
     const rng = stepRng({ seed, stream: RNG_STREAM.warmup, step });
     const sequences: TokenSequence[] = [];
     for (let row = 0; row < batchSize; row += 1) {
