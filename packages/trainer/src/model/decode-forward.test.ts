@@ -8,7 +8,6 @@ import { decodeForward, type DecodeEntry } from './decode-forward';
 import { DecodeKvCache, commonPrefixLength } from './decode-kv-cache';
 import type { DecodeArena } from './decode-simd';
 import { createDecodeWeights } from './decode-weights';
-import type { CausalLM } from './causal-lm';
 import { loadModel } from './load-model';
 import { computeLogits } from './pack-sequences';
 
@@ -21,13 +20,15 @@ const nativeStatus = loadNativeMatMul();
 if (!nativeStatus.available) process.stderr.write(`decodeForward: the native matmul cases are skipped: ${nativeStatus.reason}\n`);
 
 /** A tiny random model with its decode weights and an empty KV cache; `done()` frees them. */
-async function setup(options: { architecture: TinyArchitecture; seed: number; std?: number; path?: MatMulPath }) {
+async function setup(options: { architecture: TinyArchitecture; seed: number; std?: number; path?: MatMulPath; onBackend?: boolean }) {
   const { dir } = await writeTinyModelDir({ architecture: options.architecture, seed: options.seed, std: options.std ?? 0.1 });
   const model = await loadModel(dir);
   const path = options.path ?? 'simd';
   const cache = new DecodeKvCache(model.config, { simd: path !== 'js', native: path === 'native' });
   expect(cache.arena.matmulPath).toBe(path);
-  const weights = await createDecodeWeights(model, cache.arena);
+  // a limit of 0 bytes treats the model as too large for the arena: its matrices stay on the backend
+  const weights = await createDecodeWeights(model, cache.arena, options.onBackend === true ? { arenaWeightLimitBytes: 0 } : {});
+  expect(weights.location).toBe(options.onBackend === true ? 'backend' : 'arena');
   const done = () => {
     weights.dispose();
     model.dispose();
@@ -56,18 +57,23 @@ describe('decodeForward', () => {
   // matmuls: 'native' = the AVX2/FMA addon, 'simd' = the wasm SIMD kernel, 'js' = plain loops
   // everywhere (engines without wasm SIMD); the tiny models' widths (32, 48, 64, 96 and vocabularies
   // not multiples of 8) exercise the SIMD kernel's column tails
-  it.each<[TinyArchitecture, MatMulPath]>([
-    ['qwen2', 'simd'],
-    ['llama', 'simd'],
-    ['qwen2-tied', 'simd'],
-    ['gpt2', 'simd'],
-    ['qwen2', 'js'],
-    ['gpt2', 'js'],
-    ['qwen2', 'native'],
-    ['gpt2', 'native'],
-  ])('%s (matmul %s): prefill, mixed prefill + decode steps and resumed slots equal a from-scratch forward pass', async (architecture, path) => {
+  // weights 'backend': a model too large for the arena keeps its matrices on the tfjs backend
+  it.each<[TinyArchitecture, MatMulPath, 'arena' | 'backend']>([
+    ['qwen2', 'simd', 'arena'],
+    ['llama', 'simd', 'arena'],
+    ['qwen2-tied', 'simd', 'arena'],
+    ['gpt2', 'simd', 'arena'],
+    ['qwen2', 'js', 'arena'],
+    ['gpt2', 'js', 'arena'],
+    ['qwen2', 'native', 'arena'],
+    ['gpt2', 'native', 'arena'],
+    ['qwen2', 'simd', 'backend'],
+    ['llama', 'simd', 'backend'],
+    ['qwen2-tied', 'simd', 'backend'],
+    ['gpt2', 'simd', 'backend'],
+  ])('%s (matmul %s, weights in the %s): prefill, mixed prefill + decode steps and resumed slots equal a from-scratch forward pass', async (architecture, path, location) => {
     if (path === 'native' && !nativeStatus.available) return;
-    const { model, weights, cache, done } = await setup({ architecture, seed: 5, std: 0.3, path });
+    const { model, weights, cache, done } = await setup({ architecture, seed: 5, std: 0.3, path, onBackend: location === 'backend' });
     expect(cache.arena.kernels !== undefined).toBe(path !== 'js');
     const V = model.config.vocabSize;
     const sequences = [
@@ -135,14 +141,17 @@ describe('decodeForward', () => {
     done();
   });
 
-  it('refuses a model whose weights cannot fit the decode memory, before copying anything', async () => {
+  it('keeps the matrices of a model too large for the decode memory on the backend: nothing is copied into the arena, no tensor leaks', async () => {
     const { model, cache, done } = await setup({ architecture: 'llama', seed: 8 });
-    // the same model seen with 1e9-element parameters (the size check reads only `size`)
-    const huge = { config: model.config, params: new Map([...model.params].map(([name, v]) => [name, { ...v, size: 1e9 }])) } as unknown as CausalLM;
     const size = cache.arena.heap().length;
-    const error = await createDecodeWeights(huge, cache.arena).catch((e: unknown) => e);
-    expect(AipoError.isInstance(error) && error.code).toBe('INVALID_ARGUMENT');
+    const tensors = tf.memory().numTensors;
+    const onBackend = await createDecodeWeights(model, cache.arena, { arenaWeightLimitBytes: 1024 });
+    expect(onBackend.location).toBe('backend');
     expect(cache.arena.heap().length).toBe(size);
+    // fused q|k|v and gate|up are the only tensors it makes; dispose gives them back
+    expect(tf.memory().numTensors).toBeGreaterThan(tensors);
+    onBackend.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
     done();
   });
 

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { AipoError } from '@aipo/core';
 import type { DecodeKvCache, DecodeSlot } from './decode-kv-cache';
 import type { DecodeArena } from './decode-simd';
@@ -161,7 +162,8 @@ function forwardChunk(options: { heap: Float32Array; weights: DecodeWeights; cac
   const d = c.hiddenSize;
   const V = c.vocabSize;
   embed({ heap, weights, entries, out: w.x });
-  const matmul = (input: number, rows: number, matrix: DecodeMatrix, out: number) => arena.matmul({ a: input, b: matrix.index, c: out, m: rows, k: matrix.rows, n: matrix.cols });
+  const matmul = (input: number, rows: number, matrix: DecodeMatrix, out: number) =>
+    matrix.backend === undefined ? arena.matmul({ a: input, b: matrix.index, c: out, m: rows, k: matrix.rows, n: matrix.cols }) : backendMatMul({ heap, input, rows, matrix, out });
   for (const [index, layer] of weights.layers.entries()) {
     normalize({ heap, x: w.x, rows: N, weight: layer.norm1, bias: layer.norm1Bias, config: c, out: w.h });
     matmul(w.h, N, layer.qkv, w.qkv);
@@ -197,10 +199,38 @@ function forwardChunk(options: { heap: Float32Array; weights: DecodeWeights; cac
   return written;
 }
 
-/** `[N, d]` token (+ learned position) embedding rows, copied within the arena. */
+/**
+ * `[rows, k] · W` for a matrix left on the tfjs backend (a model too large for the arena): one
+ * backend matmul and one read back, the arena's rows copied in (tfjs may keep a reference to the
+ * values it is given) and the product written to `out`.
+ */
+function backendMatMul({ heap, input, rows, matrix, out }: { heap: Float32Array; input: number; rows: number; matrix: DecodeMatrix; out: number }): void {
+  const { tensor, transposed } = matrix.backend!;
+  const product = tf.tidy(() => tf.matMul(tf.tensor2d(heap.slice(input, input + rows * matrix.rows), [rows, matrix.rows]), tensor, false, transposed));
+  try {
+    heap.set(product.dataSync() as Float32Array, out);
+  } finally {
+    product.dispose();
+  }
+}
+
+/** `[N, d]` token (+ learned position) embedding rows, copied within the arena (or gathered on the backend). */
 function embed({ heap, weights, entries, out }: { heap: Float32Array; weights: DecodeWeights; entries: readonly DecodeEntry[]; out: number }): void {
   const d = weights.embedding.cols;
   const positions = weights.positionEmbedding;
+  if (weights.embedding.backend !== undefined) {
+    const rows = tf.tidy(() => {
+      const tokens = tf.gather(weights.embedding.backend!.tensor, Int32Array.from(entries, (entry) => entry.token));
+      if (positions?.backend === undefined) return tokens;
+      return tokens.add(tf.gather(positions.backend.tensor, Int32Array.from(entries, (entry) => entry.position)));
+    });
+    try {
+      heap.set(rows.dataSync() as Float32Array, out);
+    } finally {
+      rows.dispose();
+    }
+    return;
+  }
   for (let n = 0; n < entries.length; n++) {
     const entry = entries[n]!;
     const row = weights.embedding.index + entry.token * d;

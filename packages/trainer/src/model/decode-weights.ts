@@ -1,13 +1,26 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { AipoError } from '@aipo/core';
 import type { CausalLM } from './causal-lm';
 import type { DecodeArena } from './decode-simd';
 
-/** A row-major `[rows, cols]` matrix in a decode arena (`heap()` index of its first float). */
+/**
+ * A `[rows, cols]` matrix: row-major in a decode arena (`heap()` index of its first float), or, for a
+ * model too large for the arena, a tensor on the tfjs backend (`index` −1; `transposed` when the
+ * tensor is `[cols, rows]`, a tied head read through the embedding).
+ */
 export interface DecodeMatrix {
   readonly index: number;
   readonly rows: number;
   readonly cols: number;
+  readonly backend?: { readonly tensor: tf.Tensor2D; readonly transposed: boolean };
+}
+
+export interface CreateDecodeWeightsOptions {
+  /**
+   * weights above this many bytes stay on the tfjs backend instead of being copied into the arena
+   * (default 3 GiB: wasm32 memories stop at 4 GiB and the KV cache needs room next to them)
+   */
+  arenaWeightLimitBytes?: number;
 }
 
 /** One decoder block's weights as the decode path uses them. */
@@ -37,6 +50,8 @@ export interface DecodeWeights {
   readonly model: CausalLM;
   /** the memory holding the matrices (the KV cache's: `decodeForward` needs both in one arena) */
   readonly arena: DecodeArena;
+  /** where the matrices are: copied into the arena, or left on the tfjs backend (a model too large for it) */
+  readonly location: 'arena' | 'backend';
   readonly layers: readonly DecodeLayerWeights[];
   /** final norm */
   readonly finalNorm: Float32Array;
@@ -63,9 +78,10 @@ const ARENA_WEIGHT_LIMIT_BYTES = 3 * 2 ** 30;
  * Linear weights stay `[in, out]` as the model stores them; projections that read the same input
  * are concatenated column-wise so a step runs 4 matmuls per block instead of 7; the small vectors
  * (norms, biases) stay in JS. Variables change identity (`dataId`) on `assign`, which is how
- * `isCurrent` sees a training step.
+ * `isCurrent` sees a training step. A model whose weights exceed `arenaWeightLimitBytes` keeps its
+ * matrices on the tfjs backend (`location: 'backend'`; only the fused projections are new tensors).
  */
-export async function createDecodeWeights(model: CausalLM, arena: DecodeArena): Promise<DecodeWeights> {
+export async function createDecodeWeights(model: CausalLM, arena: DecodeArena, { arenaWeightLimitBytes = ARENA_WEIGHT_LIMIT_BYTES }: CreateDecodeWeightsOptions = {}): Promise<DecodeWeights> {
   const c = model.config;
   const variable = (name: string): tf.Variable => {
     const found = model.params.get(name);
@@ -74,9 +90,10 @@ export async function createDecodeWeights(model: CausalLM, arena: DecodeArena): 
     return found;
   };
   const bytes = [...model.params.values()].reduce((sum, v) => sum + v.size * 4, 0);
-  if (bytes > ARENA_WEIGHT_LIMIT_BYTES) {
-    throw new AipoError({ code: 'INVALID_ARGUMENT', message: `model weights (${(bytes / 2 ** 30).toFixed(1)} GiB) do not fit the decode path's wasm memory (at most ${ARENA_WEIGHT_LIMIT_BYTES / 2 ** 30} GiB)` });
-  }
+  // a model too large for the arena decodes with its matrices on the backend (one tfjs matmul each,
+  // as the decode path did before it moved into the arena); the KV cache stays in the arena
+  const onBackend = bytes > arenaWeightLimitBytes;
+  const ownedTensors: tf.Tensor[] = [];
   const vector = async (name: string) => new Float32Array((await variable(name).data()) as Float32Array);
   const optional = async (name: string) => (model.params.has(name) ? vector(name) : undefined);
   const snapshot = new Map([...model.params].map(([name, v]) => [name, v.dataId]));
@@ -91,6 +108,11 @@ export async function createDecodeWeights(model: CausalLM, arena: DecodeArena): 
     const parts = names.map(variable);
     const rows = parts[0]!.shape[0]!;
     const widths = parts.map((part) => part.shape[1]!);
+    if (onBackend) {
+      const tensor = parts.length === 1 ? (parts[0] as tf.Tensor2D) : tf.concat(parts as tf.Tensor2D[], 1);
+      if (parts.length > 1) ownedTensors.push(tensor);
+      return { index: -1, rows, cols: tensor.shape[1], backend: { tensor, transposed: false } };
+    }
     const target = place(rows, widths.reduce((sum, w) => sum + w, 0));
     let column = 0;
     for (const [i, part] of parts.entries()) {
@@ -105,6 +127,7 @@ export async function createDecodeWeights(model: CausalLM, arena: DecodeArena): 
   const transposed = async (name: string): Promise<DecodeMatrix> => {
     const source = variable(name);
     const [rows, cols] = [source.shape[0]!, source.shape[1]!];
+    if (onBackend) return { index: -1, rows: cols, cols: rows, backend: { tensor: source as tf.Tensor2D, transposed: true } };
     const target = place(cols, rows);
     const data = (await source.data()) as Float32Array;
     const heap = arena.heap();
@@ -124,6 +147,7 @@ export async function createDecodeWeights(model: CausalLM, arena: DecodeArena): 
   };
   const free = () => {
     for (const { index, floats } of owned.splice(0)) arena.free(index, floats);
+    for (const tensor of ownedTensors.splice(0)) tensor.dispose();
   };
   const layers: DecodeLayerWeights[] = [];
   try {
@@ -175,6 +199,7 @@ export async function createDecodeWeights(model: CausalLM, arena: DecodeArena): 
     return {
       model,
       arena,
+      location: onBackend ? 'backend' : 'arena',
       layers,
       finalNorm,
       finalNormBias,
