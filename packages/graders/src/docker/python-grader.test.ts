@@ -394,7 +394,9 @@ describe.skipIf(skip !== undefined)('container recycling (by container identity)
     ['a run killed at the output cap', 'import sys\nwhile True:\n    sys.stdout.write("x" * 65536)', 'output_limit', 'killed'],
     [
       'a process that escaped the program (setsid)',
-      'import os\nif os.fork() == 0:\n    os.setsid()\n    import time\n    time.sleep(60)\nprint("wrong")',
+      // the parent waits until the child has left its process group: exiting before the setsid let the
+      // runner kill the child with the group (correctly: it had not escaped yet), a race seen in CI
+      'import os\nr, w = os.pipe()\nif os.fork() == 0:\n    os.setsid()\n    os.write(w, b"x")\n    import time\n    time.sleep(60)\nos.read(r, 1)\nprint("wrong")',
       'wrong_answer',
       'leftovers',
     ],
